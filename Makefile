@@ -1,0 +1,111 @@
+# pc6risk — plain make. `make demo` and `make test` install what they need.
+#
+#   make            build build/pc6risk
+#   make demo       run the Den Haag demo (starts a throwaway PostGIS unless PG* is set)
+#   make test       unit + integration tests (throwaway PostGIS unless PG* is set)
+#   make check      the same tests built with ASan+UBSan, in build/asan
+#   make bench      benchmarks, as ratios to a peer on this machine
+#   make install    install to $(DESTDIR)$(PREFIX)
+#   make deps       install the Debian packages (as root; else print the apt-get line)
+
+VERSION = 0.1.0
+PREFIX = /usr/local
+BINDIR = $(PREFIX)/bin
+DATADIR = $(PREFIX)/share/pc6risk
+CC = cc
+CFLAGS = -O2 -g
+BUILD = build
+SAN =
+
+PKGS = libpq gdal libcjson
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+TEST_LIBS := $(shell pkg-config --libs criterion 2>/dev/null)
+
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700 -Wall -Wextra -Iinclude \
+	$(PKG_CFLAGS) -DPC6RISK_VERSION='"$(VERSION)"' $(CFLAGS) $(SAN)
+ALL_LDFLAGS = $(LDFLAGS) $(SAN)
+
+LIB_SRC = $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/migrations.o
+UNIT_SRC = $(wildcard tests/unit/*.c)
+INTEG_SRC = $(wildcard tests/integration/*.c) tests/support.c
+UNIT_OBJ = $(UNIT_SRC:tests/%.c=$(BUILD)/obj/tests/%.o)
+INTEG_OBJ = $(INTEG_SRC:tests/%.c=$(BUILD)/obj/tests/%.o)
+
+all: $(BUILD)/pc6risk
+
+$(BUILD)/pc6risk: $(BUILD)/obj/main.o $(BUILD)/libpc6risk.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+$(BUILD)/libpc6risk.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/gen/migrations.c: scripts/embed-sql.sh $(wildcard sql/*.sql) | $(BUILD)/.deps-ok
+	mkdir -p $(@D)
+	scripts/embed-sql.sh $(wildcard sql/*.sql) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/migrations.o: $(BUILD)/gen/migrations.c
+	mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/%.o: src/%.c | $(BUILD)/.deps-ok
+	mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/obj/tests/%.o: tests/%.c | $(BUILD)/.deps-ok
+	mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/unit: $(UNIT_OBJ) $(BUILD)/libpc6risk.a
+	mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LIBS) $(PKG_LIBS) -lm
+
+$(BUILD)/tests/integration: $(INTEG_OBJ) $(BUILD)/libpc6risk.a
+	mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LIBS) $(PKG_LIBS) -lm
+
+# A friendly stop instead of a wall of compiler errors when libraries are missing.
+$(BUILD)/.deps-ok:
+	@pkg-config --exists $(PKGS) criterion 2>/dev/null || { \
+		echo "pc6risk: build dependencies are missing; run 'make deps' (as root) or:" >&2; \
+		echo "  apt-get install -y $$(scripts/deps.sh --print)" >&2; exit 1; }
+	mkdir -p $(@D) && touch $@
+
+deps:
+	@scripts/deps.sh
+
+# The targets below first install what is missing, then re-enter make so the
+# pkg-config flags are read again.
+test: deps
+	@$(MAKE) --no-print-directory test-run
+
+check: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan \
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
+		CFLAGS="-O1 -g" test-run
+
+test-run: $(BUILD)/pc6risk $(BUILD)/tests/unit $(BUILD)/tests/integration
+	scripts/with-pg.sh tests/run.sh $(BUILD)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/with-pg.sh scripts/demo.sh $(BUILD)/pc6risk demo/pc6risk.json maps/out
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/with-pg.sh bench/run.sh $(BUILD)/pc6risk
+
+install: $(BUILD)/pc6risk
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/demo/data
+	install -m 755 $(BUILD)/pc6risk $(DESTDIR)$(BINDIR)/pc6risk
+	install -m 644 demo/pc6risk.json $(DESTDIR)$(DATADIR)/demo/
+	install -m 644 demo/data/* $(DESTDIR)$(DATADIR)/demo/data/
+
+clean:
+	rm -rf build
+
+.PHONY: all deps test check test-run demo bench install clean
+
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/tests/*/*.d $(BUILD)/obj/tests/*.d)

@@ -1,0 +1,106 @@
+/*
+ * config — the JSON config file, read and checked into a struct config.
+ *
+ * This module is the only user of cJSON for configuration. config_load returns
+ * a struct the caller frees with config_free; every string in it belongs to it.
+ * Relative paths in the file are resolved against the file's own directory, so
+ * a config and its inputs can move together. Syntax errors name
+ * "file:line:col"; meaning errors name the key path ("privacy.k: ...").
+ */
+#ifndef PC6RISK_CONFIG_H
+#define PC6RISK_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "pc6risk/err.h"
+
+/* The area tree, coarse to fine: every level nests in the one before it. */
+enum level { LEVEL_GEMEENTE, LEVEL_WIJK, LEVEL_BUURT, LEVEL_PC6, LEVEL_COUNT };
+
+/* "gemeente", "wijk", "buurt", "pc6". */
+const char *level_name(enum level level);
+/* "gemeenten", "wijken", "buurten", "PC6": for counts in messages. */
+const char *level_plural(enum level level);
+/* Parse a level name; -1 when it is none of them. */
+int level_parse(const char *name, enum level *out);
+
+/* inputs.areas[i]: one vector source holding the polygons of one level. */
+struct config_area {
+	enum level level;
+	char *path;         /* resolved */
+	char *layer;        /* NULL: the source's first layer */
+	char *srs;          /* NULL: the CRS the source declares */
+	char *code_field;   /* area code */
+	char *name_field;   /* NULL for pc6 */
+	char *parent_field; /* code of the parent area; NULL for gemeente, and for pc6 = by overlap */
+};
+
+/* One canonical indicator and the source column it is read from. */
+struct config_column {
+	char *indicator;
+	char *column;
+};
+
+/* inputs.indicators[i]: one delimited file of figures for areas of one level. */
+struct config_indicators {
+	char *path; /* resolved */
+	enum level level;
+	char *key;       /* column holding the area code */
+	char delimiter;  /* 0: detect */
+	struct config_column *columns;
+	size_t ncolumns;
+};
+
+/* scenarios[i]. The foundation scenario kind is a rate: numerator / denominator * per. */
+struct config_scenario {
+	char *name;  /* [a-z0-9][a-z0-9_-]*, used in file and property names */
+	char *title;
+	enum level level;
+	char *numerator;
+	char *denominator;
+	double per;
+};
+
+struct config {
+	char *path; /* as given */
+	char *dir;  /* its directory, for resolving */
+	char *schema;
+
+	struct config_area *areas;
+	size_t nareas;
+	struct config_indicators *indicators;
+	size_t nindicators;
+	struct config_scenario *scenarios;
+	size_t nscenarios;
+
+	int k;             /* privacy.k: smallest size of a published unit */
+	char *k_indicator; /* privacy.count: the indicator that measures size */
+
+	char *out_dir; /* publish.dir, resolved */
+	char **neighbourhoods;
+	size_t nneighbourhoods;
+	int keep_releases;
+	char *attribution; /* publish.attribution: source credit written with every release, or NULL */
+};
+
+/* Read and check the file at path. NULL with e filled (ERR_CONFIG) on failure. */
+struct config *config_load(const char *path, struct err *e);
+
+/* The same, from text in memory; path is only used in messages and to resolve
+ * relative paths. */
+struct config *config_parse(const char *text, size_t len, const char *path, struct err *e);
+
+/* Is name usable as a schema: lowercase letters, digits and _, starting with a
+ * letter, at most 40 characters? */
+bool config_schema_name_ok(const char *name);
+
+/* Find the area input of a level, or NULL. */
+const struct config_area *config_area(const struct config *c, enum level level);
+
+/* Is an indicator of that name read for that level? */
+bool config_has_indicator(const struct config *c, enum level level, const char *name);
+
+void config_free(struct config *c);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * csv — a streaming reader for CBS-style delimited text.
+ *
+ * Handles ';' or ',' (or a given) delimiter, "quoted" fields with "" escapes and
+ * line breaks, CRLF, and a UTF-8 byte-order mark. Rows come one at a time; the
+ * field strings belong to the reader and stay valid until the next csv_next or
+ * csv_close. Every field knows the line and column where it starts, so callers
+ * can say "file:line:col". csv_open returns a reader the caller frees with
+ * csv_close.
+ */
+#ifndef PC6RISK_CSV_H
+#define PC6RISK_CSV_H
+
+#include <stddef.h>
+
+#include "pc6risk/err.h"
+
+struct csv;
+
+/* Open path. delim 0 detects ';' or ',' from the first line (the one occurring
+ * more often outside quotes; ',' when neither occurs). NULL on failure. */
+struct csv *csv_open(const char *path, char delim, struct err *e);
+
+/* Read the next non-empty row: 1 when a row was read, 0 at the end, -1 on an
+ * error (an unterminated quote, an I/O error). */
+int csv_next(struct csv *c, struct err *e);
+
+size_t csv_nfields(const struct csv *c);
+/* Field i of the current row (i < csv_nfields), without quotes. */
+const char *csv_field(const struct csv *c, size_t i);
+/* Line and 1-based byte column where field i starts. */
+long csv_field_line(const struct csv *c, size_t i);
+long csv_field_col(const struct csv *c, size_t i);
+/* Line where the current row starts. */
+long csv_line(const struct csv *c);
+char csv_delimiter(const struct csv *c);
+const char *csv_path(const struct csv *c);
+
+void csv_close(struct csv *c);
+
+#endif

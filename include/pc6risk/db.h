@@ -1,0 +1,89 @@
+/*
+ * db — the door to PostgreSQL: connect, run statements with parameters, COPY,
+ * migrations, advisory locks.
+ *
+ * The only module that includes libpq-fe.h. A struct db is a connection whose
+ * search_path puts the configured schema first and then public (where PostGIS
+ * lives), so SQL here and in sql/ names its tables without a schema. db_connect
+ * returns what the caller frees with db_close; db_query returns a result the
+ * caller frees with db_result_free; value strings stay valid until then.
+ * Errors from PostgreSQL carry their SQLSTATE, detail and hint.
+ */
+#ifndef PC6RISK_DB_H
+#define PC6RISK_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "pc6risk/err.h"
+
+struct db;
+struct db_result;
+
+/* One numbered migration from sql/NNN_name.sql, embedded at build time. */
+struct db_migration {
+	int version;
+	const char *name;
+	const char *sql;
+};
+extern const struct db_migration db_migrations[];
+extern const size_t db_nmigrations;
+
+/* Connect with the libpq environment (PGHOST, PGDATABASE, PGSERVICE, ...) and
+ * put schema first on the search_path. NULL with e filled on failure. */
+struct db *db_connect(const char *schema, struct err *e);
+void db_close(struct db *db);
+
+const char *db_schema(const struct db *db);
+
+/* Run static SQL (no parameters; may hold several statements). */
+int db_exec(struct db *db, const char *sql, struct err *e);
+
+/* Run one statement with text parameters (NULL entries are SQL NULL). Returns
+ * the number of rows it affected or returned, or -1. */
+long long db_execp(struct db *db, const char *sql, int nparams, const char *const *params, struct err *e);
+
+/* Run one query with text parameters and keep its rows. NULL on failure. */
+struct db_result *db_query(struct db *db, const char *sql, int nparams, const char *const *params,
+			   struct err *e);
+int db_nrows(const struct db_result *r);
+/* The text of a value, or NULL for SQL NULL. */
+const char *db_value(const struct db_result *r, int row, int col);
+void db_result_free(struct db_result *r);
+
+int db_begin(struct db *db, struct err *e);
+int db_commit(struct db *db, struct err *e);
+/* Roll back whatever transaction is open; never fails (a broken connection
+ * rolls back on its own). */
+void db_rollback(struct db *db);
+
+/* COPY ... FROM STDIN in text format: begin, put rows (each ending in '\n'), end. */
+int db_copy_begin(struct db *db, const char *sql, struct err *e);
+int db_copy_put(struct db *db, const char *data, size_t len, struct err *e);
+int db_copy_end(struct db *db, struct err *e);
+
+/* Append s to a COPY text row with tab, newline, carriage return and backslash
+ * escaped; NULL appends \N. */
+struct sbuf;
+void db_copy_field(struct sbuf *row, const char *s);
+
+/* Apply the embedded migrations not yet recorded in schema_migration, each in
+ * its own transaction, under a database-wide advisory lock. *applied counts
+ * the ones applied now. A recorded migration whose text changed is an error. */
+int db_migrate(struct db *db, int *applied, struct err *e);
+
+/* Check that the schema is at the version this build expects; the error says
+ * to run `pc6risk init` when it is behind. */
+int db_check_schema(struct db *db, struct err *e);
+
+/* The libpq version as an integer (150018 for 15.18). */
+int db_client_version(void);
+
+/* The highest migration version this build knows. */
+int db_latest_version(void);
+
+/* Take a transaction-scoped advisory lock named by the schema and what.
+ * With wait false, fail at once (ERR_DATABASE) when another session holds it. */
+int db_lock(struct db *db, const char *what, bool wait, struct err *e);
+
+#endif

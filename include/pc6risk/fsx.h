@@ -1,0 +1,31 @@
+/*
+ * fsx — file-system steps for writing releases safely: create directories,
+ * write a file durably, swap a symlink atomically, remove a tree.
+ *
+ * Failures are ERR_SYSTEM errors naming the path and the OS reason (a full
+ * disk reads "No space left on device").
+ */
+#ifndef PC6RISK_FSX_H
+#define PC6RISK_FSX_H
+
+#include <stddef.h>
+
+#include "pc6risk/err.h"
+
+/* mkdir -p. */
+int fsx_mkdirs(const char *path, struct err *e);
+
+/* Create path (which must not exist), write n bytes, fsync and close it. */
+int fsx_write_file(const char *path, const char *data, size_t n, struct err *e);
+
+/* fsync a directory, so renames and new entries in it survive a crash. */
+int fsx_fsync_dir(const char *path, struct err *e);
+
+/* Point the symlink at linkpath to target, replacing any old link in one
+ * rename(2), so readers see the old or the new target, never neither. */
+int fsx_symlink_swap(const char *target, const char *linkpath, struct err *e);
+
+/* rm -rf path, without following symlinks. A missing path is fine. */
+int fsx_rmtree(const char *path, struct err *e);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * run — the run ledger, and refresh: every stage as one recorded run.
+ *
+ * Each state-changing command records itself in table run: started, then
+ * succeeded or failed with its counts and its error. A struct run_counts is a
+ * plain value; run_counts_json returns a string the caller frees.
+ */
+#ifndef PC6RISK_RUN_H
+#define PC6RISK_RUN_H
+
+#include "pc6risk/config.h"
+#include "pc6risk/db.h"
+#include "pc6risk/err.h"
+#include "pc6risk/load.h"
+#include "pc6risk/protect.h"
+#include "pc6risk/publish.h"
+#include "pc6risk/score.h"
+
+enum {
+	RUN_LOADED = 1,
+	RUN_SCORED = 2,
+	RUN_PROTECTED = 4,
+	RUN_PUBLISHED = 8
+};
+
+/* What a run did, stage by stage; `done` says which stages finished. */
+struct run_counts {
+	unsigned done;
+	struct load_stats load;
+	struct score_stats score;
+	struct protect_stats protect;
+	struct publish_stats publish;
+};
+
+/* Record the start of a command; *id is its run id. */
+int run_begin(struct db *db, const char *command, long long *id, struct err *e);
+
+/* Record the end: succeeded when failure is NULL, else failed with its error.
+ * Rolls back any open transaction first. Problems writing the record are
+ * logged, not returned: the run's own outcome is what the caller reports. */
+void run_end(struct db *db, long long id, const struct run_counts *counts, const struct err *failure);
+
+/* The counts of the finished stages as a JSON object. */
+char *run_counts_json(const struct run_counts *c);
+
+/* load, score, protect and publish in turn, stopping at the first failure. */
+int run_refresh(struct db *db, const struct config *cfg, const struct publish_opts *opts, struct run_counts *c,
+		struct err *e);
+
+#endif

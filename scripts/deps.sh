@@ -1,0 +1,45 @@
+#!/bin/sh
+# Install the Debian packages pc6risk needs to build, test and run its demo.
+#
+# Usage: scripts/deps.sh [--print]
+#   As root, missing packages are installed with apt-get. As any other user the
+#   exact apt-get line is printed and the script fails, so nothing half-installs.
+#   --print only prints the package list (for Dockerfiles and docs).
+set -eu
+
+# The build needs a compiler and the four libraries; the tests and the demo need
+# a PostgreSQL+PostGIS server and the GDAL command-line tools (ogrinfo).
+PACKAGES="gcc libc6-dev make pkg-config
+libpq-dev libgdal-dev libcjson-dev libcriterion-dev
+postgresql-15 postgresql-15-postgis-3 gdal-bin"
+
+if [ "${1:-}" = "--print" ]; then
+	echo $PACKAGES
+	exit 0
+fi
+
+missing=""
+for p in $PACKAGES; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$status" in
+	*"install ok installed"*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+line="apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" != 0 ]; then
+	echo "pc6risk: missing Debian packages:$missing" >&2
+	echo "pc6risk: install them as root with:" >&2
+	echo "  sudo apt-get update && sudo $line" >&2
+	exit 1
+fi
+
+echo "pc6risk: installing missing Debian packages:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine may have empty package lists; update once, then install.
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "pc6risk: packages installed" >&2

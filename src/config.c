@@ -1,0 +1,904 @@
+#include "pc6risk/config.h"
+#include "pc6risk/sbuf.h"
+#include "pc6risk/xalloc.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const level_names[LEVEL_COUNT] = {"gemeente", "wijk", "buurt", "pc6"};
+
+const char *level_name(enum level level)
+{
+	return level < LEVEL_COUNT ? level_names[level] : "?";
+}
+
+const char *level_plural(enum level level)
+{
+	static const char *const plurals[LEVEL_COUNT] = {"gemeenten", "wijken", "buurten", "PC6"};
+
+	return level < LEVEL_COUNT ? plurals[level] : "?";
+}
+
+int level_parse(const char *name, enum level *out)
+{
+	for (int i = 0; i < LEVEL_COUNT; i++) {
+		if (strcmp(name, level_names[i]) == 0) {
+			*out = (enum level)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* What checking one file needs at hand. */
+struct ctx {
+	const char *file;
+	struct config *cfg;
+	struct err *e;
+};
+
+/* A short description of a JSON value for "got ..." in messages. */
+static void describe(const cJSON *v, char *buf, size_t size)
+{
+	if (!v)
+		snprintf(buf, size, "nothing");
+	else if (cJSON_IsString(v))
+		snprintf(buf, size, "\"%.60s%s\"", v->valuestring, strlen(v->valuestring) > 60 ? "..." : "");
+	else if (cJSON_IsNumber(v))
+		snprintf(buf, size, "%.15g", v->valuedouble);
+	else if (cJSON_IsBool(v))
+		snprintf(buf, size, "%s", cJSON_IsTrue(v) ? "true" : "false");
+	else if (cJSON_IsNull(v))
+		snprintf(buf, size, "null");
+	else if (cJSON_IsArray(v))
+		snprintf(buf, size, "%s", v->child ? "an array" : "an empty array");
+	else
+		snprintf(buf, size, "an object");
+}
+
+/* Fail with "<path>: <what>, got <value>". */
+static int bad(struct ctx *x, const char *path, const cJSON *v, const char *what)
+{
+	char got[100];
+
+	describe(v, got, sizeof got);
+	return err_set(x->e, ERR_CONFIG, x->file, "%s: %s, got %s", path, what, got);
+}
+
+static char *join_path(const char *path, const char *key)
+{
+	return path[0] ? xasprintf("%s.%s", path, key) : xstrdup(key);
+}
+
+/* Refuse keys that are not in allowed (typos are the commonest config error)
+ * and keys given twice (cJSON would silently keep both). */
+static int check_keys(struct ctx *x, const cJSON *obj, const char *path, const char *const allowed[])
+{
+	for (const cJSON *c = obj->child; c; c = c->next) {
+		bool known = false;
+
+		for (const char *const *a = allowed; *a; a++)
+			if (strcmp(c->string, *a) == 0)
+				known = true;
+		for (const cJSON *d = obj->child; d != c; d = d->next) {
+			if (strcmp(c->string, d->string) == 0) {
+				char *p = join_path(path, c->string);
+
+				err_set(x->e, ERR_CONFIG, x->file, "%s: key given twice", p);
+				free(p);
+				return -1;
+			}
+		}
+		if (!known) {
+			struct sbuf list = {0};
+			char *p = join_path(path, c->string);
+
+			for (const char *const *a = allowed; *a; a++)
+				sbuf_printf(&list, "%s%s", a == allowed ? "" : ", ", *a);
+			err_set(x->e, ERR_CONFIG, x->file, "%s: unknown key; expected one of: %s", p, list.s);
+			free(p);
+			sbuf_free(&list);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int want_object(struct ctx *x, const cJSON *v, const char *path)
+{
+	return cJSON_IsObject(v) ? 0 : bad(x, path, v, "must be an object");
+}
+
+/* Read obj.key as a non-empty string into *out (a new copy). A missing key is
+ * an error when required, else leaves *out as it was. */
+static int get_string(struct ctx *x, const cJSON *obj, const char *path, const char *key, bool required,
+		      char **out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char *p;
+	int rc = 0;
+
+	if (!v && !required)
+		return 0;
+	p = join_path(path, key);
+	if (!v)
+		rc = err_set(x->e, ERR_CONFIG, x->file, "%s: is required", p);
+	else if (!cJSON_IsString(v) || v->valuestring[0] == '\0')
+		rc = bad(x, p, v, "must be a non-empty string");
+	else {
+		free(*out);
+		*out = xstrdup(v->valuestring);
+	}
+	free(p);
+	return rc;
+}
+
+static int get_int(struct ctx *x, const cJSON *obj, const char *path, const char *key, int min, int max,
+		   int *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char *p, what[80];
+	int rc = 0;
+
+	if (!v)
+		return 0;
+	p = join_path(path, key);
+	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < min ||
+	    v->valuedouble > max) {
+		if (max == 1000000000)
+			snprintf(what, sizeof what, "must be an integer >= %d", min);
+		else
+			snprintf(what, sizeof what, "must be an integer from %d to %d", min, max);
+		rc = bad(x, p, v, what);
+	} else {
+		*out = (int)v->valuedouble;
+	}
+	free(p);
+	return rc;
+}
+
+static bool name_ok(const char *s, bool allow_dash)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 40 || !((s[0] >= 'a' && s[0] <= 'z') || (allow_dash && s[0] >= '0' && s[0] <= '9')))
+		return false;
+	for (const char *p = s; *p; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || (allow_dash && *p == '-')))
+			return false;
+	}
+	return true;
+}
+
+bool config_schema_name_ok(const char *name)
+{
+	return name_ok(name, false);
+}
+
+static char *resolve(const struct config *cfg, const char *p)
+{
+	if (p[0] == '/' || strcmp(cfg->dir, ".") == 0)
+		return xstrdup(p);
+	return xasprintf("%s/%s", cfg->dir, p);
+}
+
+static int get_path(struct ctx *x, const cJSON *obj, const char *path, const char *key, bool required,
+		    char **out)
+{
+	char *raw = NULL;
+
+	if (get_string(x, obj, path, key, required, &raw) < 0)
+		return -1;
+	if (raw) {
+		free(*out);
+		*out = resolve(x->cfg, raw);
+		free(raw);
+	}
+	return 0;
+}
+
+static int get_level(struct ctx *x, const cJSON *obj, const char *path, enum level *out)
+{
+	char *s = NULL, *p;
+	int rc = 0;
+
+	if (get_string(x, obj, path, "level", true, &s) < 0)
+		return -1;
+	if (level_parse(s, out) < 0) {
+		p = join_path(path, "level");
+		rc = bad(x, p, cJSON_GetObjectItemCaseSensitive(obj, "level"),
+			 "must be one of gemeente, wijk, buurt, pc6");
+		free(p);
+	}
+	free(s);
+	return rc;
+}
+
+static int parse_area(struct ctx *x, const cJSON *obj, const char *path, struct config_area *a)
+{
+	static const char *const keys[] = {"level", "path", "layer", "srs", "code", "name", "parent", NULL};
+	char *p;
+
+	if (want_object(x, obj, path) < 0 || check_keys(x, obj, path, keys) < 0)
+		return -1;
+	if (get_level(x, obj, path, &a->level) < 0 || get_path(x, obj, path, "path", true, &a->path) < 0 ||
+	    get_string(x, obj, path, "layer", false, &a->layer) < 0 ||
+	    get_string(x, obj, path, "srs", false, &a->srs) < 0 ||
+	    get_string(x, obj, path, "code", true, &a->code_field) < 0 ||
+	    get_string(x, obj, path, "name", a->level != LEVEL_PC6, &a->name_field) < 0 ||
+	    get_string(x, obj, path, "parent", a->level == LEVEL_WIJK || a->level == LEVEL_BUURT,
+		       &a->parent_field) < 0)
+		return -1;
+	if (a->level == LEVEL_GEMEENTE && a->parent_field) {
+		p = join_path(path, "parent");
+		err_set(x->e, ERR_CONFIG, x->file, "%s: a gemeente has no parent area", p);
+		free(p);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_indicators(struct ctx *x, const cJSON *obj, const char *path, struct config_indicators *in)
+{
+	static const char *const keys[] = {"path", "level", "key", "delimiter", "columns", NULL};
+	const cJSON *cols;
+	char *delim = NULL, *p;
+	size_t i = 0;
+
+	if (want_object(x, obj, path) < 0 || check_keys(x, obj, path, keys) < 0)
+		return -1;
+	if (get_path(x, obj, path, "path", true, &in->path) < 0 || get_level(x, obj, path, &in->level) < 0 ||
+	    get_string(x, obj, path, "key", true, &in->key) < 0 ||
+	    get_string(x, obj, path, "delimiter", false, &delim) < 0)
+		return -1;
+	if (delim) {
+		bool ok = strlen(delim) == 1 && (delim[0] == ';' || delim[0] == ',' || delim[0] == '\t');
+
+		in->delimiter = delim[0];
+		free(delim);
+		if (!ok) {
+			p = join_path(path, "delimiter");
+			bad(x, p, cJSON_GetObjectItemCaseSensitive(obj, "delimiter"), "must be \";\", \",\" or \"\\t\"");
+			free(p);
+			return -1;
+		}
+	}
+	p = join_path(path, "columns");
+	cols = cJSON_GetObjectItemCaseSensitive(obj, "columns");
+	if (!cols) {
+		free(p);
+		return err_set(x->e, ERR_CONFIG, x->file, "%s.columns: is required", path);
+	}
+	if (!cJSON_IsObject(cols) || !cols->child) {
+		bad(x, p, cols, "must be an object mapping indicator names to source columns");
+		free(p);
+		return -1;
+	}
+	in->ncolumns = (size_t)cJSON_GetArraySize(cols);
+	in->columns = xcalloc(in->ncolumns, sizeof *in->columns);
+	for (const cJSON *c = cols->child; c; c = c->next, i++) {
+		char *cp = join_path(p, c->string);
+
+		for (const cJSON *d = cols->child; d != c; d = d->next) {
+			if (strcmp(c->string, d->string) == 0) {
+				err_set(x->e, ERR_CONFIG, x->file, "%s: key given twice", cp);
+				goto fail;
+			}
+		}
+		if (!name_ok(c->string, false)) {
+			err_set(x->e, ERR_CONFIG, x->file,
+				"%s: an indicator name is lowercase letters, digits and _, starting with a letter", cp);
+			goto fail;
+		}
+		if (!cJSON_IsString(c) || c->valuestring[0] == '\0') {
+			bad(x, cp, c, "must be the name of a source column");
+			goto fail;
+		}
+		in->columns[i].indicator = xstrdup(c->string);
+		in->columns[i].column = xstrdup(c->valuestring);
+		free(cp);
+		continue;
+fail:
+		free(cp);
+		free(p);
+		return -1;
+	}
+	free(p);
+	return 0;
+}
+
+static int parse_scenario(struct ctx *x, const cJSON *obj, const char *path, struct config_scenario *s)
+{
+	static const char *const keys[] = {"name", "title", "level", "numerator", "denominator", "per", NULL};
+	const cJSON *per;
+	char *p;
+
+	if (want_object(x, obj, path) < 0 || check_keys(x, obj, path, keys) < 0)
+		return -1;
+	if (get_string(x, obj, path, "name", true, &s->name) < 0 ||
+	    get_string(x, obj, path, "title", false, &s->title) < 0 || get_level(x, obj, path, &s->level) < 0 ||
+	    get_string(x, obj, path, "numerator", true, &s->numerator) < 0 ||
+	    get_string(x, obj, path, "denominator", true, &s->denominator) < 0)
+		return -1;
+	if (!name_ok(s->name, true)) {
+		p = join_path(path, "name");
+		bad(x, p, cJSON_GetObjectItemCaseSensitive(obj, "name"),
+		    "must be lowercase letters, digits, '-' and '_' (at most 40)");
+		free(p);
+		return -1;
+	}
+	if (!s->title)
+		s->title = xstrdup(s->name);
+	s->per = 100;
+	per = cJSON_GetObjectItemCaseSensitive(obj, "per");
+	if (per) {
+		if (!cJSON_IsNumber(per) || !(per->valuedouble > 0)) {
+			p = join_path(path, "per");
+			bad(x, p, per, "must be a number > 0");
+			free(p);
+			return -1;
+		}
+		s->per = per->valuedouble;
+	}
+	return 0;
+}
+
+/* Parse an array of objects at obj.key with fn, into a new array of n items of size sz. */
+static int parse_list(struct ctx *x, const cJSON *obj, const char *path, const char *key, bool required,
+		      size_t sz, void **items, size_t *n,
+		      int (*fn)(struct ctx *, const cJSON *, const char *, void *))
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char *p = join_path(path, key);
+	size_t i = 0;
+	int rc = 0;
+
+	if (!arr) {
+		if (required)
+			rc = err_set(x->e, ERR_CONFIG, x->file, "%s: is required", p);
+		free(p);
+		return rc;
+	}
+	if (!cJSON_IsArray(arr) || !arr->child) {
+		rc = bad(x, p, arr, "must be a non-empty array");
+		free(p);
+		return rc;
+	}
+	*n = (size_t)cJSON_GetArraySize(arr);
+	*items = xcalloc(*n, sz);
+	for (const cJSON *c = arr->child; c; c = c->next, i++) {
+		char *ip = xasprintf("%s[%zu]", p, i);
+
+		rc = fn(x, c, ip, (char *)*items + i * sz);
+		free(ip);
+		if (rc < 0)
+			break;
+	}
+	free(p);
+	return rc;
+}
+
+static int area_cb(struct ctx *x, const cJSON *v, const char *path, void *item)
+{
+	return parse_area(x, v, path, item);
+}
+
+static int indicators_cb(struct ctx *x, const cJSON *v, const char *path, void *item)
+{
+	return parse_indicators(x, v, path, item);
+}
+
+static int scenario_cb(struct ctx *x, const cJSON *v, const char *path, void *item)
+{
+	return parse_scenario(x, v, path, item);
+}
+
+static bool reads_indicator(const struct config_indicators *in, const char *name)
+{
+	for (size_t j = 0; j < in->ncolumns; j++)
+		if (strcmp(in->columns[j].indicator, name) == 0)
+			return true;
+	return false;
+}
+
+/* Checks that span sections: every level once, the tree complete, scenarios
+ * naming indicators that are read. */
+static int cross_check(struct ctx *x)
+{
+	struct config *c = x->cfg;
+	bool seen[LEVEL_COUNT] = {false};
+
+	for (size_t i = 0; i < c->nareas; i++) {
+		if (seen[c->areas[i].level])
+			return err_set(x->e, ERR_CONFIG, x->file, "inputs.areas[%zu].level: %s is given twice", i,
+				       level_name(c->areas[i].level));
+		seen[c->areas[i].level] = true;
+	}
+	for (int l = LEVEL_GEMEENTE; l <= LEVEL_BUURT; l++)
+		if (!seen[l])
+			return err_set(x->e, ERR_CONFIG, x->file, "inputs.areas: no %s polygons are given",
+				       level_name((enum level)l));
+	for (size_t i = 0; i < c->nindicators; i++) {
+		const struct config_indicators *in = &c->indicators[i];
+
+		if (!seen[in->level])
+			return err_set(x->e, ERR_CONFIG, x->file,
+				       "inputs.indicators[%zu].level: no %s polygons are given in inputs.areas", i,
+				       level_name(in->level));
+		for (size_t j = 0; j < in->ncolumns; j++) {
+			for (size_t k = 0; k < i; k++) {
+				if (c->indicators[k].level == in->level &&
+				    reads_indicator(&c->indicators[k], in->columns[j].indicator))
+					return err_set(x->e, ERR_CONFIG, x->file,
+						       "inputs.indicators[%zu].columns.%s: already read by "
+						       "inputs.indicators[%zu]",
+						       i, in->columns[j].indicator, k);
+			}
+		}
+	}
+	for (size_t i = 0; i < c->nscenarios; i++) {
+		const struct config_scenario *s = &c->scenarios[i];
+		const char *need[] = {s->numerator, s->denominator, c->k_indicator};
+		const char *what[] = {"numerator", "denominator", NULL};
+
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(c->scenarios[j].name, s->name) == 0)
+				return err_set(x->e, ERR_CONFIG, x->file,
+					       "scenarios[%zu].name: \"%s\" is already the name of scenarios[%zu]", i,
+					       s->name, j);
+		for (int j = 0; j < 3; j++) {
+			if (config_has_indicator(c, s->level, need[j]))
+				continue;
+			if (what[j])
+				return err_set(x->e, ERR_CONFIG, x->file,
+					       "scenarios[%zu].%s: no indicator \"%s\" is read for level %s", i,
+					       what[j], need[j], level_name(s->level));
+			return err_set(x->e, ERR_CONFIG, x->file,
+				       "privacy.count: no indicator \"%s\" is read for level %s, which scenarios[%zu] "
+				       "scores",
+				       need[j], level_name(s->level), i);
+		}
+	}
+	return 0;
+}
+
+static int parse_root(struct ctx *x, const cJSON *root)
+{
+	static const char *const keys[] = {"database", "inputs", "scenarios", "privacy", "publish", NULL};
+	static const char *const db_keys[] = {"schema", NULL};
+	static const char *const in_keys[] = {"areas", "indicators", NULL};
+	static const char *const pr_keys[] = {"k", "count", NULL};
+	static const char *const pub_keys[] = {"dir", "neighbourhoods", "keep", "attribution", NULL};
+	struct config *c = x->cfg;
+	const cJSON *v;
+
+	if (want_object(x, root, "(top level)") < 0 || check_keys(x, root, "", keys) < 0)
+		return -1;
+
+	c->schema = xstrdup("pc6risk");
+	if ((v = cJSON_GetObjectItemCaseSensitive(root, "database"))) {
+		if (want_object(x, v, "database") < 0 || check_keys(x, v, "database", db_keys) < 0 ||
+		    get_string(x, v, "database", "schema", false, &c->schema) < 0)
+			return -1;
+		if (!name_ok(c->schema, false))
+			return bad(x, "database.schema", cJSON_GetObjectItemCaseSensitive(v, "schema"),
+				   "must be lowercase letters, digits and _, starting with a letter");
+	}
+
+	v = cJSON_GetObjectItemCaseSensitive(root, "inputs");
+	if (!v)
+		return err_set(x->e, ERR_CONFIG, x->file, "inputs: is required");
+	if (want_object(x, v, "inputs") < 0 || check_keys(x, v, "inputs", in_keys) < 0 ||
+	    parse_list(x, v, "inputs", "areas", true, sizeof *c->areas, (void **)&c->areas, &c->nareas,
+		       area_cb) < 0 ||
+	    parse_list(x, v, "inputs", "indicators", false, sizeof *c->indicators, (void **)&c->indicators,
+		       &c->nindicators, indicators_cb) < 0)
+		return -1;
+
+	if (parse_list(x, root, "", "scenarios", true, sizeof *c->scenarios, (void **)&c->scenarios,
+		       &c->nscenarios, scenario_cb) < 0)
+		return -1;
+
+	c->k = 10;
+	c->k_indicator = xstrdup("households");
+	if ((v = cJSON_GetObjectItemCaseSensitive(root, "privacy"))) {
+		if (want_object(x, v, "privacy") < 0 || check_keys(x, v, "privacy", pr_keys) < 0 ||
+		    get_int(x, v, "privacy", "k", 2, 1000000000, &c->k) < 0 ||
+		    get_string(x, v, "privacy", "count", false, &c->k_indicator) < 0)
+			return -1;
+	}
+
+	c->out_dir = resolve(c, "maps/out");
+	c->keep_releases = 5;
+	if ((v = cJSON_GetObjectItemCaseSensitive(root, "publish"))) {
+		const cJSON *nb;
+
+		if (want_object(x, v, "publish") < 0 || check_keys(x, v, "publish", pub_keys) < 0 ||
+		    get_path(x, v, "publish", "dir", false, &c->out_dir) < 0 ||
+		    get_int(x, v, "publish", "keep", 1, 1000, &c->keep_releases) < 0 ||
+		    get_string(x, v, "publish", "attribution", false, &c->attribution) < 0)
+			return -1;
+		if ((nb = cJSON_GetObjectItemCaseSensitive(v, "neighbourhoods"))) {
+			size_t i = 0;
+
+			if (!cJSON_IsArray(nb))
+				return bad(x, "publish.neighbourhoods", nb, "must be an array of names or codes");
+			c->nneighbourhoods = (size_t)cJSON_GetArraySize(nb);
+			c->neighbourhoods = xcalloc(c->nneighbourhoods + 1, sizeof *c->neighbourhoods);
+			for (const cJSON *n = nb->child; n; n = n->next, i++) {
+				char p[64];
+
+				snprintf(p, sizeof p, "publish.neighbourhoods[%zu]", i);
+				if (!cJSON_IsString(n) || n->valuestring[0] == '\0')
+					return bad(x, p, n, "must be a non-empty string");
+				c->neighbourhoods[i] = xstrdup(n->valuestring);
+			}
+		}
+	}
+	return cross_check(x);
+}
+
+/* Turn a byte offset into 1-based line and column. */
+static void position(const char *text, size_t off, long *line, long *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < off; i++) {
+		if (text[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+/*
+ * A JSON syntax check that knows where and why text stops being JSON. cJSON
+ * only says where it gave up, often past the mistake; this walks the text the
+ * same way and names the first offending character and what was expected
+ * there. It builds nothing: cJSON does the parsing once this passes.
+ */
+struct jcheck {
+	const char *s;
+	size_t len, pos;
+	const char *why; /* set on the first error; pos is then where it is */
+	int depth;
+};
+
+static void jc_ws(struct jcheck *j)
+{
+	while (j->pos < j->len && (j->s[j->pos] == ' ' || j->s[j->pos] == '\t' || j->s[j->pos] == '\n' ||
+				   j->s[j->pos] == '\r'))
+		j->pos++;
+}
+
+static bool jc_fail(struct jcheck *j, const char *why)
+{
+	j->why = why;
+	return false;
+}
+
+static bool jc_value(struct jcheck *j);
+
+static bool jc_string(struct jcheck *j)
+{
+	j->pos++; /* the opening quote */
+	while (j->pos < j->len) {
+		unsigned char c = (unsigned char)j->s[j->pos];
+
+		if (c == '"') {
+			j->pos++;
+			return true;
+		}
+		if (c < 0x20)
+			return jc_fail(j, "a line break or control character inside a string (write it as \\n)");
+		if (c == '\\') {
+			char n = j->pos + 1 < j->len ? j->s[j->pos + 1] : '\0';
+
+			if (!strchr("\"\\/bfnrtu", n) || n == '\0')
+				return jc_fail(j, "invalid escape in a string");
+			if (n == 'u') {
+				for (int k = 2; k < 6; k++) {
+					char h = j->pos + (size_t)k < j->len ? j->s[j->pos + (size_t)k] : '\0';
+
+					if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') || (h >= 'A' && h <= 'F'))) {
+						j->pos += (size_t)k;
+						return jc_fail(j, "\\u needs four hexadecimal digits");
+					}
+				}
+				j->pos += 6;
+				continue;
+			}
+			j->pos += 2;
+			continue;
+		}
+		j->pos++;
+	}
+	return jc_fail(j, "unexpected end of file inside a string (a missing '\"'?)");
+}
+
+static bool jc_digits(struct jcheck *j)
+{
+	size_t start = j->pos;
+
+	while (j->pos < j->len && j->s[j->pos] >= '0' && j->s[j->pos] <= '9')
+		j->pos++;
+	return j->pos > start;
+}
+
+static bool jc_number(struct jcheck *j)
+{
+	size_t start = j->pos;
+
+	if (j->s[j->pos] == '-')
+		j->pos++;
+	if (j->pos < j->len && j->s[j->pos] == '0')
+		j->pos++;
+	else if (!jc_digits(j))
+		goto bad;
+	if (j->pos < j->len && j->s[j->pos] == '.') {
+		j->pos++;
+		if (!jc_digits(j))
+			goto bad;
+	}
+	if (j->pos < j->len && (j->s[j->pos] == 'e' || j->s[j->pos] == 'E')) {
+		j->pos++;
+		if (j->pos < j->len && (j->s[j->pos] == '+' || j->s[j->pos] == '-'))
+			j->pos++;
+		if (!jc_digits(j))
+			goto bad;
+	}
+	return true;
+bad:
+	j->pos = start;
+	return jc_fail(j, "invalid number");
+}
+
+/* An object or array: open already seen at pos. */
+static bool jc_container(struct jcheck *j, char close)
+{
+	size_t comma = 0;
+	bool first = true;
+
+	if (++j->depth > 200)
+		return jc_fail(j, "nested too deep");
+	j->pos++;
+	for (;;) {
+		jc_ws(j);
+		if (j->pos >= j->len)
+			return jc_fail(j, close == '}' ? "unexpected end of file (a missing '}'?)"
+						       : "unexpected end of file (a missing ']'?)");
+		if (j->s[j->pos] == close) {
+			if (!first) {
+				j->pos = comma;
+				return jc_fail(j, "trailing comma before the closing bracket");
+			}
+			j->pos++;
+			break;
+		}
+		if (close == '}') {
+			if (j->s[j->pos] == '\'')
+				return jc_fail(j, "strings need double quotes");
+			if (j->s[j->pos] != '"')
+				return jc_fail(j, j->s[j->pos] == '/' ? "comments are not allowed in JSON"
+								      : "expected a key in double quotes");
+			if (!jc_string(j))
+				return false;
+			jc_ws(j);
+			if (j->pos >= j->len || j->s[j->pos] != ':')
+				return jc_fail(j, "expected ':' after the key");
+			j->pos++;
+		}
+		if (!jc_value(j))
+			return false;
+		jc_ws(j);
+		if (j->pos < j->len && j->s[j->pos] == ',') {
+			comma = j->pos++;
+			first = false;
+			continue;
+		}
+		if (j->pos < j->len && j->s[j->pos] == close) {
+			j->pos++;
+			break;
+		}
+		if (j->pos >= j->len)
+			continue; /* reported as a missing bracket above */
+		if (j->s[j->pos] == '"' || j->s[j->pos] == '{' || j->s[j->pos] == '[')
+			return jc_fail(j, "missing ',' between items");
+		if (j->s[j->pos] == '/')
+			return jc_fail(j, "comments are not allowed in JSON");
+		return jc_fail(j, close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
+	}
+	j->depth--;
+	return true;
+}
+
+static bool jc_word(struct jcheck *j, const char *w)
+{
+	size_t n = strlen(w);
+
+	if (j->len - j->pos >= n && memcmp(j->s + j->pos, w, n) == 0) {
+		j->pos += n;
+		return true;
+	}
+	return jc_fail(j, "unquoted text: strings need double quotes");
+}
+
+static bool jc_value(struct jcheck *j)
+{
+	char c;
+
+	jc_ws(j);
+	if (j->pos >= j->len)
+		return jc_fail(j, "unexpected end of file (a value is missing)");
+	c = j->s[j->pos];
+	switch (c) {
+	case '{': return jc_container(j, '}');
+	case '[': return jc_container(j, ']');
+	case '"': return jc_string(j);
+	case 't': return jc_word(j, "true");
+	case 'f': return jc_word(j, "false");
+	case 'n': return jc_word(j, "null");
+	case '\'': return jc_fail(j, "strings need double quotes");
+	case '/': return jc_fail(j, "comments are not allowed in JSON");
+	default:
+		if (c == '-' || (c >= '0' && c <= '9'))
+			return jc_number(j);
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+			return jc_fail(j, "unquoted text: strings need double quotes");
+		return jc_fail(j, "expected a value (a string, number, object, array, true, false or null)");
+	}
+}
+
+/* 0 when text is JSON; else -1 with *off at the first mistake and *why set. */
+static int json_syntax(const char *text, size_t len, size_t *off, const char **why)
+{
+	struct jcheck j = {.s = text, .len = len};
+
+	if (jc_value(&j)) {
+		jc_ws(&j);
+		if (j.pos == j.len)
+			return 0;
+		j.why = j.s[j.pos] == ','   ? "text after the end of the top-level object (a missing '{'?)"
+			: j.s[j.pos] == '/' ? "comments are not allowed in JSON"
+					    : "text after the end of the top-level object";
+	}
+	*off = j.pos;
+	*why = j.why;
+	return -1;
+}
+
+struct config *config_parse(const char *text, size_t len, const char *path, struct err *e)
+{
+	struct config *cfg = xcalloc(1, sizeof *cfg);
+	struct ctx x = {.file = path, .cfg = cfg, .e = e};
+	const char *why;
+	size_t off;
+	cJSON *root;
+	const char *slash;
+
+	cfg->path = xstrdup(path);
+	slash = strrchr(path, '/');
+	cfg->dir = slash ? (slash == path ? xstrdup("/") : xasprintf("%.*s", (int)(slash - path), path))
+			 : xstrdup(".");
+
+	if (json_syntax(text, len, &off, &why) < 0) {
+		char where[300];
+		long line, col;
+
+		position(text, off, &line, &col);
+		snprintf(where, sizeof where, "%s:%ld:%ld", path, line, col);
+		err_set(e, ERR_CONFIG, where, "%s", why);
+		config_free(cfg);
+		return NULL;
+	}
+	/* len + 1: cJSON wants to see the terminating NUL */
+	root = cJSON_ParseWithLengthOpts(text, len + 1, NULL, true);
+	if (!root) {
+		err_set(e, ERR_CONFIG, path, "cannot read the JSON (out of memory?)");
+		config_free(cfg);
+		return NULL;
+	}
+	if (parse_root(&x, root) < 0) {
+		cJSON_Delete(root);
+		config_free(cfg);
+		return NULL;
+	}
+	cJSON_Delete(root);
+	return cfg;
+}
+
+struct config *config_load(const char *path, struct err *e)
+{
+	FILE *f = fopen(path, "rb");
+	struct sbuf text = {0};
+	char chunk[8192];
+	size_t n;
+	struct config *cfg;
+
+	if (!f) {
+		err_set(e, ERR_CONFIG, path, "cannot open config file: %s", strerror(errno));
+		return NULL;
+	}
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		sbuf_append(&text, chunk, n);
+	if (ferror(f)) {
+		err_set(e, ERR_CONFIG, path, "cannot read config file: %s", strerror(errno));
+		fclose(f);
+		sbuf_free(&text);
+		return NULL;
+	}
+	fclose(f);
+	cfg = config_parse(text.s ? text.s : "", text.len, path, e);
+	sbuf_free(&text);
+	return cfg;
+}
+
+const struct config_area *config_area(const struct config *c, enum level level)
+{
+	for (size_t i = 0; i < c->nareas; i++)
+		if (c->areas[i].level == level)
+			return &c->areas[i];
+	return NULL;
+}
+
+bool config_has_indicator(const struct config *c, enum level level, const char *name)
+{
+	for (size_t i = 0; i < c->nindicators; i++)
+		if (c->indicators[i].level == level && reads_indicator(&c->indicators[i], name))
+			return true;
+	return false;
+}
+
+void config_free(struct config *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nareas; i++) {
+		struct config_area *a = &c->areas[i];
+
+		free(a->path);
+		free(a->layer);
+		free(a->srs);
+		free(a->code_field);
+		free(a->name_field);
+		free(a->parent_field);
+	}
+	free(c->areas);
+	for (size_t i = 0; i < c->nindicators; i++) {
+		struct config_indicators *in = &c->indicators[i];
+
+		free(in->path);
+		free(in->key);
+		for (size_t j = 0; j < in->ncolumns; j++) {
+			free(in->columns[j].indicator);
+			free(in->columns[j].column);
+		}
+		free(in->columns);
+	}
+	free(c->indicators);
+	for (size_t i = 0; i < c->nscenarios; i++) {
+		struct config_scenario *s = &c->scenarios[i];
+
+		free(s->name);
+		free(s->title);
+		free(s->numerator);
+		free(s->denominator);
+	}
+	free(c->scenarios);
+	for (size_t i = 0; i < c->nneighbourhoods; i++)
+		free(c->neighbourhoods[i]);
+	free(c->neighbourhoods);
+	free(c->path);
+	free(c->dir);
+	free(c->schema);
+	free(c->k_indicator);
+	free(c->out_dir);
+	free(c->attribution);
+	free(c);
+}

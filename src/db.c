@@ -1,0 +1,406 @@
+#include "pc6risk/db.h"
+#include "pc6risk/log.h"
+#include "pc6risk/sbuf.h"
+#include "pc6risk/xalloc.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct db {
+	PGconn *conn;
+	char *schema;
+};
+
+struct db_result {
+	PGresult *res;
+};
+
+/* A stable key for the database-wide migration lock ("pc6r" "migr"). */
+#define MIGRATION_LOCK_KEY "7062435772656773"
+
+static void notice(void *arg, const char *message)
+{
+	size_t n = strlen(message);
+
+	(void)arg;
+	while (n > 0 && message[n - 1] == '\n')
+		n--;
+	log_msg(LOG_DEBUG, "postgres: %.*s", (int)n, message);
+}
+
+/* Fill e from a failed result: primary message, SQLSTATE, detail, hint. */
+static int fail_result(struct db *db, const PGresult *res, struct err *e)
+{
+	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
+
+	if (!msg) {
+		const char *m = PQerrorMessage(db->conn);
+		size_t n = strcspn(m, "\n");
+
+		err_set(e, ERR_DATABASE, NULL, "%.*s", (int)n, n ? m : "lost the database connection");
+	} else {
+		err_set(e, ERR_DATABASE, NULL, "%s", msg);
+	}
+	if (state)
+		snprintf(e->sqlstate, sizeof e->sqlstate, "%s", state);
+	if (detail)
+		err_detail(e, "%s", detail);
+	if (hint)
+		err_hint(e, "%s", hint);
+	return -1;
+}
+
+struct db *db_connect(const char *schema, struct err *e)
+{
+	static const char *const keys[] = {"fallback_application_name", NULL};
+	static const char *const vals[] = {"pc6risk", NULL};
+	struct db *db = xcalloc(1, sizeof *db);
+	char *ident = NULL, *path = NULL;
+	const char *params[1];
+
+	db->conn = PQconnectdbParams(keys, vals, 0);
+	db->schema = xstrdup(schema);
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		const char *m = PQerrorMessage(db->conn);
+		const char *p = strstr(m, "failed: ");
+		size_t n;
+
+		m = p ? p + 8 : m;
+		n = strcspn(m, "\n");
+		err_set(e, ERR_DATABASE, NULL, "cannot connect to PostgreSQL: %.*s", (int)n, m);
+		err_hint(e, "point PGHOST and PGDATABASE (or PGSERVICE) at a PostgreSQL+PostGIS database; "
+			    "`make demo` starts a throwaway one when none is set");
+		db_close(db);
+		return NULL;
+	}
+	PQsetNoticeProcessor(db->conn, notice, NULL);
+	ident = PQescapeIdentifier(db->conn, schema, strlen(schema));
+	if (!ident) {
+		err_set(e, ERR_DATABASE, NULL, "cannot quote schema name \"%s\"", schema);
+		db_close(db);
+		return NULL;
+	}
+	path = xasprintf("%s, public", ident);
+	PQfreemem(ident);
+	params[0] = path;
+	/* PostGIS may live in a schema of its own; keep it reachable. */
+	if (db_execp(db,
+		     "SELECT pg_catalog.set_config('search_path', $1 || coalesce("
+		     " (SELECT ', ' || quote_ident(n.nspname) FROM pg_catalog.pg_extension x"
+		     "  JOIN pg_catalog.pg_namespace n ON n.oid = x.extnamespace"
+		     "  WHERE x.extname = 'postgis' AND n.nspname <> 'public'), ''), false)",
+		     1, params, e) < 0) {
+		free(path);
+		db_close(db);
+		return NULL;
+	}
+	free(path);
+	return db;
+}
+
+void db_close(struct db *db)
+{
+	if (!db)
+		return;
+	PQfinish(db->conn);
+	free(db->schema);
+	free(db);
+}
+
+const char *db_schema(const struct db *db)
+{
+	return db->schema;
+}
+
+int db_exec(struct db *db, const char *sql, struct err *e)
+{
+	PGresult *res = PQexec(db->conn, sql);
+	ExecStatusType st = PQresultStatus(res);
+	int rc = 0;
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		rc = fail_result(db, res, e);
+	PQclear(res);
+	return rc;
+}
+
+long long db_execp(struct db *db, const char *sql, int nparams, const char *const *params, struct err *e)
+{
+	PGresult *res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(res);
+	long long n = 0;
+
+	if (st == PGRES_TUPLES_OK)
+		n = PQntuples(res);
+	else if (st == PGRES_COMMAND_OK)
+		n = atoll(PQcmdTuples(res));
+	else
+		n = fail_result(db, res, e);
+	PQclear(res);
+	return n;
+}
+
+struct db_result *db_query(struct db *db, const char *sql, int nparams, const char *const *params,
+			   struct err *e)
+{
+	PGresult *res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	struct db_result *r;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fail_result(db, res, e);
+		PQclear(res);
+		return NULL;
+	}
+	r = xmalloc(sizeof *r);
+	r->res = res;
+	return r;
+}
+
+int db_nrows(const struct db_result *r)
+{
+	return PQntuples(r->res);
+}
+
+const char *db_value(const struct db_result *r, int row, int col)
+{
+	if (PQgetisnull(r->res, row, col))
+		return NULL;
+	return PQgetvalue(r->res, row, col);
+}
+
+void db_result_free(struct db_result *r)
+{
+	if (!r)
+		return;
+	PQclear(r->res);
+	free(r);
+}
+
+int db_begin(struct db *db, struct err *e)
+{
+	return db_exec(db, "BEGIN", e);
+}
+
+int db_commit(struct db *db, struct err *e)
+{
+	return db_exec(db, "COMMIT", e);
+}
+
+void db_rollback(struct db *db)
+{
+	PGresult *res;
+
+	if (PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+		return;
+	res = PQexec(db->conn, "ROLLBACK");
+	PQclear(res);
+}
+
+int db_copy_begin(struct db *db, const char *sql, struct err *e)
+{
+	PGresult *res = PQexec(db->conn, sql);
+	int rc = 0;
+
+	if (PQresultStatus(res) != PGRES_COPY_IN)
+		rc = fail_result(db, res, e);
+	PQclear(res);
+	return rc;
+}
+
+int db_copy_put(struct db *db, const char *data, size_t len, struct err *e)
+{
+	if (len > 0x7fffffff || PQputCopyData(db->conn, data, (int)len) != 1)
+		return fail_result(db, NULL, e);
+	return 0;
+}
+
+int db_copy_end(struct db *db, struct err *e)
+{
+	PGresult *res;
+	int rc = 0;
+
+	if (PQputCopyEnd(db->conn, NULL) != 1)
+		return fail_result(db, NULL, e);
+	while ((res = PQgetResult(db->conn)) != NULL) {
+		if (rc == 0 && PQresultStatus(res) != PGRES_COMMAND_OK)
+			rc = fail_result(db, res, e);
+		PQclear(res);
+	}
+	return rc;
+}
+
+void db_copy_field(struct sbuf *row, const char *s)
+{
+	const char *p, *run;
+
+	if (!s) {
+		sbuf_puts(row, "\\N");
+		return;
+	}
+	for (p = run = s; *p; p++) {
+		const char *esc = NULL;
+
+		switch (*p) {
+		case '\\': esc = "\\\\"; break;
+		case '\t': esc = "\\t"; break;
+		case '\n': esc = "\\n"; break;
+		case '\r': esc = "\\r"; break;
+		default: continue;
+		}
+		sbuf_append(row, run, (size_t)(p - run));
+		sbuf_puts(row, esc);
+		run = p + 1;
+	}
+	sbuf_append(row, run, (size_t)(p - run));
+}
+
+int db_client_version(void)
+{
+	return PQlibVersion();
+}
+
+int db_latest_version(void)
+{
+	int v = 0;
+
+	for (size_t i = 0; i < db_nmigrations; i++)
+		if (db_migrations[i].version > v)
+			v = db_migrations[i].version;
+	return v;
+}
+
+/* Take the migration lock and make sure the schema and its ledger exist. */
+static int migration_begin(struct db *db, struct err *e)
+{
+	char *ident, *sql;
+	int rc;
+
+	if (db_begin(db, e) < 0)
+		return -1;
+	if (db_exec(db, "SELECT pg_advisory_xact_lock(" MIGRATION_LOCK_KEY ")", e) < 0)
+		return -1;
+	ident = PQescapeIdentifier(db->conn, db->schema, strlen(db->schema));
+	if (!ident)
+		return fail_result(db, NULL, e);
+	sql = xasprintf("CREATE SCHEMA IF NOT EXISTS %s;"
+			"CREATE TABLE IF NOT EXISTS %s.schema_migration ("
+			" version integer PRIMARY KEY,"
+			" name text NOT NULL,"
+			" checksum text NOT NULL,"
+			" applied_at timestamptz NOT NULL DEFAULT now())",
+			ident, ident);
+	PQfreemem(ident);
+	rc = db_exec(db, sql, e);
+	free(sql);
+	return rc;
+}
+
+int db_migrate(struct db *db, int *applied, struct err *e)
+{
+	*applied = 0;
+	for (size_t i = 0; i < db_nmigrations; i++) {
+		const struct db_migration *m = &db_migrations[i];
+		char version[16];
+		const char *params[3];
+		struct db_result *r;
+		bool done, same = true;
+
+		snprintf(version, sizeof version, "%d", m->version);
+		params[0] = version;
+		params[1] = m->name;
+		params[2] = m->sql;
+		if (migration_begin(db, e) < 0)
+			goto fail;
+		r = db_query(db, "SELECT checksum = md5($2) FROM schema_migration WHERE version = $1::int", 2,
+			     (const char *[]){version, m->sql}, e);
+		if (!r)
+			goto fail;
+		done = db_nrows(r) == 1;
+		if (done)
+			same = strcmp(db_value(r, 0, 0), "t") == 0;
+		db_result_free(r);
+		if (done && !same) {
+			err_set(e, ERR_DATABASE, m->name, "migration %d was changed after it was applied to schema \"%s\"",
+				m->version, db->schema);
+			err_hint(e, "migrations are append-only: put the change in a new sql/NNN_*.sql file");
+			goto fail;
+		}
+		if (!done) {
+			if (db_exec(db, m->sql, e) < 0) {
+				err_prefix(e, "migration %s", m->name);
+				goto fail;
+			}
+			if (db_execp(db, "INSERT INTO schema_migration (version, name, checksum) VALUES ($1::int, $2, md5($3))",
+				     3, params, e) < 0)
+				goto fail;
+			log_msg(LOG_INFO, "applied migration %s schema=%s", m->name, db->schema);
+			(*applied)++;
+		}
+		if (db_commit(db, e) < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	db_rollback(db);
+	return -1;
+}
+
+int db_check_schema(struct db *db, struct err *e)
+{
+	const char *params[1] = {db->schema};
+	struct db_result *r;
+	int have, want = db_latest_version();
+
+	r = db_query(db, "SELECT to_regclass(quote_ident($1) || '.schema_migration') IS NOT NULL", 1, params, e);
+	if (!r)
+		return -1;
+	have = strcmp(db_value(r, 0, 0), "t") == 0;
+	db_result_free(r);
+	if (have) {
+		r = db_query(db, "SELECT coalesce(max(version), 0) FROM schema_migration", 0, NULL, e);
+		if (!r)
+			return -1;
+		have = atoi(db_value(r, 0, 0));
+		db_result_free(r);
+	}
+	if (have < want) {
+		err_set(e, ERR_DATABASE, NULL, "schema \"%s\" is at version %d, this pc6risk needs version %d",
+			db->schema, have, want);
+		return err_hint(e, "run `pc6risk init` (with the same --config or --schema) to apply the migrations");
+	}
+	if (have > want) {
+		err_set(e, ERR_DATABASE, NULL, "schema \"%s\" is at version %d, newer than this pc6risk knows (%d)",
+			db->schema, have, want);
+		return err_hint(e, "use a newer pc6risk with this database");
+	}
+	return 0;
+}
+
+int db_lock(struct db *db, const char *what, bool wait, struct err *e)
+{
+	char *name = xasprintf("pc6risk:%s:%s", db->schema, what);
+	const char *params[1] = {name};
+	struct db_result *r;
+	int rc = 0;
+
+	r = db_query(db,
+		     wait ? "SELECT pg_advisory_xact_lock(hashtext($1)), true"
+			  : "SELECT 0, pg_try_advisory_xact_lock(hashtext($1))",
+		     1, params, e);
+	if (!r) {
+		free(name);
+		return -1;
+	}
+	if (strcmp(db_value(r, 0, 1), "t") != 0) {
+		rc = err_set(e, ERR_DATABASE, NULL, "another pc6risk %s is running on schema \"%s\"", what, db->schema);
+		err_hint(e, "wait for it to finish, or find it in pg_stat_activity (application_name pc6risk)");
+	}
+	db_result_free(r);
+	free(name);
+	return rc;
+}

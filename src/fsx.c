@@ -1,0 +1,111 @@
+#include "pc6risk/fsx.h"
+#include "pc6risk/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int fsx_mkdirs(const char *path, struct err *e)
+{
+	char *p = xstrdup(path);
+	int rc = 0;
+
+	for (char *s = p + 1;; s++) {
+		char c = *s;
+
+		if (c != '/' && c != '\0')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0777) < 0 && errno != EEXIST) {
+			rc = err_set(e, ERR_SYSTEM, p, "cannot create directory: %s", strerror(errno));
+			break;
+		}
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	free(p);
+	return rc;
+}
+
+int fsx_write_file(const char *path, const char *data, size_t n, struct err *e)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	size_t done = 0;
+
+	if (fd < 0)
+		return err_set(e, ERR_SYSTEM, path, "cannot create file: %s", strerror(errno));
+	while (done < n) {
+		ssize_t w = write(fd, data + done, n - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			err_set(e, ERR_SYSTEM, path, "cannot write file: %s", strerror(errno));
+			close(fd);
+			return -1;
+		}
+		done += (size_t)w;
+	}
+	if (fsync(fd) < 0) {
+		err_set(e, ERR_SYSTEM, path, "cannot flush file to disk: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (close(fd) < 0)
+		return err_set(e, ERR_SYSTEM, path, "cannot close file: %s", strerror(errno));
+	return 0;
+}
+
+int fsx_fsync_dir(const char *path, struct err *e)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0)
+		return err_set(e, ERR_SYSTEM, path, "cannot open directory: %s", strerror(errno));
+	if (fsync(fd) < 0 && errno != EINVAL)
+		rc = err_set(e, ERR_SYSTEM, path, "cannot flush directory to disk: %s", strerror(errno));
+	close(fd);
+	return rc;
+}
+
+int fsx_symlink_swap(const char *target, const char *linkpath, struct err *e)
+{
+	char *tmp = xasprintf("%s.new.%ld", linkpath, (long)getpid());
+	int rc = 0;
+
+	unlink(tmp);
+	if (symlink(target, tmp) < 0)
+		rc = err_set(e, ERR_SYSTEM, tmp, "cannot create symlink: %s", strerror(errno));
+	else if (rename(tmp, linkpath) < 0) {
+		rc = err_set(e, ERR_SYSTEM, linkpath, "cannot replace symlink: %s", strerror(errno));
+		unlink(tmp);
+	}
+	free(tmp);
+	return rc;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int fsx_rmtree(const char *path, struct err *e)
+{
+	struct stat sb;
+
+	if (lstat(path, &sb) < 0 && errno == ENOENT)
+		return 0;
+	if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
+		return err_set(e, ERR_SYSTEM, path, "cannot remove: %s", strerror(errno));
+	return 0;
+}

@@ -1,0 +1,437 @@
+/*
+ * main — the command line: argv into a subcommand, errors into exit codes.
+ * The only place that prints an error record and the only place that exits.
+ */
+#include "pc6risk/config.h"
+#include "pc6risk/db.h"
+#include "pc6risk/err.h"
+#include "pc6risk/load.h"
+#include "pc6risk/log.h"
+#include "pc6risk/protect.h"
+#include "pc6risk/publish.h"
+#include "pc6risk/run.h"
+#include "pc6risk/score.h"
+#include "pc6risk/signals.h"
+#include "pc6risk/vector.h"
+#include "pc6risk/xalloc.h"
+
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef PC6RISK_VERSION
+#define PC6RISK_VERSION "0.0.0-dev"
+#endif
+
+enum {
+	OPT_CONFIG = 1 << 0,
+	OPT_SCHEMA = 1 << 1,
+	OPT_OUT = 1 << 2,
+	OPT_SELECT = 1 << 3,
+	OPT_LOG = 1 << 4
+};
+
+/* What the command line said. */
+struct opts {
+	const char *command;
+	const char *config;
+	const char *schema;
+	const char *out;
+	char **select;
+	size_t nselect;
+};
+
+struct command {
+	const char *name;
+	int (*run)(struct opts *o, struct err *e);
+	unsigned accepts;
+	const char *summary;
+	const char *help; /* what it does, before the options */
+};
+
+/* Help lines for the options; `bit` says which commands take them. */
+static const struct {
+	unsigned bit;
+	const char *flag;
+	const char *text;
+} option_help[] = {
+	{OPT_CONFIG, "-c, --config FILE", "config file (default: $PC6RISK_CONFIG, else ./pc6risk.json)"},
+	{OPT_SCHEMA, "    --schema NAME", "database schema (default: the config's database.schema, else pc6risk)"},
+	{OPT_OUT, "-o, --out DIR", "output directory (default: the config's publish.dir)"},
+	{OPT_SELECT, "    --select LIST", "comma-separated wijk/buurt names or codes to write as\n"
+				       "                       neighbourhood files (default: publish.neighbourhoods)"},
+	{OPT_LOG, "-q, --quiet", "log only warnings and errors"},
+	{OPT_LOG, "-v, --verbose", "log debug detail too"},
+};
+
+static void report(const struct err *e)
+{
+	char buf[4096];
+
+	err_format(e, buf, sizeof buf);
+	log_msg(LOG_ERROR, "%s", buf);
+}
+
+static const char *config_path(const struct opts *o)
+{
+	const char *env = getenv("PC6RISK_CONFIG");
+
+	if (o->config)
+		return o->config;
+	return env && env[0] ? env : "pc6risk.json";
+}
+
+/* Load the config, or fail with a hint when the default one is missing. */
+static struct config *load_config(const struct opts *o, struct err *e)
+{
+	const char *path = config_path(o);
+	struct config *cfg = config_load(path, e);
+
+	if (!cfg && !o->config && access(path, F_OK) != 0)
+		err_hint(e, "pass the config with -c FILE (the demo's is demo/pc6risk.json)");
+	return cfg;
+}
+
+/* Connect to the schema of the command line, else of the config. */
+static struct db *connect_db(const struct opts *o, const struct config *cfg, bool check, struct err *e)
+{
+	struct db *db = db_connect(o->schema ? o->schema : cfg ? cfg->schema : "pc6risk", e);
+
+	if (db && check && db_check_schema(db, e) < 0) {
+		db_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+static int cmd_init(struct opts *o, struct err *e)
+{
+	struct config *cfg = NULL;
+	struct db *db;
+	int applied, rc;
+
+	/* init works without a config; it only needs to know the schema. */
+	if (o->config || (!o->schema && access(config_path(o), F_OK) == 0)) {
+		if (!(cfg = load_config(o, e)))
+			return -1;
+	}
+	db = connect_db(o, cfg, false, e);
+	if (!db) {
+		config_free(cfg);
+		return -1;
+	}
+	rc = db_migrate(db, &applied, e);
+	if (rc == 0)
+		log_msg(LOG_INFO, "schema %s is at version %d applied=%d", db_schema(db), db_latest_version(), applied);
+	db_close(db);
+	config_free(cfg);
+	return rc;
+}
+
+/* The shape every recorded stage command shares: config, connection, a run
+ * record around the work. */
+static int staged(struct opts *o, struct err *e, int (*work)(struct db *, const struct config *, struct opts *,
+							      long long, struct run_counts *, struct err *))
+{
+	struct run_counts counts = {0};
+	struct config *cfg = load_config(o, e);
+	struct db *db = NULL;
+	long long id = 0;
+	int rc = -1;
+
+	if (!cfg)
+		return -1;
+	if (!(db = connect_db(o, cfg, true, e)))
+		goto out;
+	if (run_begin(db, o->command, &id, e) < 0)
+		goto out;
+	rc = work(db, cfg, o, id, &counts, e);
+	run_end(db, id, &counts, rc < 0 ? e : NULL);
+out:
+	db_close(db);
+	config_free(cfg);
+	return rc;
+}
+
+static int do_load(struct db *db, const struct config *cfg, struct opts *o, long long id, struct run_counts *c,
+		   struct err *e)
+{
+	(void)o, (void)id;
+	if (load_run(db, cfg, &c->load, e) < 0)
+		return -1;
+	c->done |= RUN_LOADED;
+	return 0;
+}
+
+static int do_score(struct db *db, const struct config *cfg, struct opts *o, long long id, struct run_counts *c,
+		    struct err *e)
+{
+	(void)o, (void)id;
+	if (score_run(db, cfg, &c->score, e) < 0)
+		return -1;
+	c->done |= RUN_SCORED;
+	return 0;
+}
+
+static int do_protect(struct db *db, const struct config *cfg, struct opts *o, long long id,
+		      struct run_counts *c, struct err *e)
+{
+	(void)o, (void)id;
+	if (protect_run(db, cfg, &c->protect, e) < 0)
+		return -1;
+	c->done |= RUN_PROTECTED;
+	return 0;
+}
+
+static struct publish_opts publish_opts(const struct opts *o, long long id)
+{
+	struct publish_opts p = {
+		.out_dir = o->out,
+		.select = (const char *const *)o->select,
+		.nselect = o->nselect,
+		.run_id = id,
+		.print_ranking = true,
+	};
+
+	return p;
+}
+
+static int do_publish(struct db *db, const struct config *cfg, struct opts *o, long long id,
+		      struct run_counts *c, struct err *e)
+{
+	struct publish_opts p = publish_opts(o, id);
+
+	if (publish_run(db, cfg, &p, &c->publish, e) < 0)
+		return -1;
+	c->done |= RUN_PUBLISHED;
+	return 0;
+}
+
+static int do_refresh(struct db *db, const struct config *cfg, struct opts *o, long long id,
+		      struct run_counts *c, struct err *e)
+{
+	struct publish_opts p = publish_opts(o, id);
+
+	return run_refresh(db, cfg, &p, c, e);
+}
+
+static int cmd_load(struct opts *o, struct err *e)
+{
+	return staged(o, e, do_load);
+}
+
+static int cmd_score(struct opts *o, struct err *e)
+{
+	return staged(o, e, do_score);
+}
+
+static int cmd_protect(struct opts *o, struct err *e)
+{
+	return staged(o, e, do_protect);
+}
+
+static int cmd_publish(struct opts *o, struct err *e)
+{
+	return staged(o, e, do_publish);
+}
+
+static int cmd_refresh(struct opts *o, struct err *e)
+{
+	return staged(o, e, do_refresh);
+}
+
+static int cmd_version(struct opts *o, struct err *e)
+{
+	int pq = db_client_version();
+
+	(void)o, (void)e;
+	printf("pc6risk %s\n", PC6RISK_VERSION);
+	printf("libpq %d.%d, GDAL %s, cJSON %s, schema version %d\n", pq / 10000, pq % 100, vec_gdal_version(),
+	       cJSON_Version(), db_latest_version());
+	return 0;
+}
+
+static const struct command commands[] = {
+	{"init", cmd_init, OPT_CONFIG | OPT_SCHEMA | OPT_LOG, "create or upgrade the database schema",
+	 "Create the schema (database.schema, default pc6risk) and apply the migrations it\n"
+	 "lacks, each in its own transaction. Running it again changes nothing. Needs a\n"
+	 "role that may create the postgis extension the first time.\n"},
+	{"load", cmd_load, OPT_CONFIG | OPT_SCHEMA | OPT_LOG, "read the config's inputs into the database",
+	 "Read the polygons (inputs.areas) and figures (inputs.indicators) the config names,\n"
+	 "check them, and replace the loaded data in one transaction. On any error nothing\n"
+	 "changes and the error names the file, line and column (or feature id).\n"},
+	{"score", cmd_score, OPT_CONFIG | OPT_SCHEMA | OPT_LOG, "compute every scenario's scores",
+	 "Compute the scores of every scenario in the config for the loaded data.\n"},
+	{"protect", cmd_protect, OPT_CONFIG | OPT_SCHEMA | OPT_LOG, "decide what may be published",
+	 "Apply the privacy rules (privacy.k, privacy.count) to the scores: a unit smaller\n"
+	 "than k, or without a figure, is suppressed. Writes the only tables publish reads.\n"},
+	{"publish", cmd_publish, OPT_CONFIG | OPT_SCHEMA | OPT_OUT | OPT_SELECT | OPT_LOG,
+	 "write GeoJSON and the ranked table from what protect allowed",
+	 "Write a new release under <dir>/releases/<id>/: buurten.geojson (every buurt),\n"
+	 "neighbourhoods/<name>.geojson per selected wijk or buurt (with its PC6) and\n"
+	 "release.json; then point <dir>/current at it. A failure leaves the previous\n"
+	 "release in place. Prints each scenario's ranked table on standard output.\n"},
+	{"refresh", cmd_refresh, OPT_CONFIG | OPT_SCHEMA | OPT_OUT | OPT_SELECT | OPT_LOG,
+	 "load, score, protect and publish as one recorded run",
+	 "Run load, score, protect and publish in turn as one run, recorded in the run\n"
+	 "table with its counts, or with its error when a stage fails.\n"},
+	{"version", cmd_version, 0, "print the version of pc6risk and its libraries",
+	 "Print the version of pc6risk, of the libraries it uses and of its schema.\n"},
+};
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: pc6risk <command> [options]\n\n"
+		   "Privacy-preserving postcode (PC6) risk maps: load CBS figures and polygons into\n"
+		   "PostGIS, score them, protect small areas, publish GeoJSON.\n\n"
+		   "Commands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(f, "  %-9s  %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nRun 'pc6risk <command> --help' for its options.\n"
+		   "The database comes from the libpq environment (PGHOST, PGDATABASE, PGUSER, ...\n"
+		   "or PGSERVICE); passwords belong in ~/.pgpass, never in the config.\n\n"
+		   "Exit codes: 0 success, 2 usage, 3 config, 4 input, 5 database, 6 system\n"
+		   "(I/O, disk full, interrupted), 7 internal error.\n");
+}
+
+static void command_usage(const struct command *c)
+{
+	printf("Usage: pc6risk %s%s\n\n%s", c->name, c->accepts ? " [options]" : "", c->help);
+	printf("\nOptions:\n");
+	for (size_t i = 0; i < sizeof option_help / sizeof option_help[0]; i++)
+		if (c->accepts & option_help[i].bit)
+			printf("  %-19s  %s\n", option_help[i].flag, option_help[i].text);
+	printf("  %-19s  %s\n", "-h, --help", "show this help");
+}
+
+/* Split "a, b,c" into trimmed non-empty parts. */
+static void split_list(const char *arg, struct opts *o)
+{
+	char *copy = xstrdup(arg), *save = NULL;
+
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		size_t n;
+
+		while (*t == ' ')
+			t++;
+		n = strlen(t);
+		while (n > 0 && t[n - 1] == ' ')
+			t[--n] = '\0';
+		if (n == 0)
+			continue;
+		o->select = xrealloc(o->select, (o->nselect + 1) * sizeof *o->select);
+		o->select[o->nselect++] = xstrdup(t);
+	}
+	free(copy);
+}
+
+/* Parse a command's options. Returns -1 to go on, or an exit code. */
+static int parse_options(const struct command *c, int argc, char **argv, struct opts *o)
+{
+	static const struct option longs[] = {
+		{"config", required_argument, NULL, 'c'}, {"schema", required_argument, NULL, 'S'},
+		{"out", required_argument, NULL, 'o'},    {"select", required_argument, NULL, 's'},
+		{"quiet", no_argument, NULL, 'q'},        {"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	};
+	char cmdname[64];
+	int ch;
+
+	snprintf(cmdname, sizeof cmdname, "%s ", c->name);
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, ":c:o:qvh", longs, NULL)) != -1) {
+		unsigned need = 0;
+		const char *name = "";
+
+		switch (ch) {
+		case 'c': need = OPT_CONFIG, name = "--config"; o->config = optarg; break;
+		case 'S': need = OPT_SCHEMA, name = "--schema"; o->schema = optarg; break;
+		case 'o': need = OPT_OUT, name = "--out"; o->out = optarg; break;
+		case 's': need = OPT_SELECT, name = "--select"; split_list(optarg, o); break;
+		case 'q': need = OPT_LOG, name = "--quiet"; log_set_level(LOG_WARN); break;
+		case 'v': need = OPT_LOG, name = "--verbose"; log_set_level(LOG_DEBUG); break;
+		case 'h': command_usage(c); return 0;
+		case ':':
+			fprintf(stderr, "pc6risk %s: option '%s' needs a value\nTry 'pc6risk %s--help'.\n", c->name,
+				argv[optind - 1], cmdname);
+			return 2;
+		default:
+			fprintf(stderr, "pc6risk %s: unknown option '%s'\nTry 'pc6risk %s--help'.\n", c->name,
+				argv[optind - 1], cmdname);
+			return 2;
+		}
+		if (!(c->accepts & need)) {
+			fprintf(stderr, "pc6risk %s: option '%s' does not apply to this command\nTry 'pc6risk %s--help'.\n",
+				c->name, name, cmdname);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "pc6risk %s: unexpected argument '%s'\nTry 'pc6risk %s--help'.\n", c->name,
+			argv[optind], cmdname);
+		return 2;
+	}
+	if (o->schema && !config_schema_name_ok(o->schema)) {
+		fprintf(stderr,
+			"pc6risk %s: --schema: must be lowercase letters, digits and _, starting with a letter\n"
+			"Try 'pc6risk %s--help'.\n",
+			c->name, cmdname);
+		return 2;
+	}
+	if (o->select && o->nselect == 0) {
+		fprintf(stderr, "pc6risk %s: --select needs at least one name\nTry 'pc6risk %s--help'.\n", c->name,
+			cmdname);
+		return 2;
+	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *c;
+	struct opts o = {0};
+	struct err e;
+	int rc;
+
+	if (argc < 2) {
+		fprintf(stderr, "pc6risk: missing command\nTry 'pc6risk --help'.\n");
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0)
+		return cmd_version(&o, &e);
+	c = find_command(argv[1]);
+	if (!c) {
+		fprintf(stderr, "pc6risk: unknown %s '%s'\nTry 'pc6risk --help'.\n",
+			argv[1][0] == '-' ? "option" : "command", argv[1]);
+		return 2;
+	}
+	o.command = c->name;
+	rc = parse_options(c, argc - 1, argv + 1, &o);
+	if (rc < 0) {
+		signals_install();
+		err_clear(&e);
+		rc = c->run(&o, &e) < 0 ? err_exit_code(e.cls == ERR_NONE ? ERR_INTERNAL : e.cls) : 0;
+		if (rc != 0)
+			report(&e);
+	}
+	for (size_t i = 0; i < o.nselect; i++)
+		free(o.select[i]);
+	free(o.select);
+	return rc;
+}

@@ -1,0 +1,80 @@
+#include "pc6risk/protect.h"
+#include "pc6risk/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char areas_sql[] =
+	"TRUNCATE protected_value, protected_area;"
+	"INSERT INTO protected_area (level, code, name, buurt_code, wijk_code, gemeente_code, geom)"
+	" SELECT 'gemeente', code, name, NULL, NULL, code, geom FROM gemeente"
+	" UNION ALL SELECT 'wijk', code, name, NULL, code, gemeente_code, geom FROM wijk"
+	" UNION ALL SELECT 'buurt', b.code, b.name, b.code, b.wijk_code, w.gemeente_code, b.geom"
+	"  FROM buurt b JOIN wijk w ON w.code = b.wijk_code"
+	" UNION ALL SELECT 'pc6', p.code, NULL, p.buurt_code, b.wijk_code, w.gemeente_code, p.geom"
+	"  FROM pc6 p JOIN buurt b ON b.code = p.buurt_code JOIN wijk w ON w.code = b.wijk_code";
+
+/* $1 scenario, $2 level, $3 size indicator, $4 k. */
+static const char values_sql[] =
+	"INSERT INTO protected_value (scenario, level, code, status, reason, score, rank, ranked)"
+	" SELECT $1, $2, code, CASE WHEN why IS NULL THEN 'published' ELSE 'suppressed' END, why,"
+	"  CASE WHEN why IS NULL THEN shown END,"
+	"  CASE WHEN why IS NULL THEN rank() OVER (PARTITION BY why IS NULL ORDER BY shown DESC) END,"
+	"  CASE WHEN why IS NULL THEN count(*) FILTER (WHERE why IS NULL) OVER () END"
+	" FROM ("
+	"  SELECT s.code, round(s.value::numeric, 1)::float8 AS shown, CASE"
+	"   WHEN c.code IS NULL THEN format('size unknown: no %s figure', $3::text)"
+	"   WHEN c.value IS NULL THEN format('size unknown: %s is %s', $3::text, c.missing)"
+	"   WHEN c.value < $4::int THEN format('fewer than %s %s', $4::int, $3::text)"
+	"   ELSE s.reason"
+	"  END AS why"
+	"  FROM score s"
+	"  LEFT JOIN indicator c ON c.level = s.level AND c.code = s.code AND c.name = $3"
+	"  WHERE s.scenario = $1 AND s.level = $2) j";
+
+int protect_run(struct db *db, const struct config *cfg, struct protect_stats *st, struct err *e)
+{
+	char k[16];
+
+	memset(st, 0, sizeof *st);
+	snprintf(k, sizeof k, "%d", cfg->k);
+	if (db_begin(db, e) < 0)
+		return -1;
+	if (db_lock(db, "protect", false, e) < 0 || db_exec(db, areas_sql, e) < 0)
+		goto fail;
+	for (size_t i = 0; i < cfg->nscenarios; i++) {
+		const struct config_scenario *s = &cfg->scenarios[i];
+		const char *params[4] = {s->name, level_name(s->level), cfg->k_indicator, k};
+		struct db_result *r;
+		long long published, suppressed;
+
+		if (db_execp(db, values_sql, 4, params, e) < 0)
+			goto fail;
+		r = db_query(db,
+			     "SELECT count(*) FILTER (WHERE status = 'published'),"
+			     " count(*) FILTER (WHERE status = 'suppressed')"
+			     " FROM protected_value WHERE scenario = $1",
+			     1, params, e);
+		if (!r)
+			goto fail;
+		published = atoll(db_value(r, 0, 0));
+		suppressed = atoll(db_value(r, 0, 1));
+		db_result_free(r);
+		if (published + suppressed == 0) {
+			err_set(e, ERR_INPUT, NULL, "scenario %s has no scores to protect", s->name);
+			err_hint(e, "run `pc6risk score` first");
+			goto fail;
+		}
+		st->published += published;
+		st->suppressed += suppressed;
+		log_msg(LOG_INFO, "protected scenario=%s k=%d count=%s published=%lld suppressed=%lld", s->name,
+			cfg->k, cfg->k_indicator, published, suppressed);
+	}
+	if (db_commit(db, e) < 0)
+		goto fail;
+	return 0;
+fail:
+	db_rollback(db);
+	return -1;
+}

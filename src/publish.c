@@ -1,0 +1,591 @@
+#include "pc6risk/publish.h"
+#include "pc6risk/fsx.h"
+#include "pc6risk/log.h"
+#include "pc6risk/sbuf.h"
+#include "pc6risk/signals.h"
+#include "pc6risk/text.h"
+#include "pc6risk/xalloc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Rows of the ranking shown before only the pilot areas are. */
+#define RANKING_TOP 10
+
+/* One selected neighbourhood. */
+struct selection {
+	const char *query;
+	char slug[128];
+	char *level;
+	char *code;
+	char *name;
+};
+
+/* Areas for a file: every buurt of the scope, and its PC6 when with_pc6.
+ * $1 scope level ('all', 'wijk' or 'buurt'), $2 scope code, $3 with_pc6. */
+#define SCOPE_WHERE                                                                                       \
+	" WHERE (a.level = 'buurt' OR (a.level = 'pc6' AND $3::bool))"                                    \
+	" AND CASE $1 WHEN 'wijk' THEN a.wijk_code = $2 WHEN 'buurt' THEN a.buurt_code = $2 ELSE true END"
+
+static const char areas_sql[] =
+	"SELECT a.level, a.code, a.name, a.buurt_code, a.wijk_code, a.gemeente_code,"
+	" ST_AsGeoJSON(ST_ForcePolygonCCW(ST_Transform(a.geom, 4326)), 6)"
+	" FROM protected_area a" SCOPE_WHERE " ORDER BY a.level = 'pc6', a.code COLLATE \"C\"";
+
+static const char values_sql[] =
+	"SELECT v.level, v.code, v.scenario, v.status, v.reason, v.score, v.rank, v.ranked"
+	" FROM protected_value v JOIN protected_area a USING (level, code)" SCOPE_WHERE
+	" ORDER BY a.level = 'pc6', a.code COLLATE \"C\", v.scenario COLLATE \"C\"";
+
+int publish_select(const struct area_ref *areas, size_t n, const char *query, size_t *found, struct err *e)
+{
+	static const char *const levels[] = {"wijk", "buurt"};
+
+	for (size_t i = 0; i < n; i++) {
+		if (strcasecmp(areas[i].code, query) == 0) {
+			*found = i;
+			return 0;
+		}
+	}
+	for (size_t l = 0; l < 2; l++) {
+		size_t matches = 0, exact = 0, last = 0, last_exact = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			if (strcmp(areas[i].level, levels[l]) != 0 || !text_name_matches(areas[i].name, query))
+				continue;
+			matches++;
+			last = i;
+			if (text_name_equals(areas[i].name, query)) {
+				exact++;
+				last_exact = i;
+			}
+		}
+		if (matches == 1 || exact == 1) {
+			*found = matches == 1 ? last : last_exact;
+			return 0;
+		}
+		if (matches > 1) {
+			struct sbuf list = {0};
+
+			for (size_t i = 0; i < n; i++)
+				if (strcmp(areas[i].level, levels[l]) == 0 && text_name_matches(areas[i].name, query))
+					sbuf_printf(&list, "\n  %s %s \"%s\"", areas[i].level, areas[i].code,
+						    areas[i].name);
+			err_set(e, ERR_INPUT, NULL, "\"%s\" matches %zu %s areas", query, matches, levels[l]);
+			err_detail(e, "the matches are:%s", list.s);
+			err_hint(e, "give the code, or more of the name");
+			sbuf_free(&list);
+			return -1;
+		}
+	}
+	err_set(e, ERR_INPUT, NULL, "no wijk or buurt is named like \"%s\"", query);
+	return err_hint(e, "give a name as CBS writes it (\"Schildersbuurt\") or a code (\"WK051829\")");
+}
+
+static int resolve_selections(struct db *db, const char *const *queries, size_t n, struct selection *sel,
+			      struct err *e)
+{
+	struct db_result *r;
+	struct area_ref *refs;
+	size_t nrefs;
+	int rc = 0;
+
+	r = db_query(db,
+		     "SELECT level, code, name FROM protected_area WHERE level IN ('wijk', 'buurt')"
+		     " ORDER BY level DESC, code COLLATE \"C\"",
+		     0, NULL, e);
+	if (!r)
+		return -1;
+	nrefs = (size_t)db_nrows(r);
+	refs = xcalloc(nrefs, sizeof *refs);
+	for (size_t i = 0; i < nrefs; i++) {
+		refs[i].level = db_value(r, (int)i, 0);
+		refs[i].code = db_value(r, (int)i, 1);
+		refs[i].name = db_value(r, (int)i, 2);
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		size_t k;
+
+		sel[i].query = queries[i];
+		if (publish_select(refs, nrefs, queries[i], &k, e) < 0) {
+			rc = -1;
+			break;
+		}
+		text_slug(queries[i], sel[i].slug, sizeof sel[i].slug);
+		if (sel[i].slug[0] == '\0')
+			text_slug(refs[k].code, sel[i].slug, sizeof sel[i].slug);
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(sel[j].slug, sel[i].slug) == 0) {
+				rc = err_set(e, ERR_INPUT, NULL, "\"%s\" and \"%s\" would both be written to %s.geojson",
+					     sel[j].query, sel[i].query, sel[i].slug);
+				break;
+			}
+		}
+		sel[i].level = xstrdup(refs[k].level);
+		sel[i].code = xstrdup(refs[k].code);
+		sel[i].name = xstrdup(refs[k].name);
+		log_msg(LOG_INFO, "selected \"%s\" as %s %s (%s)", queries[i], sel[i].level, sel[i].code, sel[i].name);
+	}
+	free(refs);
+	db_result_free(r);
+	return rc;
+}
+
+static void put_value_props(struct sbuf *b, const struct config_scenario *s, struct db_result *v, int row)
+{
+	const char *status = row >= 0 ? db_value(v, row, 3) : "not_scored";
+	const char *reason = row >= 0 ? db_value(v, row, 4) : NULL;
+	const char *score = row >= 0 ? db_value(v, row, 5) : NULL;
+	const char *rank = row >= 0 ? db_value(v, row, 6) : NULL;
+	const char *ranked = row >= 0 ? db_value(v, row, 7) : NULL;
+
+	sbuf_printf(b, ",\"%s_score\":", s->name);
+	if (score)
+		sbuf_json_number(b, strtod(score, NULL), 1);
+	else
+		sbuf_puts(b, "null");
+	sbuf_printf(b, ",\"%s_rank\":%s", s->name, rank ? rank : "null");
+	sbuf_printf(b, ",\"%s_ranked_of\":%s", s->name, ranked ? ranked : "null");
+	sbuf_printf(b, ",\"%s_status\":", s->name);
+	sbuf_json_string(b, status);
+	sbuf_printf(b, ",\"%s_note\":", s->name);
+	sbuf_json_string(b, reason);
+}
+
+/* Write a FeatureCollection of the scope into out; one feature per line. */
+static int build_geojson(struct db *db, const struct config *cfg, const char *scope_level, const char *scope_code,
+			 bool with_pc6, struct sbuf *out, long long *nfeatures, struct err *e)
+{
+	const char *params[3] = {scope_level, scope_code, with_pc6 ? "true" : "false"};
+	struct db_result *a = NULL, *v = NULL;
+	int j = 0, nv, rc = -1;
+
+	a = db_query(db, areas_sql, 3, params, e);
+	if (!a)
+		goto out;
+	v = db_query(db, values_sql, 3, params, e);
+	if (!v)
+		goto out;
+	nv = db_nrows(v);
+	sbuf_puts(out, "{\"type\":\"FeatureCollection\",\"features\":[\n");
+	for (int i = 0; i < db_nrows(a); i++) {
+		const char *level = db_value(a, i, 0), *code = db_value(a, i, 1);
+		int first = j;
+
+		while (j < nv && strcmp(db_value(v, j, 0), level) == 0 && strcmp(db_value(v, j, 1), code) == 0)
+			j++;
+		sbuf_puts(out, i ? ",\n{\"type\":\"Feature\",\"id\":" : "{\"type\":\"Feature\",\"id\":");
+		sbuf_json_string(out, code);
+		sbuf_puts(out, ",\"properties\":{\"code\":");
+		sbuf_json_string(out, code);
+		sbuf_puts(out, ",\"name\":");
+		sbuf_json_string(out, db_value(a, i, 2));
+		sbuf_puts(out, ",\"level\":");
+		sbuf_json_string(out, level);
+		sbuf_puts(out, ",\"buurt_code\":");
+		sbuf_json_string(out, db_value(a, i, 3));
+		sbuf_puts(out, ",\"wijk_code\":");
+		sbuf_json_string(out, db_value(a, i, 4));
+		sbuf_puts(out, ",\"gemeente_code\":");
+		sbuf_json_string(out, db_value(a, i, 5));
+		for (size_t s = 0; s < cfg->nscenarios; s++) {
+			int row = -1;
+
+			for (int k = first; k < j; k++)
+				if (strcmp(db_value(v, k, 2), cfg->scenarios[s].name) == 0)
+					row = k;
+			put_value_props(out, &cfg->scenarios[s], v, row);
+		}
+		sbuf_puts(out, "},\"geometry\":");
+		sbuf_puts(out, db_value(a, i, 6));
+		sbuf_putc(out, '}');
+	}
+	sbuf_puts(out, "\n]}\n");
+	*nfeatures = db_nrows(a);
+	rc = 0;
+out:
+	db_result_free(a);
+	db_result_free(v);
+	return rc;
+}
+
+static int write_geojson(struct db *db, const struct config *cfg, const char *dir, const char *file,
+			 const char *scope_level, const char *scope_code, bool with_pc6, struct publish_stats *st,
+			 struct err *e)
+{
+	struct sbuf b = {0};
+	char *path = xasprintf("%s/%s", dir, file);
+	long long n = 0;
+	int rc = -1;
+
+	if (build_geojson(db, cfg, scope_level, scope_code, with_pc6, &b, &n, e) == 0 &&
+	    fsx_write_file(path, b.s, b.len, e) == 0) {
+		st->features += n;
+		st->files++;
+		log_msg(LOG_DEBUG, "wrote %s features=%lld bytes=%zu", file, n, b.len);
+		rc = 0;
+	}
+	sbuf_free(&b);
+	free(path);
+	return rc;
+}
+
+static int write_release_json(struct db *db, const struct config *cfg, const char *dir, const char *release,
+			      long long run_id, const struct selection *sel, size_t nsel, struct err *e)
+{
+	struct sbuf b = {0};
+	char stamp[32], *path;
+	time_t now = time(NULL);
+	struct tm tm;
+	int rc = 0;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	sbuf_puts(&b, "{\n  \"release\": ");
+	sbuf_json_string(&b, release);
+	sbuf_printf(&b, ",\n  \"run\": %lld,\n  \"created_at\": \"%s\",\n  \"schema\": ", run_id, stamp);
+	sbuf_json_string(&b, db_schema(db));
+	sbuf_printf(&b, ",\n  \"privacy\": {\"k\": %d, \"count\": ", cfg->k);
+	sbuf_json_string(&b, cfg->k_indicator);
+	sbuf_puts(&b, "},\n  \"scenarios\": [");
+	for (size_t i = 0; i < cfg->nscenarios; i++) {
+		const struct config_scenario *s = &cfg->scenarios[i];
+		const char *params[1] = {s->name};
+		struct db_result *r = db_query(db,
+					       "SELECT count(*) FILTER (WHERE status = 'published'),"
+					       " count(*) FILTER (WHERE status = 'suppressed')"
+					       " FROM protected_value WHERE scenario = $1",
+					       1, params, e);
+
+		if (!r) {
+			rc = -1;
+			goto out;
+		}
+		sbuf_printf(&b, "%s\n    {\"name\": ", i ? "," : "");
+		sbuf_json_string(&b, s->name);
+		sbuf_puts(&b, ", \"title\": ");
+		sbuf_json_string(&b, s->title);
+		sbuf_printf(&b, ", \"level\": \"%s\", \"properties\": \"%s_*\", \"published\": %s, \"suppressed\": %s}",
+			    level_name(s->level), s->name, db_value(r, 0, 0), db_value(r, 0, 1));
+		db_result_free(r);
+	}
+	sbuf_puts(&b, "\n  ],\n  \"neighbourhoods\": [");
+	for (size_t i = 0; i < nsel; i++) {
+		sbuf_printf(&b, "%s\n    {\"query\": ", i ? "," : "");
+		sbuf_json_string(&b, sel[i].query);
+		sbuf_printf(&b, ", \"file\": \"neighbourhoods/%s.geojson\", \"level\": \"%s\", \"code\": ", sel[i].slug,
+			    sel[i].level);
+		sbuf_json_string(&b, sel[i].code);
+		sbuf_puts(&b, ", \"name\": ");
+		sbuf_json_string(&b, sel[i].name);
+		sbuf_putc(&b, '}');
+	}
+	sbuf_puts(&b, nsel ? "\n  ]" : "]");
+	if (cfg->attribution) {
+		sbuf_puts(&b, ",\n  \"attribution\": ");
+		sbuf_json_string(&b, cfg->attribution);
+	}
+	sbuf_puts(&b, "\n}\n");
+	path = xasprintf("%s/release.json", dir);
+	rc = fsx_write_file(path, b.s, b.len, e);
+	free(path);
+out:
+	sbuf_free(&b);
+	return rc;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Remove staging directories left by publishers that died (kill -9, a crash):
+ * their names end in the pid, and that process is gone. */
+static void remove_dead_staging(const char *releases)
+{
+	DIR *d = opendir(releases);
+	struct dirent *ent;
+
+	if (!d)
+		return;
+	while ((ent = readdir(d)) != NULL) {
+		const char *dash = strrchr(ent->d_name, '-');
+		char *end, *path;
+		struct err e;
+		long pid;
+
+		if (strncmp(ent->d_name, ".staging-", 9) != 0 || !dash)
+			continue;
+		pid = strtol(dash + 1, &end, 10);
+		if (*end != '\0' || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		path = xasprintf("%s/%s", releases, ent->d_name);
+		if (fsx_rmtree(path, &e) == 0)
+			log_msg(LOG_INFO, "removed %s, left by a publish that did not finish", path);
+		free(path);
+	}
+	closedir(d);
+}
+
+/* Remove all but the newest `keep` releases; never the one current points to. */
+static void prune_releases(const char *out_dir, const char *current, int keep)
+{
+	char *dir = xasprintf("%s/releases", out_dir);
+	DIR *d = opendir(dir);
+	struct dirent *ent;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!d) {
+		free(dir);
+		return;
+	}
+	while ((ent = readdir(d)) != NULL) {
+		if (ent->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			names = xrealloc(names, cap * sizeof *names);
+		}
+		names[n++] = xstrdup(ent->d_name);
+	}
+	closedir(d);
+	if (n > 0)
+		qsort(names, n, sizeof *names, by_name);
+	for (size_t i = 0; i < n; i++) {
+		if (i + (size_t)keep < n && strcmp(names[i], current) != 0) {
+			char *path = xasprintf("%s/%s", dir, names[i]);
+			struct err e;
+
+			if (fsx_rmtree(path, &e) < 0)
+				log_msg(LOG_WARN, "cannot remove old release %s: %s", path, e.message);
+			else
+				log_msg(LOG_DEBUG, "removed old release %s", names[i]);
+			free(path);
+		}
+		free(names[i]);
+	}
+	free(names);
+	free(dir);
+}
+
+static void pad(const char *s, size_t width)
+{
+	size_t w = text_width(s);
+
+	fputs(s, stdout);
+	for (; w < width; w++)
+		putchar(' ');
+}
+
+/* The label of the selection an area belongs to, or NULL. */
+static const char *pilot_of(const struct selection *sel, size_t nsel, const char *code, const char *wijk_code)
+{
+	for (size_t i = 0; i < nsel; i++) {
+		if (strcmp(sel[i].level, "wijk") == 0 ? wijk_code && strcmp(sel[i].code, wijk_code) == 0
+						      : strcmp(sel[i].code, code) == 0)
+			return sel[i].query;
+	}
+	return NULL;
+}
+
+/* The ranked table on stdout: the top rows, every row of a selected area, and
+ * a line per selection saying where it stands. */
+static int print_ranking(struct db *db, const struct config *cfg, const struct selection *sel, size_t nsel,
+			 struct err *e)
+{
+	for (size_t s = 0; s < cfg->nscenarios; s++) {
+		const struct config_scenario *sc = &cfg->scenarios[s];
+		const char *params[1] = {sc->name};
+		struct db_result *r;
+		int n, suppressed = 0, shown_to = 0;
+
+		r = db_query(db,
+			     "SELECT v.status, v.rank, v.ranked, a.code, a.name, a.wijk_code, w.name, v.score"
+			     " FROM protected_value v JOIN protected_area a USING (level, code)"
+			     " LEFT JOIN protected_area w ON w.level = 'wijk' AND w.code = a.wijk_code"
+			     " WHERE v.scenario = $1"
+			     " ORDER BY v.status, v.rank, a.code COLLATE \"C\"",
+			     1, params, e);
+		if (!r)
+			return -1;
+		n = db_nrows(r);
+		for (int i = 0; i < n; i++)
+			suppressed += strcmp(db_value(r, i, 0), "suppressed") == 0;
+		printf("\n%s: %s\n", sc->name, sc->title);
+		printf("%d %s ranked (highest score first), %d suppressed (fewer than %d %s, or no figure)\n\n",
+		       n - suppressed, level_plural(sc->level), suppressed, cfg->k, cfg->k_indicator);
+		printf("%5s  %-10s  ", "rank", "code");
+		pad(level_name(sc->level), 30);
+		printf("  ");
+		pad("wijk", 34);
+		printf("  %7s\n", "score");
+		for (int i = 0; i < n - suppressed; i++) {
+			const char *code = db_value(r, i, 3), *wijk = db_value(r, i, 6);
+			const char *pilot = pilot_of(sel, nsel, code, db_value(r, i, 5));
+
+			if (i >= RANKING_TOP && !pilot)
+				continue;
+			if (i > shown_to)
+				printf("%5s\n", "...");
+			shown_to = i + 1;
+			printf("%5s  %-10s  ", db_value(r, i, 1), code);
+			pad(db_value(r, i, 4), 30);
+			printf("  ");
+			pad(wijk ? wijk : "", 34);
+			printf("  %7.1f%s%s\n", strtod(db_value(r, i, 7), NULL), pilot ? "  <- " : "", pilot ? pilot : "");
+		}
+		if (shown_to < n - suppressed)
+			printf("%5s\n", "...");
+		if (nsel)
+			printf("\n");
+		for (size_t k = 0; k < nsel; k++) {
+			struct sbuf ranks = {0};
+			int count = 0, hidden = 0;
+
+			for (int i = 0; i < n; i++) {
+				if (pilot_of(&sel[k], 1, db_value(r, i, 3), db_value(r, i, 5)) == NULL)
+					continue;
+				if (strcmp(db_value(r, i, 0), "suppressed") == 0) {
+					hidden++;
+					continue;
+				}
+				sbuf_printf(&ranks, "%s%s", count ? ", " : "", db_value(r, i, 1));
+				count++;
+			}
+			printf("%s (%s %s, %s): %d %s ranked %s of %d", sel[k].query, sel[k].level, sel[k].code,
+			       sel[k].name, count, count == 1 ? level_name(sc->level) : level_plural(sc->level),
+			       count ? ranks.s : "-", n - suppressed);
+			if (hidden)
+				printf(", %d suppressed", hidden);
+			printf("\n");
+			sbuf_free(&ranks);
+		}
+		db_result_free(r);
+	}
+	return 0;
+}
+
+int publish_run(struct db *db, const struct config *cfg, const struct publish_opts *opts,
+		struct publish_stats *st, struct err *e)
+{
+	const char *out_dir = opts->out_dir ? opts->out_dir : cfg->out_dir;
+	const char *const *queries = opts->select ? opts->select : (const char *const *)cfg->neighbourhoods;
+	size_t nsel = opts->select ? opts->nselect : cfg->nneighbourhoods;
+	struct selection *sel = xcalloc(nsel ? nsel : 1, sizeof *sel);
+	char stamp[32], *releases = NULL, *staging = NULL, *final = NULL, *nbdir = NULL, *link = NULL, *target = NULL;
+	struct db_result *r = NULL;
+	time_t now = time(NULL);
+	struct tm tm;
+	int rc = -1;
+
+	memset(st, 0, sizeof *st);
+	if (db_begin(db, e) < 0)
+		goto out;
+	/* One publisher per schema; REPEATABLE READ so every file sees the same data. */
+	if (db_exec(db, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", e) < 0 ||
+	    db_lock(db, "publish", false, e) < 0)
+		goto out;
+	for (size_t i = 0; i < cfg->nscenarios; i++) {
+		const char *params[1] = {cfg->scenarios[i].name};
+
+		r = db_query(db, "SELECT count(*) FROM protected_value WHERE scenario = $1", 1, params, e);
+		if (!r)
+			goto out;
+		if (strcmp(db_value(r, 0, 0), "0") == 0) {
+			err_set(e, ERR_INPUT, NULL, "nothing to publish for scenario %s", cfg->scenarios[i].name);
+			err_hint(e, "run `pc6risk score` and `pc6risk protect` first (or `pc6risk refresh`)");
+			goto out;
+		}
+		db_result_free(r);
+		r = NULL;
+	}
+	if (resolve_selections(db, queries, nsel, sel, e) < 0)
+		goto out;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(st->release, sizeof st->release, "%s-r%lld", stamp, opts->run_id);
+	releases = xasprintf("%s/releases", out_dir);
+	staging = xasprintf("%s/.staging-%s-%ld", releases, st->release, (long)getpid());
+	final = xasprintf("%s/%s", releases, st->release);
+	nbdir = xasprintf("%s/neighbourhoods", staging);
+	if (fsx_mkdirs(releases, e) < 0)
+		goto out;
+	remove_dead_staging(releases);
+	if (fsx_mkdirs(nbdir, e) < 0)
+		goto out;
+	if (access(final, F_OK) == 0) {
+		err_set(e, ERR_SYSTEM, final, "a release of this name exists already");
+		err_hint(e, "wait a second and publish again");
+		goto out;
+	}
+
+	if (write_geojson(db, cfg, staging, "buurten.geojson", "all", "", false, st, e) < 0)
+		goto fail_staging;
+	for (size_t i = 0; i < nsel; i++) {
+		char *file = xasprintf("neighbourhoods/%s.geojson", sel[i].slug);
+		int w = write_geojson(db, cfg, staging, file, sel[i].level, sel[i].code, true, st, e);
+
+		free(file);
+		if (w < 0 || signals_pending())
+			goto fail_staging;
+	}
+	if (write_release_json(db, cfg, staging, st->release, opts->run_id, sel, nsel, e) < 0)
+		goto fail_staging;
+	st->files++;
+	if (signals_pending()) {
+		err_set(e, ERR_SYSTEM, NULL, "interrupted by signal %d; the previous publication is unchanged",
+			signals_pending());
+		goto fail_staging;
+	}
+	if (fsx_fsync_dir(nbdir, e) < 0 || fsx_fsync_dir(staging, e) < 0)
+		goto fail_staging;
+	if (rename(staging, final) < 0) {
+		err_set(e, ERR_SYSTEM, final, "cannot move the new release into place: %s", strerror(errno));
+		goto fail_staging;
+	}
+	if (fsx_fsync_dir(releases, e) < 0)
+		goto out;
+	link = xasprintf("%s/current", out_dir);
+	target = xasprintf("releases/%s", st->release);
+	if (fsx_symlink_swap(target, link, e) < 0 || fsx_fsync_dir(out_dir, e) < 0)
+		goto out;
+	snprintf(st->dir, sizeof st->dir, "%s", final);
+	log_msg(LOG_INFO, "published release=%s files=%lld features=%lld dir=%s", st->release, st->files,
+		st->features, link);
+	prune_releases(out_dir, st->release, cfg->keep_releases);
+	if (opts->print_ranking && print_ranking(db, cfg, sel, nsel, e) < 0)
+		goto out;
+	rc = 0;
+	goto out;
+fail_staging: {
+	struct err ignored;
+
+	fsx_rmtree(staging, &ignored);
+}
+out:
+	db_rollback(db);
+	db_result_free(r);
+	for (size_t i = 0; i < nsel; i++) {
+		free(sel[i].level);
+		free(sel[i].code);
+		free(sel[i].name);
+	}
+	free(sel);
+	free(releases);
+	free(staging);
+	free(final);
+	free(nbdir);
+	free(link);
+	free(target);
+	return rc;
+}

@@ -1,0 +1,118 @@
+#include "pc6risk/run.h"
+#include "pc6risk/log.h"
+#include "pc6risk/sbuf.h"
+#include "pc6risk/signals.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int run_begin(struct db *db, const char *command, long long *id, struct err *e)
+{
+	const char *params[1] = {command};
+	struct db_result *r = db_query(db, "INSERT INTO run (command) VALUES ($1) RETURNING id", 1, params, e);
+
+	if (!r)
+		return -1;
+	*id = atoll(db_value(r, 0, 0));
+	db_result_free(r);
+	log_msg(LOG_INFO, "run %lld started command=%s", *id, command);
+	return 0;
+}
+
+char *run_counts_json(const struct run_counts *c)
+{
+	struct sbuf b = {0};
+	const char *sep = "";
+
+	sbuf_putc(&b, '{');
+	if (c->done & RUN_LOADED) {
+		for (int l = 0; l < LEVEL_COUNT; l++)
+			sbuf_printf(&b, "%s\"areas_%s\": %lld", l ? ", " : "", level_name((enum level)l),
+				    c->load.areas[l]);
+		sbuf_printf(&b, ", \"values_loaded\": %lld, \"values_missing\": %lld, \"polygons_repaired\": %lld",
+			    c->load.values, c->load.missing, c->load.repaired);
+		sep = ", ";
+	}
+	if (c->done & RUN_SCORED) {
+		sbuf_printf(&b, "%s\"scored\": %lld, \"without_score\": %lld", sep, c->score.scored, c->score.unscored);
+		sep = ", ";
+	}
+	if (c->done & RUN_PROTECTED) {
+		sbuf_printf(&b, "%s\"published_values\": %lld, \"suppressed_values\": %lld", sep,
+			    c->protect.published, c->protect.suppressed);
+		sep = ", ";
+	}
+	if (c->done & RUN_PUBLISHED)
+		sbuf_printf(&b, "%s\"files_written\": %lld, \"features_written\": %lld", sep, c->publish.files,
+			    c->publish.features);
+	sbuf_putc(&b, '}');
+	return sbuf_take(&b);
+}
+
+void run_end(struct db *db, long long id, const struct run_counts *counts, const struct err *failure)
+{
+	char sid[32], *json = run_counts_json(counts);
+	const char *release = counts->done & RUN_PUBLISHED ? counts->publish.release : NULL;
+	struct err e;
+
+	snprintf(sid, sizeof sid, "%lld", id);
+	db_rollback(db);
+	if (failure) {
+		const char *params[8] = {sid,
+					 json,
+					 release,
+					 err_class_name(failure->cls),
+					 failure->where[0] ? failure->where : NULL,
+					 failure->sqlstate[0] ? failure->sqlstate : NULL,
+					 failure->message[0] ? failure->message : "unknown error",
+					 failure->detail[0] ? failure->detail : NULL};
+
+		if (db_execp(db,
+			     "UPDATE run SET finished_at = clock_timestamp(), status = 'failed', counts = $2::jsonb,"
+			     " release = $3, error_class = $4, error_where = $5, error_sqlstate = $6,"
+			     " error_message = $7, error_detail = $8 WHERE id = $1::bigint",
+			     8, params, &e) < 0)
+			log_msg(LOG_WARN, "cannot record the failure of run %lld: %s", id, e.message);
+		else
+			log_msg(LOG_INFO, "run %lld failed", id);
+	} else {
+		const char *params[3] = {sid, json, release};
+
+		if (db_execp(db,
+			     "UPDATE run SET finished_at = clock_timestamp(), status = 'succeeded', counts = $2::jsonb,"
+			     " release = $3 WHERE id = $1::bigint",
+			     3, params, &e) < 0)
+			log_msg(LOG_WARN, "cannot record the end of run %lld: %s", id, e.message);
+		else
+			log_msg(LOG_INFO, "run %lld succeeded %s", id, json);
+	}
+	free(json);
+}
+
+static int stop_if_signalled(struct err *e)
+{
+	int sig = signals_pending();
+
+	if (sig)
+		return err_set(e, ERR_SYSTEM, NULL, "interrupted by signal %d", sig);
+	return 0;
+}
+
+int run_refresh(struct db *db, const struct config *cfg, const struct publish_opts *opts, struct run_counts *c,
+		struct err *e)
+{
+	if (load_run(db, cfg, &c->load, e) < 0)
+		return -1;
+	c->done |= RUN_LOADED;
+	if (stop_if_signalled(e) < 0 || score_run(db, cfg, &c->score, e) < 0)
+		return -1;
+	c->done |= RUN_SCORED;
+	if (stop_if_signalled(e) < 0 || protect_run(db, cfg, &c->protect, e) < 0)
+		return -1;
+	c->done |= RUN_PROTECTED;
+	if (stop_if_signalled(e) < 0 || publish_run(db, cfg, opts, &c->publish, e) < 0)
+		return -1;
+	c->done |= RUN_PUBLISHED;
+	return 0;
+}

@@ -1,0 +1,118 @@
+/* The command line: usage errors, help, exit codes per error class. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pc6risk/xalloc.h"
+#include "support.h"
+
+static const char *const all_commands[] = {"init", "load", "score", "protect", "publish", "refresh", "version", NULL};
+
+Test(cli, no_command_is_a_usage_error)
+{
+	struct t_run r = t_pc6risk((const char *[]){NULL});
+
+	cr_assert_eq(r.status, 2);
+	cr_assert_str_eq(r.err, "pc6risk: missing command\nTry 'pc6risk --help'.\n");
+	t_run_free(&r);
+}
+
+Test(cli, unknown_command_and_option_give_one_line_and_a_hint)
+{
+	struct t_run r = t_pc6risk((const char *[]){"frobnicate", NULL});
+
+	cr_assert_eq(r.status, 2);
+	cr_assert_str_eq(r.err, "pc6risk: unknown command 'frobnicate'\nTry 'pc6risk --help'.\n");
+	t_run_free(&r);
+
+	r = t_pc6risk((const char *[]){"publish", "--frobnicate", NULL});
+	cr_assert_eq(r.status, 2);
+	cr_assert_str_eq(r.err, "pc6risk publish: unknown option '--frobnicate'\nTry 'pc6risk publish --help'.\n");
+	t_run_free(&r);
+
+	r = t_pc6risk((const char *[]){"load", "--out", "x", NULL});
+	cr_assert_eq(r.status, 2);
+	cr_assert_str_eq(r.err, "pc6risk load: option '--out' does not apply to this command\nTry 'pc6risk load --help'.\n");
+	t_run_free(&r);
+
+	r = t_pc6risk((const char *[]){"refresh", "--config", NULL});
+	cr_assert_eq(r.status, 2);
+	cr_assert_str_eq(r.err, "pc6risk refresh: option '--config' needs a value\nTry 'pc6risk refresh --help'.\n");
+	t_run_free(&r);
+
+	r = t_pc6risk((const char *[]){"score", "extra", NULL});
+	cr_assert_eq(r.status, 2);
+	cr_assert_str_eq(r.err, "pc6risk score: unexpected argument 'extra'\nTry 'pc6risk score --help'.\n");
+	t_run_free(&r);
+
+	r = t_pc6risk((const char *[]){"init", "--schema", "Bad-Name", NULL});
+	cr_assert_eq(r.status, 2);
+	cr_assert(strstr(r.err, "pc6risk init: --schema: ") == r.err, "%s", r.err);
+	t_run_free(&r);
+}
+
+Test(cli, every_command_has_help)
+{
+	struct t_run r = t_pc6risk((const char *[]){"--help", NULL});
+
+	cr_assert_eq(r.status, 0);
+	for (const char *const *c = all_commands; *c; c++) {
+		char line[64];
+		struct t_run h = t_pc6risk((const char *[]){*c, "--help", NULL});
+
+		snprintf(line, sizeof line, "\n  %s ", *c);
+		cr_assert(strstr(r.out, line), "pc6risk --help does not list %s", *c);
+		cr_assert_eq(h.status, 0, "%s --help", *c);
+		snprintf(line, sizeof line, "Usage: pc6risk %s", *c);
+		cr_assert(strncmp(h.out, line, strlen(line)) == 0, "%s --help starts with: %s", *c, h.out);
+		cr_assert(strstr(h.out, "-h, --help"), "%s --help lists --help", *c);
+		cr_assert_str_eq(h.err, "");
+		t_run_free(&h);
+	}
+	cr_assert(strstr(r.out, "Exit codes: 0 success, 2 usage, 3 config, 4 input, 5 database, 6 system"));
+	t_run_free(&r);
+}
+
+Test(cli, version_names_the_libraries)
+{
+	struct t_run r = t_pc6risk((const char *[]){"version", NULL});
+
+	cr_assert_eq(r.status, 0);
+	cr_assert(strncmp(r.out, "pc6risk ", 8) == 0);
+	cr_assert(strstr(r.out, "libpq ") && strstr(r.out, "GDAL ") && strstr(r.out, "cJSON "), "%s", r.out);
+	t_run_free(&r);
+}
+
+Test(cli, a_bad_config_exits_3_naming_the_key)
+{
+	char *dir = t_tmpdir();
+	char *path = xasprintf("%s/pc6risk.json", dir);
+	struct t_run r;
+
+	t_write(path, "{\"inputs\": {\"areas\": []}, \"privacy\": {\"k\": \"ten\"}}");
+	r = t_pc6risk((const char *[]){"load", "-c", path, NULL});
+	cr_assert_eq(r.status, 3, "%s", r.err);
+	cr_assert(strstr(r.err, "pc6risk.json: inputs.areas: must be a non-empty array, got an empty array"), "%s", r.err);
+	t_run_free(&r);
+
+	t_write(path, "{\"inputs\": {\"areas\": [{}]},\n \"privacy\": {\"k\": \"ten\"},}");
+	r = t_pc6risk((const char *[]){"refresh", "--config", path, NULL});
+	cr_assert_eq(r.status, 3);
+	cr_assert(strstr(r.err, "pc6risk.json:2:25: trailing comma before the closing bracket"), "%s", r.err);
+	t_run_free(&r);
+	t_rmtree(dir);
+	free(path);
+	free(dir);
+}
+
+Test(cli, an_unreachable_database_exits_5_with_a_hint)
+{
+	struct t_run r = t_run((const char *[]){"env", "PGHOST=/nonexistent-socket-dir", "PGSERVICE=",
+						getenv("PC6RISK_BIN"), "init", "--schema", "x", NULL});
+
+	cr_assert_eq(r.status, 5, "%s", r.err);
+	cr_assert(strstr(r.err, "error cannot connect to PostgreSQL: "), "%s", r.err);
+	cr_assert(strstr(r.err, "hint: point PGHOST and PGDATABASE"), "%s", r.err);
+	t_run_free(&r);
+}

@@ -1,0 +1,544 @@
+/*
+ * The demo pipeline end to end on the real Den Haag data, against PostGIS:
+ * what it writes is read back and checked, and failures leave things as
+ * they were.
+ */
+#include <cjson/cJSON.h>
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <limits.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pc6risk/xalloc.h"
+#include "support.h"
+
+static const char *const pilots[] = {"schildersbuurt", "laakkwartier", "bouwlust"};
+
+/* A schema and an output directory of the test's own, with the demo run once. */
+struct demo {
+	char *schema;
+	char *out;
+	char *config;
+	struct t_run run; /* what refresh said */
+};
+
+static void demo_start(struct demo *d)
+{
+	struct t_run r;
+
+	d->schema = t_schema("t_demo");
+	d->out = t_tmpdir();
+	d->config = t_repo_path("demo/pc6risk.json");
+	r = t_pc6risk((const char *[]){"init", "-c", d->config, "--schema", d->schema, NULL});
+	cr_assert_eq(r.status, 0, "init: %s", r.err);
+	t_run_free(&r);
+	d->run = t_pc6risk((const char *[]){"refresh", "-c", d->config, "--schema", d->schema, "--out", d->out, NULL});
+	cr_assert_eq(d->run.status, 0, "refresh: %s", d->run.err);
+}
+
+static void demo_end(struct demo *d)
+{
+	t_run_free(&d->run);
+	t_drop_schema(d->schema);
+	t_rmtree(d->out);
+	free(d->schema);
+	free(d->out);
+	free(d->config);
+}
+
+static char *out_file(const struct demo *d, const char *rel)
+{
+	return xasprintf("%s/current/%s", d->out, rel);
+}
+
+static cJSON *read_json(const char *path, char **text)
+{
+	char *t = t_slurp(path, NULL);
+	cJSON *j;
+
+	cr_assert_not_null(t, "%s was not written", path);
+	j = cJSON_Parse(t);
+	cr_assert_not_null(j, "%s is not valid JSON", path);
+	if (text)
+		*text = t;
+	else
+		free(t);
+	return j;
+}
+
+/* Twice the signed area of a ring in lon/lat: positive when counter-clockwise. */
+static double ring_area2(const cJSON *ring)
+{
+	double sum = 0;
+	int n = cJSON_GetArraySize(ring);
+
+	for (int i = 0; i + 1 < n; i++) {
+		const cJSON *a = cJSON_GetArrayItem(ring, i), *b = cJSON_GetArrayItem(ring, i + 1);
+
+		sum += cJSON_GetArrayItem(a, 0)->valuedouble * cJSON_GetArrayItem(b, 1)->valuedouble -
+		       cJSON_GetArrayItem(b, 0)->valuedouble * cJSON_GetArrayItem(a, 1)->valuedouble;
+	}
+	return sum;
+}
+
+static void check_polygon(const char *path, const char *id, const cJSON *poly)
+{
+	int nrings = cJSON_GetArraySize(poly);
+
+	cr_assert_gt(nrings, 0, "%s: %s has an empty polygon", path, id);
+	for (int r = 0; r < nrings; r++) {
+		const cJSON *ring = cJSON_GetArrayItem(poly, r), *pt;
+		int n = cJSON_GetArraySize(ring);
+		const cJSON *first = cJSON_GetArrayItem(ring, 0), *last = cJSON_GetArrayItem(ring, n - 1);
+
+		cr_assert_geq(n, 4, "%s: %s has a ring of %d positions", path, id, n);
+		cr_assert(cJSON_GetArrayItem(first, 0)->valuedouble == cJSON_GetArrayItem(last, 0)->valuedouble &&
+				  cJSON_GetArrayItem(first, 1)->valuedouble == cJSON_GetArrayItem(last, 1)->valuedouble,
+			  "%s: %s has an open ring", path, id);
+		cJSON_ArrayForEach(pt, ring)
+		{
+			double lon = cJSON_GetArrayItem(pt, 0)->valuedouble, lat = cJSON_GetArrayItem(pt, 1)->valuedouble;
+
+			cr_assert_eq(cJSON_GetArraySize(pt), 2, "%s: %s: positions are [lon, lat]", path, id);
+			/* WGS84 lon/lat order: Den Haag lies near 4.3 E, 52.1 N */
+			cr_assert(lon > 3 && lon < 8 && lat > 50 && lat < 54, "%s: %s: position %f, %f is not lon/lat in the Netherlands",
+				  path, id, lon, lat);
+		}
+		if (r == 0)
+			cr_assert_gt(ring_area2(ring), 0, "%s: %s: exterior ring is not counter-clockwise", path, id);
+		else
+			cr_assert_lt(ring_area2(ring), 0, "%s: %s: hole is not clockwise", path, id);
+	}
+}
+
+/* No number in the text has more than six decimals. */
+static void check_precision(const char *path, const char *text)
+{
+	for (const char *p = strchr(text, '.'); p; p = strchr(p + 1, '.')) {
+		size_t digits = strspn(p + 1, "0123456789");
+
+		if (p > text && p[-1] >= '0' && p[-1] <= '9')
+			cr_assert_leq(digits, 6, "%s: a number with %zu decimals at byte %ld", path, digits, (long)(p - text));
+	}
+}
+
+/* RFC 7946 as QGIS and GDAL read it; returns the parsed collection. */
+static cJSON *check_geojson(const char *path)
+{
+	char *text;
+	cJSON *fc = read_json(path, &text), *f;
+	struct t_run r;
+
+	cr_assert_str_eq(cJSON_GetObjectItem(fc, "type")->valuestring, "FeatureCollection");
+	cr_assert_null(cJSON_GetObjectItem(fc, "crs"), "%s: RFC 7946 has no crs member", path);
+	cr_assert(cJSON_IsArray(cJSON_GetObjectItem(fc, "features")));
+	cJSON_ArrayForEach(f, cJSON_GetObjectItem(fc, "features"))
+	{
+		const cJSON *id = cJSON_GetObjectItem(f, "id"), *props = cJSON_GetObjectItem(f, "properties");
+		const cJSON *geom = cJSON_GetObjectItem(f, "geometry"), *coords, *poly;
+		const char *type;
+
+		cr_assert_str_eq(cJSON_GetObjectItem(f, "type")->valuestring, "Feature");
+		cr_assert(cJSON_IsString(id), "%s: feature ids are strings", path);
+		cr_assert_str_eq(id->valuestring, cJSON_GetObjectItem(props, "code")->valuestring);
+		type = cJSON_GetObjectItem(geom, "type")->valuestring;
+		coords = cJSON_GetObjectItem(geom, "coordinates");
+		if (strcmp(type, "Polygon") == 0) {
+			check_polygon(path, id->valuestring, coords);
+		} else {
+			cr_assert_str_eq(type, "MultiPolygon", "%s: %s", path, id->valuestring);
+			cJSON_ArrayForEach(poly, coords)
+			check_polygon(path, id->valuestring, poly);
+		}
+	}
+	check_precision(path, text);
+	free(text);
+
+	r = t_run((const char *[]){"ogrinfo", "-ro", "-al", "-so", path, NULL});
+	cr_assert_eq(r.status, 0, "ogrinfo %s: %s", path, r.err);
+	cr_assert_str_eq(r.err, "", "ogrinfo warns about %s", path);
+	t_run_free(&r);
+	return fc;
+}
+
+static const char *prop(const cJSON *feature, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(feature, "properties"), name);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double households(struct db *db, const char *code)
+{
+	const char *params[1] = {code};
+	struct err e;
+	struct db_result *r = db_query(db,
+				       "SELECT value FROM indicator WHERE level = 'buurt' AND name = 'households' AND code = $1",
+				       1, params, &e);
+	double v;
+
+	cr_assert_not_null(r, "%s", e.message);
+	cr_assert_eq(db_nrows(r), 1, "no households figure for %s", code);
+	v = db_value(r, 0, 0) ? atof(db_value(r, 0, 0)) : NAN;
+	db_result_free(r);
+	return v;
+}
+
+static long count(struct db *db, const char *sql)
+{
+	char *v = t_query1(db, sql);
+	long n = atol(v);
+
+	free(v);
+	return n;
+}
+
+Test(demo, end_to_end_on_real_den_haag_data, .timeout = 300)
+{
+	struct demo d;
+	struct db *db;
+	cJSON *fc, *f;
+	char *path;
+	int nfeatures = 0, published = 0, suppressed = 0;
+
+	demo_start(&d);
+	db = t_db(d.schema);
+
+	/* the ranked table shows where the three pilot areas stand */
+	cr_assert(strstr(d.run.out, "    1  BU05182916  Schildersbuurt-Noord"), "%s", d.run.out);
+	cr_assert(strstr(d.run.out, "Schildersbuurt (wijk WK051829, Wijk 29 Schildersbuurt): 3 buurten ranked 1, 2, 5 of 108"),
+		  "%s", d.run.out);
+	cr_assert(strstr(d.run.out, "Laakkwartier (wijk WK051838, Wijk 38 Laakkwartier en Spoorwijk): 6 buurten ranked"),
+		  "%s", d.run.out);
+	cr_assert(strstr(d.run.out, "Bouwlust (wijk WK051833, Wijk 33 Bouwlust en Vrederust): 4 buurten ranked"), "%s",
+		  d.run.out);
+
+	/* the whole city: one feature per buurt, none published below k */
+	path = out_file(&d, "buurten.geojson");
+	fc = check_geojson(path);
+	cJSON_ArrayForEach(f, cJSON_GetObjectItem(fc, "features"))
+	{
+		const char *code = prop(f, "code"), *status = prop(f, "bijstand_status");
+		const cJSON *score = cJSON_GetObjectItem(cJSON_GetObjectItem(f, "properties"), "bijstand_score");
+
+		nfeatures++;
+		cr_assert_str_eq(prop(f, "level"), "buurt");
+		if (strcmp(status, "published") == 0) {
+			published++;
+			cr_assert(cJSON_IsNumber(score), "%s is published without a score", code);
+			cr_assert_geq(households(db, code), 10, "%s is published with fewer than k households", code);
+		} else {
+			suppressed++;
+			cr_assert_str_eq(status, "suppressed", "%s", code);
+			cr_assert(cJSON_IsNull(score), "%s is suppressed but shows a score", code);
+			cr_assert_not_null(prop(f, "bijstand_note"), "%s is suppressed without a reason", code);
+		}
+		if (strcmp(code, "BU05181785") == 0) /* Kerketuinen en Zichtenburg: 5 households */
+			cr_assert_str_eq(prop(f, "bijstand_note"), "fewer than 10 households");
+	}
+	cr_assert_eq(nfeatures, count(db, "SELECT count(*) FROM buurt"));
+	cr_assert_eq(nfeatures, 114);
+	cr_assert_eq(published, 108);
+	cr_assert_eq(suppressed, 6);
+	cJSON_Delete(fc);
+	free(path);
+
+	/* each pilot neighbourhood: its buurten and their PC6, nothing else */
+	for (size_t i = 0; i < 3; i++) {
+		char *rel = xasprintf("neighbourhoods/%s.geojson", pilots[i]);
+		int buurten = 0, pc6 = 0;
+		const char *wijk = NULL;
+
+		path = out_file(&d, rel);
+		fc = check_geojson(path);
+		cJSON_ArrayForEach(f, cJSON_GetObjectItem(fc, "features"))
+		{
+			if (!wijk)
+				wijk = prop(f, "wijk_code");
+			cr_assert_str_eq(prop(f, "wijk_code"), wijk, "%s mixes wijken", rel);
+			if (strcmp(prop(f, "level"), "pc6") == 0) {
+				pc6++;
+				cr_assert_str_eq(prop(f, "bijstand_status"), "not_scored");
+			} else {
+				buurten++;
+			}
+		}
+		{
+			char *sql = xasprintf("SELECT count(*) FROM buurt WHERE wijk_code = '%s'", wijk);
+			char *sql6 = xasprintf("SELECT count(*) FROM pc6 p JOIN buurt b ON b.code = p.buurt_code"
+					       " WHERE b.wijk_code = '%s'", wijk);
+
+			cr_assert_eq(buurten, count(db, sql), "%s", rel);
+			cr_assert_eq(pc6, count(db, sql6), "%s", rel);
+			free(sql);
+			free(sql6);
+		}
+		if (i == 2)
+			cr_assert_gt(pc6, 600, "Bouwlust has the real PC6 polygons of Zuid-West");
+		cJSON_Delete(fc);
+		free(path);
+		free(rel);
+	}
+
+	/* the run is recorded with its counts */
+	cr_assert_eq(count(db, "SELECT count(*) FROM run WHERE command = 'refresh' AND status = 'succeeded'"
+			       " AND (counts->>'areas_pc6')::int = 1819 AND release IS NOT NULL"),
+		     1);
+	db_close(db);
+	demo_end(&d);
+}
+
+Test(demo, every_pc6_nests_in_the_buurt_it_overlaps_most, .timeout = 300)
+{
+	struct demo d;
+	struct db *db;
+
+	demo_start(&d);
+	db = t_db(d.schema);
+	cr_assert_eq(count(db, "SELECT count(*) FROM pc6"), 1819);
+	cr_assert_eq(count(db, "SELECT count(*) FROM pc6 p JOIN buurt b ON b.code = p.buurt_code"
+			       " WHERE NOT ST_Intersects(p.geom, b.geom)"),
+		     0);
+	/* no other buurt holds more of any PC6 than the one it was given */
+	cr_assert_eq(count(db, "SELECT count(*) FROM pc6 p JOIN buurt b ON b.code = p.buurt_code"
+			       " JOIN buurt o ON o.code <> b.code AND ST_Intersects(p.geom, o.geom)"
+			       " WHERE ST_Area(ST_Intersection(p.geom, o.geom)) > ST_Area(ST_Intersection(p.geom, b.geom))"),
+		     0);
+	cr_assert_eq(count(db, "SELECT count(*) FROM pc6 WHERE buurt_code IN"
+			       " (SELECT code FROM buurt WHERE wijk_code = 'WK051833') AND code NOT LIKE '254%'"),
+		     0, "Bouwlust's PC6 are in 2541-2546");
+	db_close(db);
+	demo_end(&d);
+}
+
+/* The entries of a release directory tree, for byte comparison. */
+static void compare_trees(const char *a, const char *b, const char *rel)
+{
+	char *da = xasprintf("%s/%s", a, rel);
+	DIR *dir = opendir(da);
+	struct dirent *ent;
+	int files = 0;
+
+	cr_assert_not_null(dir, "%s", da);
+	while ((ent = readdir(dir)) != NULL) {
+		char *sub, *pa, *pb, *ta, *tb;
+		size_t la, lb;
+		struct stat st;
+
+		if (ent->d_name[0] == '.' || strcmp(ent->d_name, "release.json") == 0)
+			continue;
+		sub = xasprintf("%s%s%s", rel, rel[0] ? "/" : "", ent->d_name);
+		pa = xasprintf("%s/%s", a, sub);
+		pb = xasprintf("%s/%s", b, sub);
+		stat(pa, &st);
+		if (S_ISDIR(st.st_mode)) {
+			compare_trees(a, b, sub);
+		} else {
+			ta = t_slurp(pa, &la);
+			tb = t_slurp(pb, &lb);
+			cr_assert_not_null(tb, "%s is missing from the second release", sub);
+			cr_assert(la == lb && memcmp(ta, tb, la) == 0, "%s differs between releases", sub);
+			free(ta);
+			free(tb);
+			files++;
+		}
+		free(sub);
+		free(pa);
+		free(pb);
+	}
+	closedir(dir);
+	free(da);
+}
+
+static char *link_target(const char *out)
+{
+	char *link = xasprintf("%s/current", out);
+	char buf[PATH_MAX];
+	ssize_t n = readlink(link, buf, sizeof buf - 1);
+
+	cr_assert_gt(n, 0, "%s is not a symlink", link);
+	buf[n] = '\0';
+	free(link);
+	return xstrdup(buf);
+}
+
+Test(demo, publishing_again_gives_identical_bytes, .timeout = 300)
+{
+	struct demo d;
+	struct t_run r;
+	char *first, *second, *a, *b;
+
+	demo_start(&d);
+	first = link_target(d.out);
+	sleep(1); /* release ids carry the second they were made */
+	r = t_pc6risk((const char *[]){"publish", "-c", d.config, "--schema", d.schema, "--out", d.out, NULL});
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, d.run.out, "the ranked table is the same");
+	t_run_free(&r);
+	second = link_target(d.out);
+	cr_assert_str_neq(first, second, "a new release was made");
+	a = xasprintf("%s/%s", d.out, first);
+	b = xasprintf("%s/%s", d.out, second);
+	compare_trees(a, b, "");
+	free(a);
+	free(b);
+	free(first);
+	free(second);
+	demo_end(&d);
+}
+
+/* The names in dir, sorted, as one string; hidden ones too when all. */
+static char *listing(const char *dir, bool all)
+{
+	struct t_run r = t_run(all ? (const char *[]){"ls", "-A", dir, NULL} : (const char *[]){"ls", dir, NULL});
+	char *s = xstrdup(r.out);
+
+	t_run_free(&r);
+	return s;
+}
+
+Test(demo, a_failed_publish_leaves_the_previous_release, .timeout = 300)
+{
+	struct demo d;
+	struct t_run r;
+	char *before, *after, *releases, *list_before, *list_after, *city, *text_before, *text_after;
+
+	demo_start(&d);
+	before = link_target(d.out);
+	releases = xasprintf("%s/releases", d.out);
+	list_before = listing(releases, false);
+	city = out_file(&d, "buurten.geojson");
+	text_before = t_slurp(city, NULL);
+
+	/* refused before anything is written */
+	r = t_pc6risk((const char *[]){"publish", "-c", d.config, "--schema", d.schema, "--out", d.out, "--select",
+				       "Schildersbuurt,Nergenshuizen", NULL});
+	cr_assert_eq(r.status, 4, "%s", r.err);
+	cr_assert(strstr(r.err, "no wijk or buurt is named like \"Nergenshuizen\""), "%s", r.err);
+	t_run_free(&r);
+
+	/* killed half-way through writing: a file limit below the Bouwlust file's size */
+	sleep(1);
+	r = t_run((const char *[]){"prlimit", "--fsize=100000", getenv("PC6RISK_BIN"), "publish", "-c", d.config,
+				   "--schema", d.schema, "--out", d.out, NULL});
+	cr_assert_neq(r.status, 0, "the write limit should have stopped publish");
+	t_run_free(&r);
+
+	after = link_target(d.out);
+	cr_assert_str_eq(before, after, "current still points at the previous release");
+	text_after = t_slurp(city, NULL);
+	cr_assert_str_eq(text_before, text_after, "the previous release is intact");
+	list_after = listing(releases, false);
+	cr_assert_str_eq(list_before, list_after, "no new release appeared");
+	free(list_after);
+	list_after = listing(releases, true);
+	cr_assert(strstr(list_after, ".staging-"), "the killed publish left its staging directory: %s", list_after);
+
+	/* the next publish succeeds and clears what the killed one left */
+	sleep(1);
+	r = t_pc6risk((const char *[]){"publish", "-c", d.config, "--schema", d.schema, "--out", d.out, NULL});
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	t_run_free(&r);
+	free(list_after);
+	list_after = listing(releases, true);
+	cr_assert_null(strstr(list_after, ".staging"), "staging left behind: %s", list_after);
+
+	free(before);
+	free(after);
+	free(releases);
+	free(list_before);
+	free(list_after);
+	free(city);
+	free(text_before);
+	free(text_after);
+	demo_end(&d);
+}
+
+Test(demo, a_bad_input_file_changes_nothing_and_names_line_and_column, .timeout = 300)
+{
+	struct demo d;
+	struct t_run r;
+	struct db *db;
+	char *dir = t_tmpdir(), *csv, *config, *text, *orig, *line, *data, *bad;
+	long before_values;
+
+	demo_start(&d);
+	db = t_db(d.schema);
+	before_values = count(db, "SELECT count(*) FROM indicator");
+
+	/* the real CSV with one value spoiled: Belgisch Park (line 3), WWB_UITTOT "120" -> "12O" */
+	orig = t_repo_path("demo/data/den_haag_buurten_2015_attributes.csv");
+	text = t_slurp(orig, NULL);
+	line = strstr(text, "\nBU05180271,");
+	cr_assert_not_null(line);
+	bad = strstr(line, "\"240\",\"130\",\"120\"");
+	cr_assert_not_null(bad);
+	bad[15] = 'O';
+	csv = xasprintf("%s/kwb.csv", dir);
+	t_write(csv, text);
+	free(text);
+
+	/* the demo config, pointing at the demo data except for the spoiled file */
+	text = t_slurp(d.config, NULL);
+	data = xasprintf("%s/demo/data/", t_root());
+	{
+		char *p, *fixed = xstrdup("");
+
+		for (p = text; (line = strstr(p, "\"data/")); p = line + 6) {
+			char *next = xasprintf("%s%.*s\"%s", fixed, (int)(line - p), p, data);
+
+			free(fixed);
+			fixed = next;
+		}
+		line = xasprintf("%s%s", fixed, p);
+		free(fixed);
+		free(text);
+		text = line;
+	}
+	{
+		char *at = strstr(text, "den_haag_buurten_2015_attributes.csv");
+		char *start = at;
+
+		while (start > text && start[-1] != '"')
+			start--;
+		line = xasprintf("%.*s%s%s", (int)(start - text), text, csv, at + strlen("den_haag_buurten_2015_attributes.csv"));
+		free(text);
+		text = line;
+	}
+	config = xasprintf("%s/pc6risk.json", dir);
+	t_write(config, text);
+
+	r = t_pc6risk((const char *[]){"load", "-c", config, "--schema", d.schema, NULL});
+	cr_assert_eq(r.status, 4, "%s", r.err);
+	{
+		/* line 3, column of the WWB_UITTOT field (the 36th) */
+		char *want = xasprintf("%s:3:", csv);
+
+		cr_assert(strstr(r.err, want), "%s", r.err);
+		cr_assert(strstr(r.err, ": column WWB_UITTOT: expected a number or a CBS missing-value code, got \"12O\""),
+			  "%s", r.err);
+		free(want);
+	}
+	t_run_free(&r);
+	cr_assert_eq(count(db, "SELECT count(*) FROM indicator"), before_values, "the old figures are still there");
+	cr_assert_eq(count(db, "SELECT count(*) FROM buurt"), 114);
+	cr_assert_eq(count(db, "SELECT count(*) FROM run WHERE command = 'load' AND status = 'failed'"
+			       " AND error_class = 'input' AND error_message LIKE 'column WWB_UITTOT:%'"),
+		     1);
+
+	free(orig);
+	free(csv);
+	free(config);
+	free(text);
+	free(data);
+	db_close(db);
+	t_rmtree(dir);
+	free(dir);
+	demo_end(&d);
+}

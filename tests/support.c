@@ -1,0 +1,190 @@
+#include "support.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pc6risk/sbuf.h"
+#include "pc6risk/xalloc.h"
+
+const char *t_root(void)
+{
+	const char *r = getenv("PC6RISK_ROOT");
+
+	return r && r[0] ? r : ".";
+}
+
+char *t_repo_path(const char *rel)
+{
+	return xasprintf("%s/%s", t_root(), rel);
+}
+
+struct t_run t_run(const char *const *argv)
+{
+	struct t_run r = {0};
+	struct sbuf out = {0}, err = {0};
+	int po[2], pe[2], status;
+	pid_t pid;
+
+	cr_assert(pipe(po) == 0 && pipe(pe) == 0);
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		close(po[0]);
+		close(pe[0]);
+		close(po[1]);
+		close(pe[1]);
+		execvp(argv[0], (char *const *)argv);
+		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	{
+		struct pollfd fds[2] = {{po[0], POLLIN, 0}, {pe[0], POLLIN, 0}};
+		int open_fds = 2;
+
+		while (open_fds > 0) {
+			if (poll(fds, 2, -1) < 0) {
+				if (errno == EINTR)
+					continue;
+				break;
+			}
+			for (int i = 0; i < 2; i++) {
+				char buf[8192];
+				ssize_t n;
+
+				if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+					continue;
+				n = read(fds[i].fd, buf, sizeof buf);
+				if (n <= 0) {
+					close(fds[i].fd);
+					fds[i].fd = -1;
+					open_fds--;
+				} else {
+					sbuf_append(i == 0 ? &out : &err, buf, (size_t)n);
+				}
+			}
+		}
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	r.out = sbuf_take(&out);
+	r.err = sbuf_take(&err);
+	return r;
+}
+
+struct t_run t_pc6risk(const char *const *args)
+{
+	const char *bin = getenv("PC6RISK_BIN");
+	const char *argv[64];
+	size_t n = 0;
+
+	argv[n++] = bin && bin[0] ? bin : "build/pc6risk";
+	for (; *args && n < 63; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	return t_run(argv);
+}
+
+void t_run_free(struct t_run *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+}
+
+char *t_tmpdir(void)
+{
+	char *p = xstrdup("/tmp/pc6t.XXXXXX");
+
+	cr_assert(mkdtemp(p) != NULL, "mkdtemp: %s", strerror(errno));
+	return p;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb, (void)flag, (void)ftw;
+	return remove(path);
+}
+
+void t_rmtree(const char *path)
+{
+	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *t_schema(const char *prefix)
+{
+	static int n;
+
+	return xasprintf("%s_%ld_%d", prefix, (long)getpid(), n++);
+}
+
+struct db *t_db(const char *schema)
+{
+	struct err e;
+	struct db *db = db_connect(schema, &e);
+
+	cr_assert(db != NULL, "cannot connect: %s", e.message);
+	return db;
+}
+
+void t_drop_schema(const char *schema)
+{
+	struct db *db = t_db("public");
+	char *sql = xasprintf("DROP SCHEMA IF EXISTS %s CASCADE", schema);
+	struct err e;
+
+	db_exec(db, sql, &e);
+	free(sql);
+	db_close(db);
+}
+
+char *t_query1(struct db *db, const char *sql)
+{
+	struct err e;
+	struct db_result *r = db_query(db, sql, 0, NULL, &e);
+	char *v;
+
+	cr_assert(r != NULL, "query failed: %s: %s", sql, e.message);
+	cr_assert(db_nrows(r) > 0, "query returned no rows: %s", sql);
+	v = xstrdup(db_value(r, 0, 0) ? db_value(r, 0, 0) : "");
+	db_result_free(r);
+	return v;
+}
+
+char *t_slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	struct sbuf b = {0};
+	char buf[65536];
+	size_t n;
+
+	if (!f)
+		return NULL;
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+		sbuf_append(&b, buf, n);
+	fclose(f);
+	if (len)
+		*len = b.len;
+	return sbuf_take(&b);
+}
+
+void t_write(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "wb");
+
+	cr_assert(f != NULL, "cannot write %s: %s", path, strerror(errno));
+	fputs(text, f);
+	fclose(f);
+}

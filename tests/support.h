@@ -1,0 +1,50 @@
+/*
+ * support — what the integration tests share: running the pc6risk binary and
+ * capturing what it says, temporary directories and schemas, reading files.
+ *
+ * Everything returned is the caller's to free (t_run_free for a t_run).
+ * PC6RISK_BIN and PC6RISK_ROOT (set by tests/run.sh) say where the binary and
+ * the repository are; the database comes from the libpq environment.
+ */
+#ifndef PC6RISK_TEST_SUPPORT_H
+#define PC6RISK_TEST_SUPPORT_H
+
+#include <stddef.h>
+
+#include "pc6risk/db.h"
+
+struct t_run {
+	int status; /* exit code, or 128 + signal */
+	char *out;
+	char *err;
+};
+
+/* Run the pc6risk binary with args (NULL-terminated) and capture its output. */
+struct t_run t_pc6risk(const char *const *args);
+/* Run any program (argv[0] searched in PATH). */
+struct t_run t_run(const char *const *argv);
+void t_run_free(struct t_run *r);
+
+/* The repository root, and a path inside it (to free). */
+const char *t_root(void);
+char *t_repo_path(const char *rel);
+
+/* A new empty directory under /tmp (to free; remove with t_rmtree). */
+char *t_tmpdir(void);
+void t_rmtree(const char *path);
+
+/* A schema name no other test process uses: prefix_<pid>_<n>. */
+char *t_schema(const char *prefix);
+/* A connection to the database with search_path on schema; aborts the test on failure. */
+struct db *t_db(const char *schema);
+/* DROP SCHEMA ... CASCADE. */
+void t_drop_schema(const char *schema);
+/* The first column of the first row of a query, as a new string ("" for NULL). */
+char *t_query1(struct db *db, const char *sql);
+
+/* A whole file (NUL-terminated, to free) or NULL; *len gets its size when not NULL. */
+char *t_slurp(const char *path, size_t *len);
+/* Write text to path, replacing it. */
+void t_write(const char *path, const char *text);
+
+#endif

@@ -1,0 +1,193 @@
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pc6risk/config.h"
+
+/* A small valid config; tests patch it with replace(). */
+static const char base[] =
+	"{\n"
+	"  \"inputs\": {\n"
+	"    \"areas\": [\n"
+	"      {\"level\": \"gemeente\", \"path\": \"g.geojson\", \"code\": \"GM_CODE\", \"name\": \"GM_NAAM\"},\n"
+	"      {\"level\": \"wijk\", \"path\": \"w.geojson\", \"code\": \"WK_CODE\", \"name\": \"WK_NAAM\", \"parent\": \"GM_CODE\"},\n"
+	"      {\"level\": \"buurt\", \"path\": \"/abs/b.gpkg\", \"layer\": \"buurt\", \"code\": \"BU_CODE\", \"name\": \"BU_NAAM\", \"parent\": \"WK_CODE\"},\n"
+	"      {\"level\": \"pc6\", \"path\": \"p.shp\", \"code\": \"PC6\", \"srs\": \"EPSG:28992\"}\n"
+	"    ],\n"
+	"    \"indicators\": [\n"
+	"      {\"path\": \"kwb.csv\", \"level\": \"buurt\", \"key\": \"BU_CODE\", \"delimiter\": \";\",\n"
+	"       \"columns\": {\"households\": \"AANTAL_HH\", \"benefit_recipients\": \"WWB_UITTOT\"}}\n"
+	"    ]\n"
+	"  },\n"
+	"  \"scenarios\": [\n"
+	"    {\"name\": \"bijstand\", \"level\": \"buurt\", \"numerator\": \"benefit_recipients\", \"denominator\": \"households\"}\n"
+	"  ],\n"
+	"  \"privacy\": {\"k\": 10}\n"
+	"}\n";
+
+/* base with the first occurrence of from replaced by to (static buffer). */
+static const char *replace(const char *from, const char *to)
+{
+	static char buf[8192];
+	const char *at = strstr(base, from);
+
+	cr_assert(at != NULL, "test bug: \"%s\" not in the base config", from);
+	snprintf(buf, sizeof buf, "%.*s%s%s", (int)(at - base), base, to, at + strlen(from));
+	return buf;
+}
+
+/* Parse text as conf/pc6risk.json; expect failure; return the formatted error. */
+static const char *fails(const char *text)
+{
+	static char buf[4096];
+	struct err e;
+	struct config *c = config_parse(text, strlen(text), "conf/pc6risk.json", &e);
+
+	cr_assert_null(c, "expected the config to be refused");
+	cr_assert_eq(e.cls, ERR_CONFIG);
+	err_format(&e, buf, sizeof buf);
+	return buf;
+}
+
+Test(config, valid_config_is_read_with_defaults_and_resolved_paths)
+{
+	struct err e;
+	struct config *c = config_parse(base, strlen(base), "conf/pc6risk.json", &e);
+
+	cr_assert_not_null(c, "%s", e.message);
+	cr_assert_str_eq(c->schema, "pc6risk");
+	cr_assert_eq(c->nareas, 4);
+	cr_assert_str_eq(c->areas[0].path, "conf/g.geojson");
+	cr_assert_str_eq(c->areas[2].path, "/abs/b.gpkg", "absolute paths stay as they are");
+	cr_assert_str_eq(c->areas[2].layer, "buurt");
+	cr_assert_null(c->areas[3].parent_field, "pc6 without parent goes by overlap");
+	cr_assert_str_eq(c->areas[3].srs, "EPSG:28992");
+	cr_assert_eq(config_area(c, LEVEL_PC6), &c->areas[3]);
+	cr_assert_eq(c->indicators[0].delimiter, ';');
+	cr_assert_eq(c->indicators[0].ncolumns, 2);
+	cr_assert_str_eq(c->indicators[0].columns[1].indicator, "benefit_recipients");
+	cr_assert_str_eq(c->indicators[0].columns[1].column, "WWB_UITTOT");
+	cr_assert(config_has_indicator(c, LEVEL_BUURT, "households"));
+	cr_assert(!config_has_indicator(c, LEVEL_PC6, "households"));
+	cr_assert_eq(c->scenarios[0].per, 100);
+	cr_assert_str_eq(c->scenarios[0].title, "bijstand", "title defaults to the name");
+	cr_assert_eq(c->k, 10);
+	cr_assert_str_eq(c->k_indicator, "households");
+	cr_assert_str_eq(c->out_dir, "conf/maps/out");
+	cr_assert_eq(c->keep_releases, 5);
+	cr_assert_eq(c->nneighbourhoods, 0);
+	config_free(c);
+}
+
+Test(config, the_shipped_demo_config_is_valid)
+{
+	struct err e;
+	struct config *c = config_load("demo/pc6risk.json", &e);
+
+	cr_assert_not_null(c, "demo/pc6risk.json: %s", e.message);
+	cr_assert_eq(c->nneighbourhoods, 3);
+	cr_assert_str_eq(c->neighbourhoods[0], "Schildersbuurt");
+	config_free(c);
+}
+
+Test(config, k_that_is_not_an_integer_names_the_key_path)
+{
+	cr_assert_str_eq(fails(replace("\"k\": 10", "\"k\": \"ten\"")),
+			 "conf/pc6risk.json: privacy.k: must be an integer >= 2, got \"ten\"");
+	cr_assert_str_eq(fails(replace("\"k\": 10", "\"k\": 1")),
+			 "conf/pc6risk.json: privacy.k: must be an integer >= 2, got 1");
+	cr_assert_str_eq(fails(replace("\"k\": 10", "\"k\": 2.5")),
+			 "conf/pc6risk.json: privacy.k: must be an integer >= 2, got 2.5");
+}
+
+Test(config, syntax_errors_name_line_and_column)
+{
+	/* a trailing comma after the last scenario: at the comma, the end of line 15 */
+	const char *msg = fails(replace("\"households\"}\n  ],", "\"households\"},\n  ],"));
+
+	cr_assert_str_eq(msg, "conf/pc6risk.json:15:107: trailing comma before the closing bracket");
+	cr_assert_str_eq(fails("{\n  \"inputs\": {\n"), "conf/pc6risk.json:3:1: unexpected end of file (a missing '}'?)");
+	cr_assert_str_eq(fails("{\n  // no\n}"), "conf/pc6risk.json:2:3: comments are not allowed in JSON");
+	cr_assert_str_eq(fails("{\"a\": 1\n \"b\": 2}"), "conf/pc6risk.json:2:2: missing ',' between items");
+	cr_assert_str_eq(fails("{'a': 1}"), "conf/pc6risk.json:1:2: strings need double quotes");
+	cr_assert_str_eq(fails("{} x"), "conf/pc6risk.json:1:4: text after the end of the top-level object");
+	cr_assert_str_eq(fails(""), "conf/pc6risk.json:1:1: unexpected end of file (a value is missing)");
+	cr_assert_str_eq(fails("{\n  \"k\" 10}"), "conf/pc6risk.json:2:7: expected ':' after the key");
+	cr_assert_str_eq(fails("{\"k\": ten}"), "conf/pc6risk.json:1:7: unquoted text: strings need double quotes");
+	cr_assert_str_eq(fails("{\"k\": \"te\nn\"}"), "conf/pc6risk.json:1:10: a line break or control character inside a string (write it as \\n)");
+	cr_assert_str_eq(fails("{\"k\": [1, 2 3]}"), "conf/pc6risk.json:1:13: expected ',' or ']'");
+	cr_assert_str_eq(fails("{\"k\": 01}"), "conf/pc6risk.json:1:8: expected ',' or '}'");
+	cr_assert_str_eq(fails("{\"k\": -}"), "conf/pc6risk.json:1:7: invalid number");
+	cr_assert_str_eq(fails("{\"k\": \"a\\qb\"}"), "conf/pc6risk.json:1:9: invalid escape in a string");
+	cr_assert_str_eq(fails("{\"k\": \"open"), "conf/pc6risk.json:1:12: unexpected end of file inside a string (a missing '\"'?)");
+}
+
+Test(config, unknown_and_repeated_keys_are_refused)
+{
+	cr_assert_str_eq(fails(replace("\"privacy\": {\"k\": 10}", "\"privacy\": {\"kk\": 10}")),
+			 "conf/pc6risk.json: privacy.kk: unknown key; expected one of: k, count");
+	cr_assert_str_eq(fails(replace("\"privacy\": {\"k\": 10}", "\"privacy\": {\"k\": 10, \"k\": 12}")),
+			 "conf/pc6risk.json: privacy.k: key given twice");
+	cr_assert_str_eq(fails(replace("\"code\": \"PC6\"", "\"code\": \"PC6\", \"pathh\": \"x\"")),
+			 "conf/pc6risk.json: inputs.areas[3].pathh: unknown key; expected one of: level, path, "
+			 "layer, srs, code, name, parent");
+}
+
+Test(config, meaning_errors_name_the_key_path)
+{
+	cr_assert_str_eq(fails(replace("\"level\": \"wijk\"", "\"level\": \"district\"")),
+			 "conf/pc6risk.json: inputs.areas[1].level: must be one of gemeente, wijk, buurt, pc6, got \"district\"");
+	cr_assert_str_eq(fails(replace(", \"parent\": \"WK_CODE\"", "")),
+			 "conf/pc6risk.json: inputs.areas[2].parent: is required");
+	cr_assert_str_eq(fails(replace("\"numerator\": \"benefit_recipients\"", "\"numerator\": \"benefits\"")),
+			 "conf/pc6risk.json: scenarios[0].numerator: no indicator \"benefits\" is read for level buurt");
+	cr_assert_str_eq(fails(replace("\"privacy\": {\"k\": 10}", "\"privacy\": {\"count\": \"inhabitants\"}")),
+			 "conf/pc6risk.json: privacy.count: no indicator \"inhabitants\" is read for level buurt, "
+			 "which scenarios[0] scores");
+	cr_assert_str_eq(fails(replace("\"name\": \"bijstand\"", "\"name\": \"Bijstand!\"")),
+			 "conf/pc6risk.json: scenarios[0].name: must be lowercase letters, digits, '-' and '_' (at "
+			 "most 40), got \"Bijstand!\"");
+	cr_assert_str_eq(fails(replace("\"delimiter\": \";\"", "\"delimiter\": \"|\"")),
+			 "conf/pc6risk.json: inputs.indicators[0].delimiter: must be \";\", \",\" or \"\\t\", got \"|\"");
+	cr_assert_str_eq(fails(replace("\"path\": \"g.geojson\", ", "")),
+			 "conf/pc6risk.json: inputs.areas[0].path: is required");
+	cr_assert_str_eq(fails(replace("\"path\": \"g.geojson\"", "\"path\": 7")),
+			 "conf/pc6risk.json: inputs.areas[0].path: must be a non-empty string, got 7");
+	cr_assert_str_eq(fails("{\"inputs\": {\"areas\": {}}}"),
+			 "conf/pc6risk.json: inputs.areas: must be a non-empty array, got an object");
+	cr_assert_str_eq(fails("[]"), "conf/pc6risk.json: (top level): must be an object, got an empty array");
+	cr_assert_str_eq(fails("{}"), "conf/pc6risk.json: inputs: is required");
+}
+
+Test(config, the_tree_must_be_complete_and_levels_unique)
+{
+	cr_assert_str_eq(
+		fails(replace("{\"level\": \"gemeente\", \"path\": \"g.geojson\", \"code\": \"GM_CODE\", \"name\": \"GM_NAAM\"},\n", "")),
+		"conf/pc6risk.json: inputs.areas: no gemeente polygons are given");
+	cr_assert_str_eq(fails(replace("{\"level\": \"pc6\"", "{\"level\": \"buurt\", \"name\": \"X\", \"parent\": \"Y\"")),
+			 "conf/pc6risk.json: inputs.areas[3].level: buurt is given twice");
+	cr_assert_str_eq(fails(replace("\"level\": \"gemeente\"", "\"level\": \"gemeente\", \"parent\": \"X\"")),
+			 "conf/pc6risk.json: inputs.areas[0].parent: a gemeente has no parent area");
+}
+
+Test(config, missing_file_is_a_config_error)
+{
+	struct err e;
+	char buf[512];
+
+	cr_assert_null(config_load("/nonexistent/pc6risk.json", &e));
+	cr_assert_eq(e.cls, ERR_CONFIG);
+	err_format(&e, buf, sizeof buf);
+	cr_assert_str_eq(buf, "/nonexistent/pc6risk.json: cannot open config file: No such file or directory");
+}
+
+Test(config, level_names_round_trip)
+{
+	for (int l = 0; l < LEVEL_COUNT; l++) {
+		enum level back;
+
+		cr_assert_eq(level_parse(level_name((enum level)l), &back), 0);
+		cr_assert_eq((int)back, l);
+	}
+	cr_assert_eq(level_parse("PC6", &(enum level){0}), -1, "level names are lowercase");
+}

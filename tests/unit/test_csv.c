@@ -1,0 +1,115 @@
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pc6risk/csv.h"
+
+static char path[64];
+
+static void write_file(const char *bytes, size_t n)
+{
+	FILE *f;
+
+	snprintf(path, sizeof path, "/tmp/pc6csv.%ld.csv", (long)getpid());
+	f = fopen(path, "wb");
+	cr_assert_not_null(f);
+	fwrite(bytes, 1, n, f);
+	fclose(f);
+}
+
+static void cleanup(void)
+{
+	unlink(path);
+}
+
+TestSuite(csv, .fini = cleanup);
+
+Test(csv, reads_cbs_style_semicolons_with_bom_crlf_and_quotes)
+{
+	static const char text[] = "\xEF\xBB\xBFPC6;INWONER;NAAM\r\n"
+				   "2525AB;40;\"Van der Vennestraat; oost\"\r\n"
+				   "\r\n"
+				   "2525AC;-99997;\"with \"\"quotes\"\" and\r\na line break\"\r\n"
+				   "2525AD;15;last line without newline";
+	struct err e;
+	struct csv *c;
+
+	write_file(text, sizeof text - 1);
+	c = csv_open(path, 0, &e);
+	cr_assert_not_null(c, "%s", e.message);
+	cr_assert_eq(csv_delimiter(c), ';');
+
+	cr_assert_eq(csv_next(c, &e), 1);
+	cr_assert_eq(csv_nfields(c), 3);
+	cr_assert_str_eq(csv_field(c, 0), "PC6", "the byte-order mark is not part of the first name");
+	cr_assert_eq(csv_field_col(c, 0), 1);
+	cr_assert_eq(csv_field_col(c, 1), 5);
+
+	cr_assert_eq(csv_next(c, &e), 1);
+	cr_assert_str_eq(csv_field(c, 2), "Van der Vennestraat; oost");
+	cr_assert_eq(csv_line(c), 2);
+	cr_assert_eq(csv_field_line(c, 1), 2);
+	cr_assert_eq(csv_field_col(c, 1), 8);
+
+	cr_assert_eq(csv_next(c, &e), 1, "empty lines are skipped");
+	cr_assert_eq(csv_line(c), 4);
+	cr_assert_str_eq(csv_field(c, 1), "-99997");
+	cr_assert_str_eq(csv_field(c, 2), "with \"quotes\" and\na line break");
+
+	cr_assert_eq(csv_next(c, &e), 1);
+	cr_assert_eq(csv_line(c), 6, "a quoted line break counts as a line");
+	cr_assert_str_eq(csv_field(c, 2), "last line without newline");
+	cr_assert_eq(csv_next(c, &e), 0);
+	csv_close(c);
+}
+
+Test(csv, detects_commas_and_keeps_empty_fields)
+{
+	static const char text[] = "a,b,c\n1,,3\n,,\n";
+	struct err e;
+	struct csv *c;
+
+	write_file(text, sizeof text - 1);
+	c = csv_open(path, 0, &e);
+	cr_assert_eq(csv_delimiter(c), ',');
+	cr_assert_eq(csv_next(c, &e), 1);
+	cr_assert_eq(csv_next(c, &e), 1);
+	cr_assert_eq(csv_nfields(c), 3);
+	cr_assert_str_eq(csv_field(c, 1), "");
+	cr_assert_eq(csv_field_col(c, 2), 4);
+	cr_assert_eq(csv_next(c, &e), 1);
+	cr_assert_eq(csv_nfields(c), 3);
+	cr_assert_eq(csv_next(c, &e), 0);
+	csv_close(c);
+}
+
+Test(csv, an_unclosed_quote_names_where_it_opened)
+{
+	static const char text[] = "a;b\n1;2\n3;\"never closed\n4;5\n";
+	struct err e;
+	struct csv *c;
+	char where[128];
+
+	write_file(text, sizeof text - 1);
+	c = csv_open(path, ';', &e);
+	cr_assert_eq(csv_next(c, &e), 1);
+	cr_assert_eq(csv_next(c, &e), 1);
+	cr_assert_eq(csv_next(c, &e), -1);
+	cr_assert_eq(e.cls, ERR_INPUT);
+	snprintf(where, sizeof where, "%s:3:3", path);
+	cr_assert_str_eq(e.where, where);
+	cr_assert_str_eq(e.message, "quoted field is not closed before the end of the file");
+	csv_close(c);
+}
+
+Test(csv, a_missing_file_is_an_input_error)
+{
+	struct err e;
+
+	cr_assert_null(csv_open("/nonexistent/x.csv", 0, &e));
+	cr_assert_eq(e.cls, ERR_INPUT);
+	cr_assert_str_eq(e.where, "/nonexistent/x.csv");
+	cr_assert_str_eq(e.message, "cannot open file: No such file or directory");
+}
