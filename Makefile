@@ -68,7 +68,7 @@ $(BUILD)/tests/integration: $(INTEG_OBJ) $(BUILD)/libpc6risk.a
 
 # A friendly stop instead of a wall of compiler errors when libraries are missing.
 $(BUILD)/.deps-ok:
-	@pkg-config --exists $(PKGS) criterion 2>/dev/null || { \
+	@pkg-config --exists $(PKGS) 2>/dev/null || { \
 		echo "pc6risk: build dependencies are missing; run 'make deps' (as root) or:" >&2; \
 		echo "  apt-get install -y $$(scripts/deps.sh --print)" >&2; exit 1; }
 	mkdir -p $(@D) && touch $@

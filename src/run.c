@@ -75,7 +75,7 @@ void run_end(struct db *db, long long id, const struct run_counts *counts, const
 			     8, params, &e) < 0)
 			log_msg(LOG_WARN, "cannot record the failure of run %lld: %s", id, e.message);
 		else
-			log_msg(LOG_INFO, "run %lld failed", id);
+			log_msg(LOG_INFO, "run %lld failed class=%s", id, err_class_name(failure->cls));
 	} else {
 		const char *params[3] = {sid, json, release};
 
