@@ -90,11 +90,11 @@ test-run: $(BUILD)/pc6risk $(BUILD)/tests/unit $(BUILD)/tests/integration
 	scripts/with-pg.sh tests/run.sh $(BUILD)
 
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -s all
 	@scripts/with-pg.sh scripts/demo.sh $(BUILD)/pc6risk demo/pc6risk.json maps/out
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -s all
 	@scripts/with-pg.sh bench/run.sh $(BUILD)/pc6risk
 
 install: $(BUILD)/pc6risk

@@ -20,7 +20,7 @@ static const char stage_sql[] =
 	" share double precision, src text NOT NULL, geom geometry NOT NULL) ON COMMIT DROP;"
 	"CREATE TEMP TABLE stage_indicator ("
 	" ord bigint NOT NULL, level text NOT NULL, code text NOT NULL, name text NOT NULL,"
-	" value double precision, missing text, src text NOT NULL) ON COMMIT DROP";
+	" value double precision, missing text, src text NOT NULL, key_src text NOT NULL) ON COMMIT DROP";
 
 static int check_interrupt(struct err *e)
 {
@@ -161,10 +161,11 @@ static int validate_areas(struct db *db, const struct config *cfg, struct load_s
 		    e) < 0)
 		return -1;
 	if (check(db,
-		  "SELECT max(src), format('duplicate %s code %s (first at %s)', level, code, min(src))"
-		  " FROM (SELECT level, code, src, ord, count(*) OVER w AS n, row_number() OVER w AS i"
+		  "SELECT src, format('duplicate %s code %s (first at %s)', level, code, first_src)"
+		  " FROM (SELECT level, code, src, ord, first_value(src) OVER w AS first_src,"
+		  "       row_number() OVER w AS i"
 		  "       FROM stage_area WINDOW w AS (PARTITION BY level, code ORDER BY ord)) d"
-		  " WHERE n > 1 AND i <= 2 GROUP BY level, code ORDER BY min(ord) LIMIT 1",
+		  " WHERE i = 2 ORDER BY ord LIMIT 1",
 		  0, NULL, e) < 0)
 		return -1;
 
@@ -289,10 +290,11 @@ static int stage_indicators(struct db *db, const struct config_indicators *in, l
 	if (map_header(c, in, &key, cols, e) < 0)
 		goto fail;
 	header_fields = csv_nfields(c);
-	if (db_copy_begin(db, "COPY stage_indicator (ord, level, code, name, value, missing, src) FROM STDIN", e) < 0)
+	if (db_copy_begin(db, "COPY stage_indicator (ord, level, code, name, value, missing, src, key_src) FROM STDIN",
+			  e) < 0)
 		goto fail;
 	while ((rc = csv_next(c, e)) == 1) {
-		char code[64];
+		char code[64], key_where[600];
 
 		if (check_interrupt(e) < 0)
 			goto fail_copy;
@@ -302,9 +304,9 @@ static int stage_indicators(struct db *db, const struct config_indicators *in, l
 				header_fields, csv_nfields(c) < header_fields ? " (is the file cut short?)" : "");
 			goto fail_copy;
 		}
-		snprintf(where, sizeof where, "%s:%ld:%ld", csv_path(c), csv_field_line(c, key),
+		snprintf(key_where, sizeof key_where, "%s:%ld:%ld", csv_path(c), csv_field_line(c, key),
 			 csv_field_col(c, key));
-		if (area_code(in->level, csv_field(c, key), where, code, sizeof code, e) < 0)
+		if (area_code(in->level, csv_field(c, key), key_where, code, sizeof code, e) < 0)
 			goto fail_copy;
 		for (size_t j = 0; j < in->ncolumns; j++) {
 			const char *text = csv_field(c, cols[j]), *missing;
@@ -325,6 +327,8 @@ static int stage_indicators(struct db *db, const struct config_indicators *in, l
 			else
 				sbuf_printf(&rows, "%.17g\t\\N\t", value);
 			db_copy_field(&rows, where);
+			sbuf_putc(&rows, '\t');
+			db_copy_field(&rows, key_where);
 			sbuf_putc(&rows, '\n');
 			st->values++;
 			st->missing += missing != NULL;
@@ -358,14 +362,15 @@ fail:
 static int validate_indicators(struct db *db, struct err *e)
 {
 	if (check(db,
-		  "SELECT max(src), format('%s %s appears twice in the file (first at %s)', level, code, min(src))"
-		  " FROM (SELECT level, code, name, src, ord, count(*) OVER w AS n, row_number() OVER w AS i"
+		  "SELECT key_src, format('%s %s appears twice in the file (first at %s)', level, code, first_src)"
+		  " FROM (SELECT level, code, key_src, ord, first_value(key_src) OVER w AS first_src,"
+		  "       row_number() OVER w AS i"
 		  "       FROM stage_indicator WINDOW w AS (PARTITION BY level, code, name ORDER BY ord)) d"
-		  " WHERE n > 1 AND i <= 2 GROUP BY level, code, name ORDER BY min(ord) LIMIT 1",
+		  " WHERE i = 2 ORDER BY ord LIMIT 1",
 		  0, NULL, e) < 0)
 		return -1;
 	return check(db,
-		     "SELECT i.src, format('%s %s has figures but is not among the loaded %s polygons',"
+		     "SELECT i.key_src, format('%s %s has figures but is not among the loaded %s polygons',"
 		     "  i.level, i.code, i.level)"
 		     " FROM stage_indicator i WHERE NOT EXISTS"
 		     " (SELECT 1 FROM stage_area a WHERE a.level = i.level AND a.code = i.code AND"
