@@ -5,12 +5,8 @@
 #include "pc6risk/config.h"
 #include "pc6risk/db.h"
 #include "pc6risk/err.h"
-#include "pc6risk/load.h"
 #include "pc6risk/log.h"
-#include "pc6risk/protect.h"
-#include "pc6risk/publish.h"
 #include "pc6risk/run.h"
-#include "pc6risk/score.h"
 #include "pc6risk/signals.h"
 #include "pc6risk/vector.h"
 #include "pc6risk/xalloc.h"
@@ -131,10 +127,9 @@ static int cmd_init(struct opts *o, struct err *e)
 	return rc;
 }
 
-/* The shape every recorded stage command shares: config, connection, a run
- * record around the work. */
-static int staged(struct opts *o, struct err *e, int (*work)(struct db *, const struct config *, struct opts *,
-							      long long, struct run_counts *, struct err *))
+/* What every recorded stage command does: config, connection, a run record
+ * around the stages. */
+static int staged(struct opts *o, struct err *e, unsigned stages)
 {
 	struct run_counts counts = {0};
 	struct config *cfg = load_config(o, e);
@@ -148,7 +143,17 @@ static int staged(struct opts *o, struct err *e, int (*work)(struct db *, const 
 		goto out;
 	if (run_begin(db, o->command, &id, e) < 0)
 		goto out;
-	rc = work(db, cfg, o, id, &counts, e);
+	{
+		struct publish_opts p = {
+			.out_dir = o->out,
+			.select = (const char *const *)o->select,
+			.nselect = o->nselect,
+			.run_id = id,
+			.print_ranking = true,
+		};
+
+		rc = run_stages(db, cfg, stages, &p, &counts, e);
+	}
 	run_end(db, id, &counts, rc < 0 ? e : NULL);
 out:
 	db_close(db);
@@ -156,91 +161,29 @@ out:
 	return rc;
 }
 
-static int do_load(struct db *db, const struct config *cfg, struct opts *o, long long id, struct run_counts *c,
-		   struct err *e)
-{
-	(void)o, (void)id;
-	if (load_run(db, cfg, &c->load, e) < 0)
-		return -1;
-	c->done |= RUN_LOADED;
-	return 0;
-}
-
-static int do_score(struct db *db, const struct config *cfg, struct opts *o, long long id, struct run_counts *c,
-		    struct err *e)
-{
-	(void)o, (void)id;
-	if (score_run(db, cfg, &c->score, e) < 0)
-		return -1;
-	c->done |= RUN_SCORED;
-	return 0;
-}
-
-static int do_protect(struct db *db, const struct config *cfg, struct opts *o, long long id,
-		      struct run_counts *c, struct err *e)
-{
-	(void)o, (void)id;
-	if (protect_run(db, cfg, &c->protect, e) < 0)
-		return -1;
-	c->done |= RUN_PROTECTED;
-	return 0;
-}
-
-static struct publish_opts publish_opts(const struct opts *o, long long id)
-{
-	struct publish_opts p = {
-		.out_dir = o->out,
-		.select = (const char *const *)o->select,
-		.nselect = o->nselect,
-		.run_id = id,
-		.print_ranking = true,
-	};
-
-	return p;
-}
-
-static int do_publish(struct db *db, const struct config *cfg, struct opts *o, long long id,
-		      struct run_counts *c, struct err *e)
-{
-	struct publish_opts p = publish_opts(o, id);
-
-	if (publish_run(db, cfg, &p, &c->publish, e) < 0)
-		return -1;
-	c->done |= RUN_PUBLISHED;
-	return 0;
-}
-
-static int do_refresh(struct db *db, const struct config *cfg, struct opts *o, long long id,
-		      struct run_counts *c, struct err *e)
-{
-	struct publish_opts p = publish_opts(o, id);
-
-	return run_refresh(db, cfg, &p, c, e);
-}
-
 static int cmd_load(struct opts *o, struct err *e)
 {
-	return staged(o, e, do_load);
+	return staged(o, e, RUN_LOADED);
 }
 
 static int cmd_score(struct opts *o, struct err *e)
 {
-	return staged(o, e, do_score);
+	return staged(o, e, RUN_SCORED);
 }
 
 static int cmd_protect(struct opts *o, struct err *e)
 {
-	return staged(o, e, do_protect);
+	return staged(o, e, RUN_PROTECTED);
 }
 
 static int cmd_publish(struct opts *o, struct err *e)
 {
-	return staged(o, e, do_publish);
+	return staged(o, e, RUN_PUBLISHED);
 }
 
 static int cmd_refresh(struct opts *o, struct err *e)
 {
-	return staged(o, e, do_refresh);
+	return staged(o, e, RUN_ALL);
 }
 
 static int cmd_version(struct opts *o, struct err *e)

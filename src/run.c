@@ -90,29 +90,25 @@ void run_end(struct db *db, long long id, const struct run_counts *counts, const
 	free(json);
 }
 
-static int stop_if_signalled(struct err *e)
+int run_stages(struct db *db, const struct config *cfg, unsigned stages, const struct publish_opts *opts,
+	       struct run_counts *c, struct err *e)
 {
-	int sig = signals_pending();
+	for (unsigned stage = RUN_LOADED; stage <= RUN_PUBLISHED; stage <<= 1) {
+		int rc = 0, sig = signals_pending();
 
-	if (sig)
-		return err_set(e, ERR_SYSTEM, NULL, "interrupted by signal %d", sig);
-	return 0;
-}
-
-int run_refresh(struct db *db, const struct config *cfg, const struct publish_opts *opts, struct run_counts *c,
-		struct err *e)
-{
-	if (load_run(db, cfg, &c->load, e) < 0)
-		return -1;
-	c->done |= RUN_LOADED;
-	if (stop_if_signalled(e) < 0 || score_run(db, cfg, &c->score, e) < 0)
-		return -1;
-	c->done |= RUN_SCORED;
-	if (stop_if_signalled(e) < 0 || protect_run(db, cfg, &c->protect, e) < 0)
-		return -1;
-	c->done |= RUN_PROTECTED;
-	if (stop_if_signalled(e) < 0 || publish_run(db, cfg, opts, &c->publish, e) < 0)
-		return -1;
-	c->done |= RUN_PUBLISHED;
+		if (!(stages & stage))
+			continue;
+		if (sig)
+			return err_set(e, ERR_SYSTEM, NULL, "interrupted by signal %d", sig);
+		switch (stage) {
+		case RUN_LOADED: rc = load_run(db, cfg, &c->load, e); break;
+		case RUN_SCORED: rc = score_run(db, cfg, &c->score, e); break;
+		case RUN_PROTECTED: rc = protect_run(db, cfg, &c->protect, e); break;
+		case RUN_PUBLISHED: rc = publish_run(db, cfg, opts, &c->publish, e); break;
+		}
+		if (rc < 0)
+			return -1;
+		c->done |= stage;
+	}
 	return 0;
 }

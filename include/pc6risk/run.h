@@ -16,11 +16,13 @@
 #include "pc6risk/publish.h"
 #include "pc6risk/score.h"
 
+/* The stages, as bits: which to run, and which finished. */
 enum {
 	RUN_LOADED = 1,
 	RUN_SCORED = 2,
 	RUN_PROTECTED = 4,
-	RUN_PUBLISHED = 8
+	RUN_PUBLISHED = 8,
+	RUN_ALL = 15
 };
 
 /* What a run did, stage by stage; `done` says which stages finished. */
@@ -43,8 +45,9 @@ void run_end(struct db *db, long long id, const struct run_counts *counts, const
 /* The counts of the finished stages as a JSON object. */
 char *run_counts_json(const struct run_counts *c);
 
-/* load, score, protect and publish in turn, stopping at the first failure. */
-int run_refresh(struct db *db, const struct config *cfg, const struct publish_opts *opts, struct run_counts *c,
-		struct err *e);
+/* Run the stages named in `stages` (RUN_* bits) in pipeline order, stopping at
+ * the first failure or signal; refresh is RUN_ALL. c->done says which finished. */
+int run_stages(struct db *db, const struct config *cfg, unsigned stages, const struct publish_opts *opts,
+	       struct run_counts *c, struct err *e);
 
 #endif
