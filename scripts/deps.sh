@@ -36,10 +36,11 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 
-echo "pc6risk: installing missing Debian packages:$missing" >&2
+echo "pc6risk: installing missing Debian packages (a few minutes on a fresh machine):$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 # A fresh machine may have empty package lists; update once, then install.
-apt-get update -qq
+# apt's own lines (one per package fetched and set up) are the progress.
+apt-get update -q
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+apt-get install -y -q --no-install-recommends $missing
 echo "pc6risk: packages installed" >&2

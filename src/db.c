@@ -67,11 +67,8 @@ struct db *db_connect(const char *schema, struct err *e)
 	db->schema = xstrdup(schema);
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		const char *m = PQerrorMessage(db->conn);
-		const char *p = strstr(m, "failed: ");
-		size_t n;
+		size_t n = strcspn(m, "\n");
 
-		m = p ? p + 8 : m;
-		n = strcspn(m, "\n");
 		err_set(e, ERR_DATABASE, NULL, "cannot connect to PostgreSQL: %.*s", (int)n, m);
 		err_hint(e, "point PGHOST and PGDATABASE (or PGSERVICE) at a PostgreSQL+PostGIS database; "
 			    "`make demo` starts a throwaway one when none is set");
