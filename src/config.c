@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const level_names[LEVEL_COUNT] = {"gemeente", "wijk", "buurt", "pc6"};
 
@@ -242,73 +243,170 @@ static int parse_area(struct ctx *x, const cJSON *obj, const char *path, struct 
 	return 0;
 }
 
+static const char *const kind_names[] = {"count", "share", "amount"};
+
+const char *kind_name(enum kind kind)
+{
+	return kind <= KIND_AMOUNT ? kind_names[kind] : "?";
+}
+
+static const struct {
+	const char *name;
+	enum encoding enc;
+} encodings[] = {
+	{"auto", ENCODING_AUTO},     {"utf-8", ENCODING_UTF8},       {"utf8", ENCODING_UTF8},
+	{"cp1252", ENCODING_CP1252}, {"windows-1252", ENCODING_CP1252}, {"latin1", ENCODING_LATIN1},
+	{"latin-1", ENCODING_LATIN1}, {"iso-8859-1", ENCODING_LATIN1},
+};
+
+int encoding_parse(const char *name, enum encoding *out)
+{
+	for (size_t i = 0; i < sizeof encodings / sizeof encodings[0]; i++) {
+		if (strcasecmp(name, encodings[i].name) == 0) {
+			*out = encodings[i].enc;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *encoding_name(enum encoding enc)
+{
+	switch (enc) {
+	case ENCODING_AUTO: return "auto";
+	case ENCODING_UTF8: return "utf-8";
+	case ENCODING_CP1252: return "cp1252";
+	case ENCODING_LATIN1: return "latin1";
+	}
+	return "?";
+}
+
+/* The optional "delimiter" and "encoding" of a delimited-file input. */
+static int get_text_format(struct ctx *x, const cJSON *obj, const char *path, char *delimiter,
+			   enum encoding *encoding)
+{
+	char *delim = NULL, *enc = NULL, *p;
+	int rc = 0;
+
+	if (get_string(x, obj, path, "delimiter", false, &delim) < 0 ||
+	    get_string(x, obj, path, "encoding", false, &enc) < 0) {
+		rc = -1;
+		goto out;
+	}
+	if (delim) {
+		if (strlen(delim) != 1 || !(delim[0] == ';' || delim[0] == ',' || delim[0] == '\t')) {
+			p = join_path(path, "delimiter");
+			rc = bad(x, p, cJSON_GetObjectItemCaseSensitive(obj, "delimiter"), "must be \";\", \",\" or \"\\t\"");
+			free(p);
+			goto out;
+		}
+		*delimiter = delim[0];
+	}
+	if (enc && encoding_parse(enc, encoding) < 0) {
+		p = join_path(path, "encoding");
+		rc = bad(x, p, cJSON_GetObjectItemCaseSensitive(obj, "encoding"),
+			 "must be \"auto\", \"utf-8\", \"cp1252\" or \"latin1\"");
+		free(p);
+	}
+out:
+	free(delim);
+	free(enc);
+	return rc;
+}
+
+/* One entry of "columns": "SOURCE" (a count) or {"column", "kind", "unit"}. */
+static int parse_column(struct ctx *x, const cJSON *c, const char *path, struct config_column *col)
+{
+	static const char *const keys[] = {"column", "kind", "unit", NULL};
+	char *kind = NULL;
+	int rc = 0;
+
+	if (!name_ok(c->string, false))
+		return err_set(x->e, ERR_CONFIG, x->file,
+			       "%s: an indicator name is lowercase letters, digits and _, starting with a letter", path);
+	col->indicator = xstrdup(c->string);
+	col->kind = KIND_COUNT;
+	if (cJSON_IsString(c) && c->valuestring[0]) {
+		col->column = xstrdup(c->valuestring);
+		return 0;
+	}
+	if (!cJSON_IsObject(c))
+		return bad(x, path, c, "must be a source column name or {\"column\": ..., \"kind\": ...}");
+	if (check_keys(x, c, path, keys) < 0 || get_string(x, c, path, "column", true, &col->column) < 0 ||
+	    get_string(x, c, path, "kind", false, &kind) < 0 || get_string(x, c, path, "unit", false, &col->unit) < 0)
+		return -1;
+	if (kind) {
+		size_t k;
+
+		for (k = 0; k < sizeof kind_names / sizeof kind_names[0]; k++)
+			if (strcmp(kind, kind_names[k]) == 0)
+				break;
+		if (k == sizeof kind_names / sizeof kind_names[0]) {
+			char *p = join_path(path, "kind");
+
+			rc = bad(x, p, cJSON_GetObjectItemCaseSensitive(c, "kind"), "must be \"count\", \"share\" or \"amount\"");
+			free(p);
+		} else {
+			col->kind = (enum kind)k;
+		}
+		free(kind);
+	}
+	return rc;
+}
+
 static int parse_indicators(struct ctx *x, const cJSON *obj, const char *path, struct config_indicators *in)
 {
-	static const char *const keys[] = {"path", "level", "key", "delimiter", "columns", NULL};
+	static const char *const keys[] = {"path", "level", "key", "delimiter", "encoding", "columns", NULL};
 	const cJSON *cols;
-	char *delim = NULL, *p;
+	char *p;
 	size_t i = 0;
+	int rc = 0;
 
 	if (want_object(x, obj, path) < 0 || check_keys(x, obj, path, keys) < 0)
 		return -1;
 	if (get_path(x, obj, path, "path", true, &in->path) < 0 || get_level(x, obj, path, &in->level) < 0 ||
 	    get_string(x, obj, path, "key", true, &in->key) < 0 ||
-	    get_string(x, obj, path, "delimiter", false, &delim) < 0)
+	    get_text_format(x, obj, path, &in->delimiter, &in->encoding) < 0)
 		return -1;
-	if (delim) {
-		bool ok = strlen(delim) == 1 && (delim[0] == ';' || delim[0] == ',' || delim[0] == '\t');
-
-		in->delimiter = delim[0];
-		free(delim);
-		if (!ok) {
-			p = join_path(path, "delimiter");
-			bad(x, p, cJSON_GetObjectItemCaseSensitive(obj, "delimiter"), "must be \";\", \",\" or \"\\t\"");
-			free(p);
-			return -1;
-		}
-	}
 	p = join_path(path, "columns");
 	cols = cJSON_GetObjectItemCaseSensitive(obj, "columns");
-	if (!cols) {
-		free(p);
-		return err_set(x->e, ERR_CONFIG, x->file, "%s.columns: is required", path);
-	}
-	if (!cJSON_IsObject(cols) || !cols->child) {
-		bad(x, p, cols, "must be an object mapping indicator names to source columns");
+	if (!cols)
+		rc = err_set(x->e, ERR_CONFIG, x->file, "%s: is required", p);
+	else if (!cJSON_IsObject(cols) || !cols->child)
+		rc = bad(x, p, cols, "must be an object mapping indicator names to source columns");
+	if (rc < 0) {
 		free(p);
 		return -1;
 	}
 	in->ncolumns = (size_t)cJSON_GetArraySize(cols);
 	in->columns = xcalloc(in->ncolumns, sizeof *in->columns);
-	for (const cJSON *c = cols->child; c; c = c->next, i++) {
+	for (const cJSON *c = cols->child; c && rc == 0; c = c->next, i++) {
 		char *cp = join_path(p, c->string);
 
-		for (const cJSON *d = cols->child; d != c; d = d->next) {
-			if (strcmp(c->string, d->string) == 0) {
-				err_set(x->e, ERR_CONFIG, x->file, "%s: key given twice", cp);
-				goto fail;
-			}
-		}
-		if (!name_ok(c->string, false)) {
-			err_set(x->e, ERR_CONFIG, x->file,
-				"%s: an indicator name is lowercase letters, digits and _, starting with a letter", cp);
-			goto fail;
-		}
-		if (!cJSON_IsString(c) || c->valuestring[0] == '\0') {
-			bad(x, cp, c, "must be the name of a source column");
-			goto fail;
-		}
-		in->columns[i].indicator = xstrdup(c->string);
-		in->columns[i].column = xstrdup(c->valuestring);
+		for (const cJSON *d = cols->child; d != c && rc == 0; d = d->next)
+			if (strcmp(c->string, d->string) == 0)
+				rc = err_set(x->e, ERR_CONFIG, x->file, "%s: key given twice", cp);
+		if (rc == 0)
+			rc = parse_column(x, c, cp, &in->columns[i]);
 		free(cp);
-		continue;
-fail:
-		free(cp);
-		free(p);
-		return -1;
 	}
 	free(p);
-	return 0;
+	return rc;
+}
+
+static int parse_crosswalk(struct ctx *x, const cJSON *obj, struct config_crosswalk *cw)
+{
+	static const char *const keys[] = {"path", "pc6", "buurt", "delimiter", "encoding", NULL};
+	const char *path = "inputs.crosswalk";
+
+	if (want_object(x, obj, path) < 0 || check_keys(x, obj, path, keys) < 0)
+		return -1;
+	return get_path(x, obj, path, "path", true, &cw->path) < 0 ||
+			       get_string(x, obj, path, "pc6", true, &cw->pc6_column) < 0 ||
+			       get_string(x, obj, path, "buurt", true, &cw->buurt_column) < 0 ||
+			       get_text_format(x, obj, path, &cw->delimiter, &cw->encoding) < 0
+		       ? -1
+		       : 0;
 }
 
 static int parse_scenario(struct ctx *x, const cJSON *obj, const char *path, struct config_scenario *s)
@@ -422,6 +520,11 @@ static int cross_check(struct ctx *x)
 		if (!seen[l])
 			return err_set(x->e, ERR_CONFIG, x->file, "inputs.areas: no %s polygons are given",
 				       level_name((enum level)l));
+	if (c->crosswalk && !seen[LEVEL_PC6])
+		return err_set(x->e, ERR_CONFIG, x->file, "inputs.crosswalk: no pc6 polygons are given in inputs.areas");
+	if (c->crosswalk && config_area(c, LEVEL_PC6)->parent_field)
+		return err_set(x->e, ERR_CONFIG, x->file,
+			       "inputs.crosswalk: the pc6 polygons name their buurt already (\"parent\"); give one of the two");
 	for (size_t i = 0; i < c->nindicators; i++) {
 		const struct config_indicators *in = &c->indicators[i];
 
@@ -470,7 +573,7 @@ static int parse_root(struct ctx *x, const cJSON *root)
 {
 	static const char *const keys[] = {"database", "inputs", "scenarios", "privacy", "publish", NULL};
 	static const char *const db_keys[] = {"schema", NULL};
-	static const char *const in_keys[] = {"areas", "indicators", NULL};
+	static const char *const in_keys[] = {"areas", "indicators", "crosswalk", NULL};
 	static const char *const pr_keys[] = {"k", "count", NULL};
 	static const char *const pub_keys[] = {"dir", "neighbourhoods", "keep", "attribution", NULL};
 	struct config *c = x->cfg;
@@ -498,6 +601,11 @@ static int parse_root(struct ctx *x, const cJSON *root)
 	    parse_list(x, v, "inputs", "indicators", false, sizeof *c->indicators, (void **)&c->indicators,
 		       &c->nindicators, indicators_cb) < 0)
 		return -1;
+	if (cJSON_GetObjectItemCaseSensitive(v, "crosswalk")) {
+		c->crosswalk = xcalloc(1, sizeof *c->crosswalk);
+		if (parse_crosswalk(x, cJSON_GetObjectItemCaseSensitive(v, "crosswalk"), c->crosswalk) < 0)
+			return -1;
+	}
 
 	if (parse_list(x, root, "", "scenarios", true, sizeof *c->scenarios, (void **)&c->scenarios,
 		       &c->nscenarios, scenario_cb) < 0)
@@ -878,10 +986,17 @@ void config_free(struct config *c)
 		for (size_t j = 0; j < in->ncolumns; j++) {
 			free(in->columns[j].indicator);
 			free(in->columns[j].column);
+			free(in->columns[j].unit);
 		}
 		free(in->columns);
 	}
 	free(c->indicators);
+	if (c->crosswalk) {
+		free(c->crosswalk->path);
+		free(c->crosswalk->pc6_column);
+		free(c->crosswalk->buurt_column);
+		free(c->crosswalk);
+	}
 	for (size_t i = 0; i < c->nscenarios; i++) {
 		struct config_scenario *s = &c->scenarios[i];
 

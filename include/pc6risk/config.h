@@ -37,9 +37,33 @@ struct config_area {
 };
 
 /* One canonical indicator and the source column it is read from. */
+/* What a figure is, which says what values are valid. */
+enum kind {
+	KIND_COUNT,  /* a whole number >= 0 (people, households, dwellings) */
+	KIND_SHARE,  /* a percentage, 0 to 100 */
+	KIND_AMOUNT  /* any number (a mean value, money) */
+};
+
+/* "count", "share", "amount". */
+const char *kind_name(enum kind kind);
+
+/* Text encodings of delimited files. */
+enum encoding {
+	ENCODING_AUTO,   /* UTF-8 when the bytes are valid UTF-8, else CP1252 */
+	ENCODING_UTF8,
+	ENCODING_CP1252, /* Windows-1252, a superset of Latin-1's printable range */
+	ENCODING_LATIN1  /* ISO-8859-1 */
+};
+
+/* Parse "auto", "utf-8", "cp1252", "latin1" (and common spellings); -1 if none. */
+int encoding_parse(const char *name, enum encoding *out);
+const char *encoding_name(enum encoding enc);
+
 struct config_column {
 	char *indicator;
 	char *column;
+	enum kind kind; /* "INWONER" alone means a count */
+	char *unit;     /* free text for people ("% of households"), or NULL */
 };
 
 /* inputs.indicators[i]: one delimited file of figures for areas of one level. */
@@ -48,8 +72,19 @@ struct config_indicators {
 	enum level level;
 	char *key;       /* column holding the area code */
 	char delimiter;  /* 0: detect */
+	enum encoding encoding;
 	struct config_column *columns;
 	size_t ncolumns;
+};
+
+/* inputs.crosswalk: which buurt each PC6 lies in, CBS "postcode huisnummer" style
+ * (one row per address; a PC6 goes to the buurt holding most of its rows). */
+struct config_crosswalk {
+	char *path; /* resolved */
+	char *pc6_column;
+	char *buurt_column; /* "BU05182915", "05182915" or CBS's bare 5182915 */
+	char delimiter;
+	enum encoding encoding;
 };
 
 /* scenarios[i]. The foundation scenario kind is a rate: numerator / denominator * per. */
@@ -71,6 +106,7 @@ struct config {
 	size_t nareas;
 	struct config_indicators *indicators;
 	size_t nindicators;
+	struct config_crosswalk *crosswalk; /* NULL: PC6 parents from the polygons or by overlap */
 	struct config_scenario *scenarios;
 	size_t nscenarios;
 

@@ -191,3 +191,69 @@ Test(config, level_names_round_trip)
 	}
 	cr_assert_eq(level_parse("PC6", &(enum level){0}), -1, "level names are lowercase");
 }
+
+Test(config, columns_have_a_kind_and_a_unit)
+{
+	const char *text = replace("\"benefit_recipients\": \"WWB_UITTOT\"",
+				   "\"benefit_recipients\": \"WWB_UITTOT\", \"low_income\": {\"column\": \"P_LINK_HH\", "
+				   "\"kind\": \"share\", \"unit\": \"% of households\"}, \"woz\": {\"column\": \"WOZWONING\", "
+				   "\"kind\": \"amount\"}");
+	struct err e;
+	struct config *c = config_parse(text, strlen(text), "conf/pc6risk.json", &e);
+
+	cr_assert_not_null(c, "%s", e.message);
+	cr_assert_eq(c->indicators[0].ncolumns, 4);
+	cr_assert_eq(c->indicators[0].columns[0].kind, KIND_COUNT, "a bare column name is a count");
+	cr_assert_null(c->indicators[0].columns[0].unit);
+	cr_assert_eq(c->indicators[0].columns[2].kind, KIND_SHARE);
+	cr_assert_str_eq(c->indicators[0].columns[2].column, "P_LINK_HH");
+	cr_assert_str_eq(c->indicators[0].columns[2].unit, "% of households");
+	cr_assert_eq(c->indicators[0].columns[3].kind, KIND_AMOUNT);
+	cr_assert_eq(c->indicators[0].encoding, ENCODING_AUTO);
+	config_free(c);
+
+	cr_assert_str_eq(fails(replace("\"benefit_recipients\": \"WWB_UITTOT\"",
+				       "\"benefit_recipients\": {\"column\": \"WWB_UITTOT\", \"kind\": \"rate\"}")),
+			 "conf/pc6risk.json: inputs.indicators[0].columns.benefit_recipients.kind: must be \"count\", "
+			 "\"share\" or \"amount\", got \"rate\"");
+	cr_assert_str_eq(fails(replace("\"benefit_recipients\": \"WWB_UITTOT\"", "\"benefit_recipients\": 3")),
+			 "conf/pc6risk.json: inputs.indicators[0].columns.benefit_recipients: must be a source column "
+			 "name or {\"column\": ..., \"kind\": ...}, got 3");
+	cr_assert_str_eq(fails(replace("\"benefit_recipients\": \"WWB_UITTOT\"",
+				       "\"benefit_recipients\": {\"kind\": \"count\"}")),
+			 "conf/pc6risk.json: inputs.indicators[0].columns.benefit_recipients.column: is required");
+}
+
+Test(config, encodings_and_the_crosswalk)
+{
+	const char *text = replace("\"delimiter\": \";\",", "\"delimiter\": \";\", \"encoding\": \"Windows-1252\",");
+	char with_cw[8192];
+	struct err e;
+	struct config *c = config_parse(text, strlen(text), "conf/pc6risk.json", &e);
+	enum encoding enc;
+
+	cr_assert_not_null(c, "%s", e.message);
+	cr_assert_eq(c->indicators[0].encoding, ENCODING_CP1252);
+	cr_assert_null(c->crosswalk);
+	config_free(c);
+	cr_assert_str_eq(fails(replace("\"delimiter\": \";\",", "\"encoding\": \"ebcdic\",")),
+			 "conf/pc6risk.json: inputs.indicators[0].encoding: must be \"auto\", \"utf-8\", \"cp1252\" or "
+			 "\"latin1\", got \"ebcdic\"");
+
+	snprintf(with_cw, sizeof with_cw, "%s",
+		 replace("\"indicators\": [", "\"crosswalk\": {\"path\": \"pc6hnr.csv\", \"pc6\": \"PC6\", \"buurt\": "
+						 "\"Buurt2015\", \"encoding\": \"latin1\"},\n    \"indicators\": ["));
+	c = config_parse(with_cw, strlen(with_cw), "conf/pc6risk.json", &e);
+	cr_assert_not_null(c, "%s", e.message);
+	cr_assert_str_eq(c->crosswalk->path, "conf/pc6hnr.csv");
+	cr_assert_str_eq(c->crosswalk->pc6_column, "PC6");
+	cr_assert_str_eq(c->crosswalk->buurt_column, "Buurt2015");
+	cr_assert_eq(c->crosswalk->encoding, ENCODING_LATIN1);
+	cr_assert_eq(c->crosswalk->delimiter, 0);
+	config_free(c);
+
+	cr_assert_eq(encoding_parse("UTF-8", &enc), 0);
+	cr_assert_eq(enc, ENCODING_UTF8);
+	cr_assert_eq(encoding_parse("utf-16", &enc), -1);
+	cr_assert_str_eq(kind_name(KIND_SHARE), "share");
+}
