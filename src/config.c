@@ -250,37 +250,6 @@ const char *kind_name(enum kind kind)
 	return kind <= KIND_AMOUNT ? kind_names[kind] : "?";
 }
 
-static const struct {
-	const char *name;
-	enum encoding enc;
-} encodings[] = {
-	{"auto", ENCODING_AUTO},     {"utf-8", ENCODING_UTF8},       {"utf8", ENCODING_UTF8},
-	{"cp1252", ENCODING_CP1252}, {"windows-1252", ENCODING_CP1252}, {"latin1", ENCODING_LATIN1},
-	{"latin-1", ENCODING_LATIN1}, {"iso-8859-1", ENCODING_LATIN1},
-};
-
-int encoding_parse(const char *name, enum encoding *out)
-{
-	for (size_t i = 0; i < sizeof encodings / sizeof encodings[0]; i++) {
-		if (strcasecmp(name, encodings[i].name) == 0) {
-			*out = encodings[i].enc;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-const char *encoding_name(enum encoding enc)
-{
-	switch (enc) {
-	case ENCODING_AUTO: return "auto";
-	case ENCODING_UTF8: return "utf-8";
-	case ENCODING_CP1252: return "cp1252";
-	case ENCODING_LATIN1: return "latin1";
-	}
-	return "?";
-}
-
 /* The optional "delimiter" and "encoding" of a delimited-file input. */
 static int get_text_format(struct ctx *x, const cJSON *obj, const char *path, char *delimiter,
 			   enum encoding *encoding)

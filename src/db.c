@@ -57,8 +57,8 @@ static int fail_result(struct db *db, const PGresult *res, struct err *e)
 
 struct db *db_connect(const char *schema, struct err *e)
 {
-	static const char *const keys[] = {"fallback_application_name", NULL};
-	static const char *const vals[] = {"pc6risk", NULL};
+	static const char *const keys[] = {"fallback_application_name", "client_encoding", NULL};
+	static const char *const vals[] = {"pc6risk", "UTF8", NULL};
 	struct db *db = xcalloc(1, sizeof *db);
 	char *ident = NULL, *path = NULL;
 	const char *params[1];

@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,8 @@ enum {
 	OPT_SCHEMA = 1 << 1,
 	OPT_OUT = 1 << 2,
 	OPT_SELECT = 1 << 3,
-	OPT_LOG = 1 << 4
+	OPT_LOG = 1 << 4,
+	OPT_LOAD = 1 << 5 /* --force, --max-rejects, --rejects, --encoding */
 };
 
 /* What the command line said. */
@@ -38,6 +40,11 @@ struct opts {
 	const char *out;
 	char **select;
 	size_t nselect;
+	bool force;
+	long long max_rejects;
+	const char *rejects;
+	bool encoding_set;
+	enum encoding encoding;
 };
 
 struct command {
@@ -59,6 +66,10 @@ static const struct {
 	{OPT_OUT, "-o, --out DIR", "output directory (default: the config's publish.dir)"},
 	{OPT_SELECT, "    --select LIST", "comma-separated wijk/buurt names or codes to write as\n"
 				       "                       neighbourhood files (default: publish.neighbourhoods)"},
+	{OPT_LOAD, "    --force", "load even when the inputs are those of the last load"},
+	{OPT_LOAD, "    --max-rejects N", "skip up to N bad rows (default 0: any bad row stops the load)"},
+	{OPT_LOAD, "    --rejects FILE", "where skipped rows go, with the reason (default pc6risk-rejects.csv)"},
+	{OPT_LOAD, "    --encoding ENC", "encoding of every CSV: auto (default), utf-8, cp1252, latin1"},
 	{OPT_LOG, "-q, --quiet", "log only warnings and errors"},
 	{OPT_LOG, "-v, --verbose", "log debug detail too"},
 };
@@ -144,15 +155,25 @@ static int staged(struct opts *o, struct err *e, unsigned stages)
 	if (run_begin(db, o->command, &id, e) < 0)
 		goto out;
 	{
-		struct publish_opts p = {
-			.out_dir = o->out,
-			.select = (const char *const *)o->select,
-			.nselect = o->nselect,
-			.run_id = id,
-			.print_ranking = true,
+		struct run_opts ro = {
+			.load = {
+				.run_id = id,
+				.force = o->force,
+				.max_rejects = o->max_rejects,
+				.rejects_path = o->rejects ? o->rejects : "pc6risk-rejects.csv",
+				.encoding_set = o->encoding_set,
+				.encoding = o->encoding,
+			},
+			.publish = {
+				.out_dir = o->out,
+				.select = (const char *const *)o->select,
+				.nselect = o->nselect,
+				.run_id = id,
+				.print_ranking = true,
+			},
 		};
 
-		rc = run_stages(db, cfg, stages, &p, &counts, e);
+		rc = run_stages(db, cfg, stages, &ro, &counts, e);
 	}
 	run_end(db, id, &counts, rc < 0 ? e : NULL);
 out:
@@ -202,10 +223,12 @@ static const struct command commands[] = {
 	 "Create the schema (database.schema, default pc6risk) and apply the migrations it\n"
 	 "lacks, each in its own transaction. Running it again changes nothing. Needs a\n"
 	 "role that may create the postgis extension the first time.\n"},
-	{"load", cmd_load, OPT_CONFIG | OPT_SCHEMA | OPT_LOG, "read the config's inputs into the database",
-	 "Read the polygons (inputs.areas) and figures (inputs.indicators) the config names,\n"
-	 "check them, and replace the loaded data in one transaction. On any error nothing\n"
-	 "changes and the error names the file, line and column (or feature id).\n"},
+	{"load", cmd_load, OPT_CONFIG | OPT_SCHEMA | OPT_LOAD | OPT_LOG, "read the config's inputs into the database",
+	 "Read the polygons (inputs.areas), figures (inputs.indicators) and PC6 crosswalk\n"
+	 "(inputs.crosswalk) the config names, check them, and replace the loaded data in one\n"
+	 "transaction. On any error nothing changes and the error names the file, line and\n"
+	 "column (or feature id). When the input files and their settings are those of the\n"
+	 "last load, nothing is read again and nothing changes.\n"},
 	{"score", cmd_score, OPT_CONFIG | OPT_SCHEMA | OPT_LOG, "compute every scenario's scores",
 	 "Compute the scores of every scenario in the config for the loaded data.\n"},
 	{"protect", cmd_protect, OPT_CONFIG | OPT_SCHEMA | OPT_LOG, "decide what may be published",
@@ -217,7 +240,7 @@ static const struct command commands[] = {
 	 "neighbourhoods/<name>.geojson per selected wijk or buurt (with its PC6) and\n"
 	 "release.json; then point <dir>/current at it. A failure leaves the previous\n"
 	 "release in place. Prints each scenario's ranked table on standard output.\n"},
-	{"refresh", cmd_refresh, OPT_CONFIG | OPT_SCHEMA | OPT_OUT | OPT_SELECT | OPT_LOG,
+	{"refresh", cmd_refresh, OPT_CONFIG | OPT_SCHEMA | OPT_OUT | OPT_SELECT | OPT_LOAD | OPT_LOG,
 	 "load, score, protect and publish as one recorded run",
 	 "Run load, score, protect and publish in turn as one run, recorded in the run\n"
 	 "table with its counts, or with its error when a stage fails.\n"},
@@ -286,6 +309,8 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 		{"config", required_argument, NULL, 'c'}, {"schema", required_argument, NULL, 'S'},
 		{"out", required_argument, NULL, 'o'},    {"select", required_argument, NULL, 's'},
 		{"quiet", no_argument, NULL, 'q'},        {"verbose", no_argument, NULL, 'v'},
+		{"force", no_argument, NULL, 'F'},        {"max-rejects", required_argument, NULL, 'M'},
+		{"rejects", required_argument, NULL, 'R'}, {"encoding", required_argument, NULL, 'E'},
 		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 	};
 	char cmdname[64];
@@ -303,6 +328,29 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 		case 'S': need = OPT_SCHEMA, name = "--schema"; o->schema = optarg; break;
 		case 'o': need = OPT_OUT, name = "--out"; o->out = optarg; break;
 		case 's': need = OPT_SELECT, name = "--select"; split_list(optarg, o); break;
+		case 'F': need = OPT_LOAD, name = "--force"; o->force = true; break;
+		case 'M': {
+			char *end;
+
+			need = OPT_LOAD, name = "--max-rejects";
+			o->max_rejects = strtoll(optarg, &end, 10);
+			if (*end || end == optarg || o->max_rejects < 0) {
+				fprintf(stderr, "pc6risk %s: --max-rejects: expected a whole number >= 0, got '%s'\n"
+						"Try 'pc6risk %s--help'.\n", c->name, optarg, cmdname);
+				return 2;
+			}
+			break;
+		}
+		case 'R': need = OPT_LOAD, name = "--rejects"; o->rejects = optarg; break;
+		case 'E':
+			need = OPT_LOAD, name = "--encoding";
+			if (encoding_parse(optarg, &o->encoding) < 0) {
+				fprintf(stderr, "pc6risk %s: --encoding: expected auto, utf-8, cp1252 or latin1, got '%s'\n"
+						"Try 'pc6risk %s--help'.\n", c->name, optarg, cmdname);
+				return 2;
+			}
+			o->encoding_set = true;
+			break;
 		case 'q': need = OPT_LOG, name = "--quiet"; log_set_level(LOG_WARN); break;
 		case 'v': need = OPT_LOG, name = "--verbose"; log_set_level(LOG_DEBUG); break;
 		case 'h': command_usage(c); return 0;

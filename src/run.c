@@ -32,6 +32,10 @@ char *run_counts_json(const struct run_counts *c)
 				    c->load.areas[l]);
 		sbuf_printf(&b, ", \"values_loaded\": %lld, \"values_missing\": %lld, \"polygons_repaired\": %lld",
 			    c->load.values, c->load.missing, c->load.repaired);
+		sbuf_printf(&b, ", \"pc6_added\": %lld, \"pc6_changed\": %lld, \"pc6_removed\": %lld, \"pc6_outside\": %lld",
+			    c->load.pc6_added, c->load.pc6_changed, c->load.pc6_removed, c->load.outside);
+		sbuf_printf(&b, ", \"rows_rejected\": %lld, \"inputs_unchanged\": %s, \"input_fingerprint\": \"%s\"",
+			    c->load.rejected, c->load.unchanged ? "true" : "false", c->load.fingerprint);
 		sep = ", ";
 	}
 	if (c->done & RUN_SCORED) {
@@ -90,7 +94,7 @@ void run_end(struct db *db, long long id, const struct run_counts *counts, const
 	free(json);
 }
 
-int run_stages(struct db *db, const struct config *cfg, unsigned stages, const struct publish_opts *opts,
+int run_stages(struct db *db, const struct config *cfg, unsigned stages, const struct run_opts *opts,
 	       struct run_counts *c, struct err *e)
 {
 	for (unsigned stage = RUN_LOADED; stage <= RUN_PUBLISHED; stage <<= 1) {
@@ -101,10 +105,10 @@ int run_stages(struct db *db, const struct config *cfg, unsigned stages, const s
 		if (sig)
 			return err_set(e, ERR_SYSTEM, NULL, "interrupted by signal %d", sig);
 		switch (stage) {
-		case RUN_LOADED: rc = load_run(db, cfg, &c->load, e); break;
+		case RUN_LOADED: rc = load_run(db, cfg, &opts->load, &c->load, e); break;
 		case RUN_SCORED: rc = score_run(db, cfg, &c->score, e); break;
 		case RUN_PROTECTED: rc = protect_run(db, cfg, &c->protect, e); break;
-		case RUN_PUBLISHED: rc = publish_run(db, cfg, opts, &c->publish, e); break;
+		case RUN_PUBLISHED: rc = publish_run(db, cfg, &opts->publish, &c->publish, e); break;
 		}
 		if (rc < 0)
 			return -1;

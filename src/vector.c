@@ -7,6 +7,7 @@
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
 #include <cpl_error.h>
+#include <cpl_string.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,4 +273,52 @@ void vec_close(struct vec *v)
 const char *vec_gdal_version(void)
 {
 	return GDALVersionInfo("RELEASE_NAME");
+}
+
+static int by_string(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **vec_files(const char *path, struct err *e)
+{
+	GDALDatasetH ds;
+	char **list, **out;
+	size_t n = 0;
+
+	gdal_init();
+	CPLErrorReset();
+	ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+	if (!ds) {
+		const char *m = CPLGetLastErrorMsg();
+
+		err_set(e, ERR_INPUT, path, "cannot open as a vector data source%s%s", m[0] ? ": " : "", m);
+		return NULL;
+	}
+	list = GDALGetFileList(ds);
+	while (list && list[n])
+		n++;
+	out = xcalloc(n + 1, sizeof *out);
+	for (size_t i = 0; i < n; i++)
+		out[i] = xstrdup(list[i]);
+	CSLDestroy(list);
+	GDALClose(ds);
+	if (n == 0) {
+		/* a source that is no file (a database, a URL): hash its name */
+		out = xrealloc(out, 2 * sizeof *out);
+		out[0] = xstrdup(path);
+		out[1] = NULL;
+		n = 1;
+	}
+	qsort(out, n, sizeof *out, by_string);
+	return out;
+}
+
+void vec_files_free(char **files)
+{
+	if (!files)
+		return;
+	for (char **f = files; *f; f++)
+		free(*f);
+	free(files);
 }

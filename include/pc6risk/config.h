@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "pc6risk/csv.h"
 #include "pc6risk/err.h"
 
 /* The area tree, coarse to fine: every level nests in the one before it. */
@@ -46,18 +47,6 @@ enum kind {
 
 /* "count", "share", "amount". */
 const char *kind_name(enum kind kind);
-
-/* Text encodings of delimited files. */
-enum encoding {
-	ENCODING_AUTO,   /* UTF-8 when the bytes are valid UTF-8, else CP1252 */
-	ENCODING_UTF8,
-	ENCODING_CP1252, /* Windows-1252, a superset of Latin-1's printable range */
-	ENCODING_LATIN1  /* ISO-8859-1 */
-};
-
-/* Parse "auto", "utf-8", "cp1252", "latin1" (and common spellings); -1 if none. */
-int encoding_parse(const char *name, enum encoding *out);
-const char *encoding_name(enum encoding enc);
 
 struct config_column {
 	char *indicator;

@@ -45,9 +45,15 @@ void run_end(struct db *db, long long id, const struct run_counts *counts, const
 /* The counts of the finished stages as a JSON object. */
 char *run_counts_json(const struct run_counts *c);
 
+/* The command-line choices the stages take. */
+struct run_opts {
+	struct load_opts load;
+	struct publish_opts publish;
+};
+
 /* Run the stages named in `stages` (RUN_* bits) in pipeline order, stopping at
  * the first failure or signal; refresh is RUN_ALL. c->done says which finished. */
-int run_stages(struct db *db, const struct config *cfg, unsigned stages, const struct publish_opts *opts,
+int run_stages(struct db *db, const struct config *cfg, unsigned stages, const struct run_opts *opts,
 	       struct run_counts *c, struct err *e);
 
 #endif

@@ -40,6 +40,12 @@ int vec_next(struct vec *v, struct vec_feature *f, struct err *e);
 
 void vec_close(struct vec *v);
 
+/* The files that make up the source at path (a Shapefile's .shp, .shx, .dbf,
+ * .prj, ...), sorted, as a NULL-terminated array the caller frees with
+ * vec_files_free. NULL on failure. */
+char **vec_files(const char *path, struct err *e);
+void vec_files_free(char **files);
+
 /* The GDAL release in use, like "3.6.2". */
 const char *vec_gdal_version(void);
 

@@ -101,10 +101,10 @@ static void write_tiny_layers(const struct tiny *t, const char *extra_buurt)
 }
 
 static const char tiny_csv[] = "\xEF\xBB\xBF"
-			       "BU_CODE;AANTAL_HH;WWB_UITTOT\r\n"
-			       "BU99990101;120;12,5\r\n"
-			       "BU99990201;5;-99997\r\n"
-			       "BU99990202;Onbekend;3\r\n";
+			       "BU_CODE;AANTAL_HH;WWB_UITTOT;P_LINK_HH\r\n"
+			       "BU99990101;120;12;12,5\r\n"
+			       "BU99990201;5;-99997;-99997\r\n"
+			       "BU99990202;Onbekend;3;40\r\n";
 
 static const char tiny_config[] =
 	"{\"inputs\": {\"areas\": [\n"
@@ -113,7 +113,8 @@ static const char tiny_config[] =
 	" {\"level\": \"buurt\", \"path\": \"buurt.geojson\", \"code\": \"BU_CODE\", \"name\": \"BU_NAAM\", \"parent\": \"WK_CODE\"},\n"
 	" {\"level\": \"pc6\", \"path\": \"pc6.geojson\", \"code\": \"PC6\"}],\n"
 	" \"indicators\": [{\"path\": \"kwb.csv\", \"level\": \"buurt\", \"key\": \"BU_CODE\",\n"
-	"   \"columns\": {\"households\": \"AANTAL_HH\", \"benefit_recipients\": \"WWB_UITTOT\"}}]},\n"
+	"   \"columns\": {\"households\": \"AANTAL_HH\", \"benefit_recipients\": \"WWB_UITTOT\",\n"
+	"    \"low_income\": {\"column\": \"P_LINK_HH\", \"kind\": \"share\", \"unit\": \"% of households\"}}}]},\n"
 	" \"scenarios\": [{\"name\": \"bijstand\", \"level\": \"buurt\", \"numerator\": \"benefit_recipients\","
 	" \"denominator\": \"households\"}]}\n";
 
@@ -180,7 +181,10 @@ Test(load, a_tiny_tree_with_cbs_conventions_loads)
 		 "9999AA>BU99990101,9999AB>BU99990201,9999AC>BU99990202,9999ZZ>BU99990101");
 	assert_q(db, "SELECT round(buurt_share::numeric, 2) FROM pc6 WHERE code = '9999ZZ'", "0.60");
 	assert_q(db, "SELECT ST_SRID(geom) FROM buurt LIMIT 1", "28992");
-	assert_q(db, "SELECT value FROM indicator WHERE code = 'BU99990101' AND name = 'benefit_recipients'", "12.5");
+	assert_q(db, "SELECT value FROM indicator WHERE code = 'BU99990101' AND name = 'benefit_recipients'", "12");
+	assert_q(db, "SELECT value FROM indicator WHERE code = 'BU99990101' AND name = 'low_income'", "12.5");
+	assert_q(db, "SELECT kind || ' ' || unit || ' ' || source_column FROM indicator_def WHERE name = 'low_income'",
+		 "share % of households P_LINK_HH");
 	assert_q(db, "SELECT missing FROM indicator WHERE code = 'BU99990201' AND name = 'benefit_recipients'", "secret");
 	assert_q(db, "SELECT missing FROM indicator WHERE code = 'BU99990202' AND name = 'households'", "unknown");
 	{
@@ -214,7 +218,7 @@ static void assert_refused(struct tiny *t, const char *where, const char *what)
 	t_run_free(&r);
 	assert_q(db, "SELECT count(*) FROM buurt", "3");
 	assert_q(db, "SELECT count(*) FROM pc6", "4");
-	assert_q(db, "SELECT count(*) FROM indicator", "6");
+	assert_q(db, "SELECT count(*) FROM indicator", "9");
 	db_close(db);
 }
 
@@ -285,27 +289,27 @@ Test(load, csv_problems_name_file_line_and_column)
 	load_ok(&t);
 	csv = file_in(&t, "kwb.csv");
 
-	t_write(csv, "BU_CODE;HH;WWB_UITTOT\n");
+	t_write(csv, "BU_CODE;HH;WWB_UITTOT;P_LINK_HH\n");
 	where = xasprintf("%s:1", csv);
 	assert_refused(&t, where, "the header has no column \"AANTAL_HH\"");
 	free(where);
 
-	t_write(csv, "BU_CODE;AANTAL_HH;WWB_UITTOT\nBU99990101;120;3\nBU99990999;10;1\n");
+	t_write(csv, "BU_CODE;AANTAL_HH;WWB_UITTOT;P_LINK_HH\nBU99990101;120;3;1\nBU99990999;10;1;1\n");
 	where = xasprintf("%s:3:1", csv);
 	assert_refused(&t, where, "buurt BU99990999 has figures but is not among the loaded buurt polygons");
 	free(where);
 
-	t_write(csv, "BU_CODE;AANTAL_HH;WWB_UITTOT\nBU99990101;120;3\nBU99990101;120;4\n");
+	t_write(csv, "BU_CODE;AANTAL_HH;WWB_UITTOT;P_LINK_HH\nBU99990101;120;3;1\nBU99990101;120;4;1\n");
 	where = xasprintf("%s:3:1", csv);
 	assert_refused(&t, where, "buurt BU99990101 appears twice in the file (first at ");
 	free(where);
 
-	t_write(csv, "BU_CODE;AANTAL_HH;WWB_UITTOT\nBU99990101;120;3\nBU99990201;5\n");
+	t_write(csv, "BU_CODE;AANTAL_HH;WWB_UITTOT;P_LINK_HH\nBU99990101;120;3;1\nBU99990201;5\n");
 	where = xasprintf("%s:3", csv);
-	assert_refused(&t, where, "the row has 2 fields, the header has 3 (is the file cut short?)");
+	assert_refused(&t, where, "the row has 2 fields, the header has 4 (is the file cut short?)");
 	free(where);
 
-	t_write(csv, "BU_CODE;AANTAL_HH;WWB_UITTOT\nBU99990101;1.5.0;3\n");
+	t_write(csv, "BU_CODE;AANTAL_HH;WWB_UITTOT;P_LINK_HH\nBU99990101;1.5.0;3;1\n");
 	where = xasprintf("%s:2:12", csv);
 	assert_refused(&t, where, "column AANTAL_HH: expected a number or a CBS missing-value code, got \"1.5.0\"");
 	free(where);

@@ -1,5 +1,6 @@
 /* Migrations: applied in order, recorded, idempotent, guarded. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,7 +36,12 @@ Test(migrate, applying_twice_changes_nothing)
 
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(strstr(r.err, "applied migration 001_schema.sql"), "%s", r.err);
-	cr_assert(strstr(r.err, " applied=1"), "%s", r.err);
+	{
+		char want[32];
+
+		snprintf(want, sizeof want, " applied=%d", (int)db_nmigrations);
+		cr_assert(strstr(r.err, want), "%s", r.err);
+	}
 	t_run_free(&r);
 	db = t_db(schema);
 	before = snapshot(db, schema);
@@ -88,7 +94,12 @@ Test(migrate, stage_commands_want_an_initialised_schema)
 	char *exists, *sql = xasprintf("SELECT count(*) FROM pg_namespace WHERE nspname = '%s'", schema);
 
 	cr_assert_eq(r.status, 5, "%s", r.err);
-	cr_assert(strstr(r.err, "is at version 0, this pc6risk needs version 1"), "%s", r.err);
+	{
+		char want[64];
+
+		snprintf(want, sizeof want, "is at version 0, this pc6risk needs version %d", db_latest_version());
+		cr_assert(strstr(r.err, want), "%s", r.err);
+	}
 	cr_assert(strstr(r.err, "hint: run `pc6risk init`"), "%s", r.err);
 	t_run_free(&r);
 	db = t_db("public");

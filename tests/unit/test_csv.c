@@ -37,7 +37,7 @@ Test(csv, reads_cbs_style_semicolons_with_bom_crlf_and_quotes)
 	struct csv *c;
 
 	write_file(text, sizeof text - 1);
-	c = csv_open(path, 0, &e);
+	c = csv_open(path, 0, ENCODING_AUTO, &e);
 	cr_assert_not_null(c, "%s", e.message);
 	cr_assert_eq(csv_delimiter(c), ';');
 
@@ -72,7 +72,7 @@ Test(csv, detects_commas_and_keeps_empty_fields)
 	struct csv *c;
 
 	write_file(text, sizeof text - 1);
-	c = csv_open(path, 0, &e);
+	c = csv_open(path, 0, ENCODING_AUTO, &e);
 	cr_assert_eq(csv_delimiter(c), ',');
 	cr_assert_eq(csv_next(c, &e), 1);
 	cr_assert_eq(csv_next(c, &e), 1);
@@ -93,7 +93,7 @@ Test(csv, an_unclosed_quote_names_where_it_opened)
 	char where[128];
 
 	write_file(text, sizeof text - 1);
-	c = csv_open(path, ';', &e);
+	c = csv_open(path, ';', ENCODING_AUTO, &e);
 	cr_assert_eq(csv_next(c, &e), 1);
 	cr_assert_eq(csv_next(c, &e), 1);
 	cr_assert_eq(csv_next(c, &e), -1);
@@ -108,8 +108,79 @@ Test(csv, a_missing_file_is_an_input_error)
 {
 	struct err e;
 
-	cr_assert_null(csv_open("/nonexistent/x.csv", 0, &e));
+	cr_assert_null(csv_open("/nonexistent/x.csv", 0, ENCODING_AUTO, &e));
 	cr_assert_eq(e.cls, ERR_INPUT);
 	cr_assert_str_eq(e.where, "/nonexistent/x.csv");
 	cr_assert_str_eq(e.message, "cannot open file: No such file or directory");
+}
+
+static struct csv *open_bytes(const char *bytes, enum encoding enc)
+{
+	struct err e;
+	struct csv *c;
+
+	write_file(bytes, strlen(bytes));
+	c = csv_open(path, ';', enc, &e);
+	cr_assert_not_null(c, "%s", e.message);
+	return c;
+}
+
+Test(csv, cp1252_and_latin1_come_out_as_utf8)
+{
+	struct err e;
+	struct csv *c = open_bytes("NAAM;WOZ\n\xC9\xE9n \x80 caf\xE9;250\n", ENCODING_AUTO);
+
+	cr_assert_eq(csv_next(c, &e), 1);
+	cr_assert_eq(csv_encoding(c), ENCODING_AUTO, "ASCII so far decides nothing");
+	cr_assert_eq(csv_next(c, &e), 1, "%s", e.message);
+	cr_assert_eq(csv_encoding(c), ENCODING_CP1252);
+	cr_assert_str_eq(csv_field(c, 0), "Één € café");
+	cr_assert_str_eq(csv_field(c, 1), "250");
+	csv_close(c);
+
+	c = open_bytes("a\n\x80\xE9\n", ENCODING_LATIN1);
+	cr_assert_eq(csv_next(c, &e), 1);
+	cr_assert_eq(csv_next(c, &e), 1);
+	cr_assert_str_eq(csv_field(c, 0), "\xC2\x80\xC3\xA9");
+	csv_close(c);
+
+	c = open_bytes("a\nx\x81y\n", ENCODING_CP1252);
+	cr_assert_eq(csv_next(c, &e), 1);
+	cr_assert_eq(csv_next(c, &e), -1);
+	cr_assert_str_eq(e.message, "byte 0x81 is not a character in CP1252");
+}
+
+Test(csv, utf8_is_checked)
+{
+	struct err e;
+	struct csv *c = open_bytes("a;b\ncaf\xC3\xA9;ok\nx;caf\xE9\n", ENCODING_AUTO);
+	char where[128];
+
+	cr_assert_eq(csv_next(c, &e), 1);
+	cr_assert_eq(csv_next(c, &e), 1);
+	cr_assert_eq(csv_encoding(c), ENCODING_UTF8, "a valid multi-byte sequence settles it");
+	cr_assert_str_eq(csv_field(c, 0), "café");
+	cr_assert_eq(csv_next(c, &e), -1, "a later CP1252 byte is an error, not a silent switch");
+	snprintf(where, sizeof where, "%s:3:3", path);
+	cr_assert_str_eq(e.where, where);
+	cr_assert_str_eq(e.message, "byte 0xE9 is not valid UTF-8");
+	csv_close(c);
+
+	c = open_bytes("a\n\xC0\xAF\n", ENCODING_UTF8);
+	cr_assert_eq(csv_next(c, &e), 1);
+	cr_assert_eq(csv_next(c, &e), -1, "overlong forms are not UTF-8");
+	csv_close(c);
+}
+
+Test(csv, utf16_is_refused_and_a_utf8_bom_settles_the_encoding)
+{
+	struct err e;
+	struct csv *c;
+
+	write_file("\xFF\xFE" "a\0;\0", 6);
+	cr_assert_null(csv_open(path, 0, ENCODING_AUTO, &e));
+	cr_assert_str_eq(e.message, "the file is UTF-16, which pc6risk does not read");
+	c = open_bytes("\xEF\xBB\xBF" "a\n", ENCODING_AUTO);
+	cr_assert_eq(csv_encoding(c), ENCODING_UTF8);
+	csv_close(c);
 }
