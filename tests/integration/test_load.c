@@ -200,12 +200,25 @@ Test(load, a_tiny_tree_with_cbs_conventions_loads)
 	tiny_end(&t);
 }
 
+/* Everything load writes, as one digest: equal digests mean nothing changed. */
+static char *snapshot(struct db *db)
+{
+	return t_query1(db,
+			"SELECT md5(concat_ws('|',"
+			" (SELECT string_agg(code || name || wijk_code || ST_AsEWKT(geom), ',' ORDER BY code) FROM buurt),"
+			" (SELECT string_agg(code || buurt_code || content_hash, ',' ORDER BY code) FROM pc6),"
+			" (SELECT string_agg(concat_ws(':', level, code, name, value, missing, source), ','"
+			"   ORDER BY level, code, name) FROM indicator),"
+			" (SELECT fingerprint FROM load_state)))");
+}
+
 /* Load must fail with exit 4, an error at `where` (NULL: any) containing `what`,
- * and leave the previous load (the valid tiny tree) untouched. */
+ * and leave the previous load untouched. */
 static void assert_refused(struct tiny *t, const char *where, const char *what)
 {
-	struct t_run r = load(t);
 	struct db *db = t_db(t->schema);
+	char *before = snapshot(db), *after;
+	struct t_run r = load(t);
 
 	cr_assert_eq(r.status, 4, "expected an input error, got %d: %s", r.status, r.err);
 	if (where) {
@@ -216,9 +229,10 @@ static void assert_refused(struct tiny *t, const char *where, const char *what)
 	}
 	cr_assert(strstr(r.err, what), "expected \"%s\" in: %s", what, r.err);
 	t_run_free(&r);
-	assert_q(db, "SELECT count(*) FROM buurt", "3");
-	assert_q(db, "SELECT count(*) FROM pc6", "4");
-	assert_q(db, "SELECT count(*) FROM indicator", "9");
+	after = snapshot(db);
+	cr_assert_str_eq(before, after, "a refused load changed the database");
+	free(before);
+	free(after);
 	db_close(db);
 }
 
@@ -406,5 +420,325 @@ Test(load, a_second_load_at_the_same_time_is_refused)
 	load_ok(&t);
 	free(lock);
 	db_close(db);
+	tiny_end(&t);
+}
+
+/* Replace the first `from` in the config file with `to`. */
+static void patch_config(const struct tiny *t, const char *from, const char *to)
+{
+	char *text = t_slurp(t->config, NULL), *at, *patched;
+
+	at = strstr(text, from);
+	cr_assert_not_null(at, "test bug: \"%s\" is not in the config", from);
+	patched = xasprintf("%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+	t_write(t->config, patched);
+	free(patched);
+	free(text);
+}
+
+Test(load, counts_and_shares_are_checked_by_kind)
+{
+	struct tiny t;
+	char *csv, *where;
+
+	tiny_start(&t);
+	load_ok(&t);
+	csv = file_in(&t, "kwb.csv");
+	t_write(csv, "BU_CODE;AANTAL_HH;WWB_UITTOT;P_LINK_HH\nBU99990101;-5;3;1\n");
+	where = xasprintf("%s:2:12", csv);
+	assert_refused(&t, where, "column AANTAL_HH: expected a count (a whole number, 0 or more), got \"-5\"");
+	free(where);
+	t_write(csv, "BU_CODE;AANTAL_HH;WWB_UITTOT;P_LINK_HH\nBU99990101;12,5;3;1\n");
+	where = xasprintf("%s:2:12", csv);
+	assert_refused(&t, where, "column AANTAL_HH: expected a count (a whole number, 0 or more), got \"12,5\"");
+	free(where);
+	t_write(csv, "BU_CODE;AANTAL_HH;WWB_UITTOT;P_LINK_HH\nBU99990101;120;3;100,5\n");
+	where = xasprintf("%s:2:18", csv);
+	assert_refused(&t, where, "column P_LINK_HH: expected a share from 0 to 100, got \"100,5\"");
+	free(where);
+	free(csv);
+	tiny_end(&t);
+}
+
+Test(load, bad_rows_can_be_skipped_into_a_rejects_file)
+{
+	struct tiny t;
+	struct t_run r;
+	struct db *db;
+	char *csv, *rejects, *text, *want;
+
+	tiny_start(&t);
+	csv = file_in(&t, "kwb.csv");
+	rejects = file_in(&t, "rejects.csv");
+	t_write(csv, "BU_CODE;AANTAL_HH;WWB_UITTOT;P_LINK_HH\n"
+		     "BU99990101;120;12;12\n"
+		     "BU99990201;5x;1;1\n"
+		     "BU99990999;10;1;1\n"
+		     "BU99990202;60;3;40\n");
+	/* two bad rows, one allowed: nothing changes, both are listed */
+	r = t_pc6risk((const char *[]){"load", "-c", t.config, "--schema", t.schema, "--max-rejects", "1", "--rejects",
+				       rejects, NULL});
+	cr_assert_eq(r.status, 4, "%s", r.err);
+	cr_assert(strstr(r.err, "has figures but is not among the loaded buurt polygons"), "%s", r.err);
+	cr_assert(strstr(r.err, "detail: this is bad row 2; --max-rejects allows 1"), "%s", r.err);
+	t_run_free(&r);
+	db = t_db(t.schema);
+	assert_q(db, "SELECT count(*) FROM buurt", "0");
+
+	r = t_pc6risk((const char *[]){"load", "-c", t.config, "--schema", t.schema, "--max-rejects", "2", "--rejects",
+				       rejects, NULL});
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "skipped 2 bad rows (--max-rejects 2)"), "%s", r.err);
+	t_run_free(&r);
+	assert_q(db, "SELECT string_agg(code, ',' ORDER BY code) FROM indicator WHERE name = 'households'",
+		 "BU99990101,BU99990202");
+	assert_q(db, "SELECT counts->>'rows_rejected' FROM run WHERE status = 'succeeded'", "2");
+	text = t_slurp(rejects, NULL);
+	want = xasprintf("where;code;reason\n"
+			 "%s:3:12;BU99990201;\"column AANTAL_HH: expected a number or a CBS missing-value code, got \"\"5x\"\"\"\n"
+			 "%s:4:1;BU99990999;buurt BU99990999 has figures but is not among the loaded buurt polygons\n",
+			 csv, csv);
+	cr_assert_str_eq(text, want);
+	free(want);
+	free(text);
+	db_close(db);
+	free(rejects);
+	free(csv);
+	tiny_end(&t);
+}
+
+Test(load, the_same_inputs_change_nothing_and_say_so)
+{
+	struct tiny t;
+	struct t_run r;
+	struct db *db;
+	char *csv;
+
+	tiny_start(&t);
+	load_ok(&t);
+	db = t_db(t.schema);
+	assert_q(db, "SELECT string_agg(code || '@' || changed_in_run, ',' ORDER BY code) FROM pc6",
+		 "9999AA@1,9999AB@1,9999AC@1,9999ZZ@1");
+
+	r = load(&t);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "inputs unchanged since the load of run 1; nothing changed"), "%s", r.err);
+	cr_assert_null(strstr(r.err, "read pc6 polygons"), "nothing is read again: %s", r.err);
+	t_run_free(&r);
+	assert_q(db, "SELECT counts->>'inputs_unchanged' FROM run WHERE id = 2", "true");
+
+	/* --force reads everything again but the PC6 stay as they were */
+	r = t_pc6risk((const char *[]){"load", "-c", t.config, "--schema", t.schema, "--force", NULL});
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "pc6_added=0 pc6_changed=0 pc6_removed=0"), "%s", r.err);
+	t_run_free(&r);
+	assert_q(db, "SELECT string_agg(code || '@' || changed_in_run, ',' ORDER BY code) FROM pc6",
+		 "9999AA@1,9999AB@1,9999AC@1,9999ZZ@1");
+
+	/* one buurt's figure changes: only the PC6 of that buurt... none carry PC6
+	 * figures here, so a moved PC6 polygon is the change */
+	write_tiny_layers(&t, NULL);
+	{
+		char *p = file_in(&t, "pc6.geojson"), *text = t_slurp(p, NULL), *at = strstr(text, "9999AC");
+		char *moved;
+
+		cr_assert_not_null(at);
+		at = strstr(at, "80600");
+		cr_assert_not_null(at);
+		at[3] = '1'; /* x 80600 -> 80610 */
+		moved = text;
+		t_write(p, moved);
+		free(text);
+		free(p);
+	}
+	r = load(&t);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "pc6_added=0 pc6_changed=1 pc6_removed=0"), "%s", r.err);
+	t_run_free(&r);
+	assert_q(db, "SELECT string_agg(code || '@' || changed_in_run, ',' ORDER BY code) FROM pc6",
+		 "9999AA@1,9999AB@1,9999AC@4,9999ZZ@1");
+
+	/* a changed figure file is a change too (and renaming a file is not) */
+	csv = file_in(&t, "kwb.csv");
+	t_write(csv, "BU_CODE;AANTAL_HH;WWB_UITTOT;P_LINK_HH\r\nBU99990101;125;12;12,5\r\n");
+	r = load(&t);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_null(strstr(r.err, "inputs unchanged"), "%s", r.err);
+	t_run_free(&r);
+	assert_q(db, "SELECT value FROM indicator WHERE code = 'BU99990101' AND name = 'households'", "125");
+	assert_q(db, "SELECT count(*) FROM load_input WHERE sha256 ~ '^[0-9a-f]{64}$'", "5");
+	free(csv);
+	db_close(db);
+	tiny_end(&t);
+}
+
+Test(load, a_crosswalk_places_pc6_by_most_addresses)
+{
+	struct tiny t;
+	struct t_run r;
+	struct db *db;
+	char *cw;
+
+	tiny_start(&t);
+	cw = file_in(&t, "pc6hnr.csv");
+	/* CBS style: bare numeric codes; 9999ZZ has 3 addresses in oost-zuid, 1 in west */
+	t_write(cw, "PC6;Huisnummer;Buurt2015;Wijk2015;Gemeente2015\n"
+		    "9999AA;1;99990101;999901;9999\n"
+		    "9999AB;1;99990201;999902;9999\n"
+		    "9999AB;3;99990201;999902;9999\n"
+		    "9999ZZ;1;99990101;999901;9999\n"
+		    "9999ZZ;2;99990202;999902;9999\n"
+		    "9999ZZ;4;99990202;999902;9999\n"
+		    "9999ZZ;6;99990202;999902;9999\n"
+		    "1234AB;1;1234567;12345;123\n");
+	patch_config(&t, "\"indicators\"", "\"crosswalk\": {\"path\": \"pc6hnr.csv\", \"pc6\": \"PC6\", \"buurt\": \"Buurt2015\"},\n \"indicators\"");
+	r = load(&t);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "PC6 9999ZZ straddles buurten: 75% in BU99990202 (assigned, by crosswalk), BU99990101 25%"),
+		  "%s", r.err);
+	t_run_free(&r);
+	db = t_db(t.schema);
+	/* 9999AC is not in the crosswalk: it falls back to overlap */
+	assert_q(db, "SELECT string_agg(code || '>' || buurt_code || ':' || assigned_by, ',' ORDER BY code) FROM pc6",
+		 "9999AA>BU99990101:crosswalk,9999AB>BU99990201:crosswalk,9999AC>BU99990202:overlap,"
+		 "9999ZZ>BU99990202:crosswalk");
+	assert_q(db, "SELECT string_agg(pc6_code || '>' || buurt_code || '=' || share, ',' ORDER BY buurt_code) FROM pc6_overlap",
+		 "9999ZZ>BU99990101=0.25,9999ZZ>BU99990202=0.75");
+	db_close(db);
+
+	t_write(cw, "PC6;Huisnummer;Buurt2015\n9999AA;1;BU9999A101\n");
+	{
+		char *where = xasprintf("%s:2:10", cw);
+
+		assert_refused(&t, NULL, "column Buurt2015: expected a buurt code (BU05182915 or 5182915), got \"BU9999A101\"");
+		free(where);
+	}
+	free(cw);
+	tiny_end(&t);
+}
+
+Test(load, pc6_figures_and_polygons_must_match)
+{
+	struct tiny t;
+	struct t_run r;
+	char *csv, *where;
+
+	tiny_start(&t);
+	csv = file_in(&t, "pc6.csv");
+	t_write(csv, "PC6;INWONER\n9999AA;40\n9999 ab;-99997\n9999AC;15\n9999ZZ;5\n");
+	patch_config(&t, "\"indicators\": [", "\"indicators\": [{\"path\": \"pc6.csv\", \"level\": \"pc6\", \"key\": \"PC6\","
+					       " \"columns\": {\"inhabitants\": \"INWONER\"}},\n ");
+	load_ok(&t);
+
+	t_write(csv, "PC6;INWONER\n9999AA;40\n9999AB;-99997\n9999AC;15\n");
+	where = xasprintf("%s/pc6.geojson#fid=3", t.dir);
+	assert_refused(&t, where, "PC6 9999ZZ has a polygon but no row in the PC6 figures");
+	free(where);
+
+	t_write(csv, "PC6;INWONER\n9999AA;40\n9999AB;-99997\n9999AC;15\n9999ZZ;5\n9999YY;10\n");
+	where = xasprintf("%s:6:1", csv);
+	assert_refused(&t, where, "pc6 9999YY has figures but is not among the loaded pc6 polygons");
+	free(where);
+
+	t_write(csv, "PC6;INWONER\n9999AA;40\n9999AB;-99997\n9999AC;15\n9999ZZ;5\n0999ZZ;10\n");
+	where = xasprintf("%s:6:1", csv);
+	assert_refused(&t, where, "postcode \"0999ZZ\" is not valid: a postcode does not start with 0");
+	free(where);
+
+	/* a PC6 outside the loaded buurten leaves with its figures */
+	{
+		char *p = file_in(&t, "pc6.geojson"), *text = t_slurp(p, NULL), *end = strrchr(text, ']');
+		char *more = xasprintf("%.*s,{\"type\":\"Feature\",\"properties\":{\"PC6\":\"9998AA\"},\"geometry\":"
+				       "{\"type\":\"Polygon\",\"coordinates\":[[[70000,440000],[70100,440000],[70100,440100],"
+				       "[70000,440100],[70000,440000]]]}}\n%s",
+				       (int)(end - text), text, end);
+
+		t_write(p, more);
+		free(more);
+		free(text);
+		free(p);
+	}
+	t_write(csv, "PC6;INWONER\n9999AA;40\n9999AB;-99997\n9999AC;15\n9999ZZ;5\n9998AA;10\n");
+	r = load(&t);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "1 PC6 lie outside the loaded buurten and are left out, with their figures"), "%s", r.err);
+	t_run_free(&r);
+	{
+		struct db *db = t_db(t.schema);
+
+		assert_q(db, "SELECT count(*) FROM pc6", "4");
+		assert_q(db, "SELECT count(*) FROM indicator WHERE level = 'pc6'", "4");
+		assert_q(db, "SELECT missing FROM indicator WHERE code = '9999AB'", "secret");
+		db_close(db);
+	}
+	free(csv);
+	tiny_end(&t);
+}
+
+Test(load, cp1252_files_are_read_and_a_wrong_encoding_is_named)
+{
+	struct tiny t;
+	struct t_run r;
+	char *csv;
+
+	tiny_start(&t);
+	csv = file_in(&t, "kwb.csv");
+	/* a CP1252 header comment column and an é in a text column we do not map */
+	t_write(csv, "BU_CODE;AANTAL_HH;WWB_UITTOT;P_LINK_HH;OPMERKING\n"
+		     "BU99990101;120;12;12;caf\xE9\n"
+		     "BU99990201;5;1;1;\x80 1\n"
+		     "BU99990202;60;3;40;-\n");
+	load_ok(&t);
+	r = t_pc6risk((const char *[]){"load", "-c", t.config, "--schema", t.schema, "--encoding", "utf-8", NULL});
+	cr_assert_eq(r.status, 4, "%s", r.err);
+	cr_assert(strstr(r.err, "kwb.csv:2:22: byte 0xE9 is not valid UTF-8"), "%s", r.err);
+	cr_assert(strstr(r.err, "hint: set \"encoding\" for this file"), "%s", r.err);
+	t_run_free(&r);
+	free(csv);
+	tiny_end(&t);
+}
+
+Test(load, any_gdal_format_and_crs)
+{
+	struct tiny t;
+	struct t_run r;
+	struct db *db;
+	char *gpkg, *fgb, *wgs, *src;
+
+	tiny_start(&t);
+	gpkg = file_in(&t, "tree.gpkg");
+	fgb = file_in(&t, "pc6.fgb");
+	wgs = file_in(&t, "wijk_wgs84.geojson");
+	src = file_in(&t, "buurt.geojson");
+	r = t_run((const char *[]){"ogr2ogr", "-f", "GPKG", gpkg, src, "-nln", "buurten", NULL});
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	t_run_free(&r);
+	free(src);
+	src = file_in(&t, "pc6.geojson");
+	r = t_run((const char *[]){"ogr2ogr", "-f", "FlatGeobuf", fgb, src, NULL});
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	t_run_free(&r);
+	free(src);
+	src = file_in(&t, "wijk.geojson");
+	r = t_run((const char *[]){"ogr2ogr", "-f", "GeoJSON", "-t_srs", "EPSG:4326", "-lco", "RFC7946=YES", wgs, src, NULL});
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	t_run_free(&r);
+	patch_config(&t, "\"path\": \"buurt.geojson\"", "\"path\": \"tree.gpkg\", \"layer\": \"buurten\"");
+	patch_config(&t, "\"path\": \"pc6.geojson\"", "\"path\": \"pc6.fgb\"");
+	patch_config(&t, "\"path\": \"wijk.geojson\"", "\"path\": \"wijk_wgs84.geojson\"");
+	load_ok(&t);
+	db = t_db(t.schema);
+	assert_q(db, "SELECT count(*) FROM buurt", "3");
+	assert_q(db, "SELECT count(*) FROM pc6", "4");
+	/* RD -> WGS84 -> RD comes back within a few centimetres */
+	assert_q(db, "SELECT round(ST_XMin(geom)) || ',' || round(ST_YMax(geom)) FROM wijk WHERE code = 'WK999902'",
+		 "80500,451000");
+	db_close(db);
+
+	patch_config(&t, "\"layer\": \"buurten\"", "\"layer\": \"buurt\"");
+	assert_refused(&t, NULL, "tree.gpkg: has no layer \"buurt\"");
+	free(gpkg);
+	free(fgb);
+	free(wgs);
 	tiny_end(&t);
 }
