@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pc6risk/sbuf.h"
@@ -95,6 +96,30 @@ struct t_run t_pc6risk(const char *const *args)
 		argv[n++] = *args;
 	argv[n] = NULL;
 	return t_run(argv);
+}
+
+pid_t t_spawn_pc6risk(const char *const *args)
+{
+	const char *bin = getenv("PC6RISK_BIN");
+	const char *argv[64];
+	size_t n = 0;
+	pid_t pid;
+
+	argv[n++] = bin && bin[0] ? bin : "build/pc6risk";
+	for (; *args && n < 63; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDWR);
+
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
 }
 
 void t_run_free(struct t_run *r)
@@ -187,4 +212,12 @@ void t_write(const char *path, const char *text)
 	cr_assert(f != NULL, "cannot write %s: %s", path, strerror(errno));
 	fputs(text, f);
 	fclose(f);
+}
+
+void t_sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
 }

@@ -10,6 +10,7 @@
 #define PC6RISK_TEST_SUPPORT_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "pc6risk/db.h"
 
@@ -24,6 +25,8 @@ struct t_run t_pc6risk(const char *const *args);
 /* Run any program (argv[0] searched in PATH). */
 struct t_run t_run(const char *const *argv);
 void t_run_free(struct t_run *r);
+/* Start the pc6risk binary with args in the background, output discarded; its pid. */
+pid_t t_spawn_pc6risk(const char *const *args);
 
 /* The repository root, and a path inside it (to free). */
 const char *t_root(void);
@@ -41,6 +44,9 @@ struct db *t_db(const char *schema);
 void t_drop_schema(const char *schema);
 /* The first column of the first row of a query, as a new string ("" for NULL). */
 char *t_query1(struct db *db, const char *sql);
+
+/* Sleep for ms milliseconds. */
+void t_sleep_ms(int ms);
 
 /* A whole file (NUL-terminated, to free) or NULL; *len gets its size when not NULL. */
 char *t_slurp(const char *path, size_t *len);

@@ -3,9 +3,13 @@
  * refuses (with the place and the reason), and that a refusal changes nothing.
  */
 #include <criterion/criterion.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "pc6risk/sbuf.h"
 #include "pc6risk/xalloc.h"
@@ -740,5 +744,85 @@ Test(load, any_gdal_format_and_crs)
 	free(gpkg);
 	free(fgb);
 	free(wgs);
+	tiny_end(&t);
+}
+
+/* The backend of a pc6risk process waiting for a lock on table `rel`, or 0. */
+static long waiting_backend(struct db *db, const char *rel)
+{
+	const char *params[1] = {rel};
+	struct err e;
+	struct db_result *r = db_query(db,
+				       "SELECT a.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+				       " WHERE NOT l.granted AND l.relation = $1::regclass AND a.application_name = 'pc6risk'",
+				       1, params, &e);
+	long pid;
+
+	cr_assert_not_null(r, "%s", e.message);
+	pid = db_nrows(r) ? atol(db_value(r, 0, 0)) : 0;
+	db_result_free(r);
+	return pid;
+}
+
+Test(load, kill_9_in_the_middle_leaves_the_previous_data, .timeout = 120)
+{
+	struct tiny t;
+	struct db *holder, *watcher;
+	struct err e;
+	char *rel, *lock, *before, *after, *csv;
+	long backend = 0;
+	pid_t pid;
+	int status;
+
+	tiny_start(&t);
+	load_ok(&t);
+	watcher = t_db(t.schema);
+	before = snapshot(watcher);
+	csv = file_in(&t, "kwb.csv");
+	t_write(csv, "BU_CODE;AANTAL_HH;WWB_UITTOT;P_LINK_HH\nBU99990101;500;50;50\n");
+
+	/* Hold a lock the swap needs, so the load stops right before replacing
+	 * the data, with everything staged; then kill it there. */
+	holder = t_db(t.schema);
+	rel = xasprintf("%s.buurt", t.schema);
+	lock = xasprintf("LOCK TABLE %s IN ACCESS SHARE MODE", rel);
+	cr_assert_eq(db_exec(holder, "BEGIN", &e), 0);
+	cr_assert_eq(db_exec(holder, lock, &e), 0, "%s", e.message);
+	pid = t_spawn_pc6risk((const char *[]){"load", "-c", t.config, "--schema", t.schema, NULL});
+	for (int i = 0; i < 600 && !backend; i++) {
+		backend = waiting_backend(watcher, rel);
+		if (!backend)
+			t_sleep_ms(50);
+	}
+	cr_assert_neq(backend, 0, "the load never reached the swap");
+	cr_assert_eq(kill(pid, SIGKILL), 0);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	db_rollback(holder);
+
+	/* The orphaned backend finds its client gone and rolls back. */
+	for (int i = 0; i < 600; i++) {
+		char *sql = xasprintf("SELECT count(*) FROM pg_stat_activity WHERE pid = %ld", backend);
+		char *n = t_query1(watcher, sql);
+		bool gone = strcmp(n, "0") == 0;
+
+		free(n);
+		free(sql);
+		if (gone)
+			break;
+		t_sleep_ms(50);
+	}
+	after = snapshot(watcher);
+	cr_assert_str_eq(before, after, "kill -9 during a load changed the data");
+	load_ok(&t);
+	assert_q(watcher, "SELECT value FROM indicator WHERE code = 'BU99990101' AND name = 'households'", "500");
+
+	free(before);
+	free(after);
+	free(csv);
+	free(rel);
+	free(lock);
+	db_close(holder);
+	db_close(watcher);
 	tiny_end(&t);
 }
