@@ -1,4 +1,4 @@
--- 001: the area tree, indicators, scores, what protect releases, and runs.
+-- 001: the area tree, scores, what protect releases, and runs.
 --
 -- Runs with search_path = <schema>, public: tables are named without a schema
 -- so one database can hold several pc6risk schemas (tests use that).
@@ -39,20 +39,6 @@ CREATE TABLE pc6 (
 );
 CREATE INDEX pc6_buurt_idx ON pc6 (buurt_code);
 CREATE INDEX pc6_geom_idx ON pc6 USING gist (geom);
-
--- Figures per area, one row per (area, indicator). A missing figure keeps the
--- reason it is missing ('secret' for a CBS secret code, 'unknown') and where
--- it came from.
-CREATE TABLE indicator (
-    level text NOT NULL CHECK (level IN ('gemeente', 'wijk', 'buurt', 'pc6')),
-    code text NOT NULL,
-    name text NOT NULL,
-    value double precision,
-    missing text,
-    source text NOT NULL,
-    PRIMARY KEY (level, code, name),
-    CHECK ((value IS NULL) = (missing IS NOT NULL))
-);
 
 -- Raw scores per scenario. Internal: never read by publish.
 CREATE TABLE score (

@@ -2,45 +2,69 @@
 #include "pc6risk/cbs.h"
 #include "pc6risk/csv.h"
 #include "pc6risk/fsx.h"
+#include "pc6risk/hash128.h"
 #include "pc6risk/log.h"
 #include "pc6risk/sbuf.h"
 #include "pc6risk/sha256.h"
 #include "pc6risk/signals.h"
+#include "pc6risk/strmap.h"
 #include "pc6risk/vector.h"
 #include "pc6risk/xalloc.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
+
+/*
+ * How a load goes, and why this way:
+ *
+ * The load runs in one transaction. It first reads the crosswalk and the
+ * figure files, then the polygons, coarse to fine. What can be checked row by
+ * row (formats, kinds, duplicates, parents, figures without a polygon and the
+ * reverse) is checked here, in C, against in-memory maps of the codes seen, so
+ * each message can name its file, line and column. Good rows are COPYed
+ * straight into the real tables, which were emptied at the start (TRUNCATE)
+ * and had their indexes and keys dropped: they are built once at the end,
+ * which is far faster than keeping them up to date row by row. Only what needs
+ * PostGIS happens in SQL: repairing invalid polygons and placing PC6 that have
+ * no buurt by largest overlap. Nothing is visible to others until the commit,
+ * so a failure anywhere, or kill -9, leaves the previous data in place.
+ */
 
 /* Rows are sent to COPY in batches of about this many bytes. */
 #define COPY_BATCH (1 << 20)
-/* How many straddling PC6 and repaired polygons are named in the log. */
+/* How many examples (straddling PC6, repaired polygons, ...) the log names. */
 #define LOG_EXAMPLES 10
 
-/*
- * Staging tables live for the load's transaction. Each row knows where it came
- * from (src: "file:line:col" or "path#fid=N") and, once a check finds it bad,
- * why (reject). Checks flag rows instead of stopping at once, so that with
- * --max-rejects the bad rows can be skipped and written out; without it the
- * first flagged row is the error.
- */
-static const char stage_sql[] =
-	"CREATE TEMP TABLE stage_area ("
-	" ord bigint PRIMARY KEY, level text NOT NULL, code text NOT NULL, name text, parent text,"
-	" share double precision, assigned_by text NOT NULL DEFAULT 'parent', outside boolean NOT NULL DEFAULT false,"
-	" src text NOT NULL, geom geometry NOT NULL, reject text, hash text) ON COMMIT DROP;"
-	"CREATE TEMP TABLE stage_indicator ("
-	" ord bigint NOT NULL, level text NOT NULL, code text NOT NULL, name text NOT NULL,"
-	" value double precision, missing text, src text NOT NULL, key_src text NOT NULL, reject text) ON COMMIT DROP;"
-	"CREATE TEMP TABLE stage_crosswalk (pc6 text NOT NULL, buurt text NOT NULL) ON COMMIT DROP;"
-	"CREATE TEMP TABLE stage_overlap (pc6 text NOT NULL, buurt text NOT NULL, share double precision NOT NULL)"
-	" ON COMMIT DROP";
+/* What the load knows about one code of one level. */
+struct area {
+	long long fid;     /* its polygon's feature id, when it has one */
+	short last_file;   /* the last figure file with a row for it, or -1 */
+	int fig_line;      /* where that file's row for it has its key */
+	int fig_col;
+	unsigned char figs[16]; /* digest of its figure rows, file by file */
+	unsigned char nfiles;   /* figure files with a row for it */
+	unsigned polygon : 1;   /* its polygon is in the table (or waits for placement) */
+	unsigned rejected : 1;  /* its polygon was refused */
+	unsigned outside : 1;   /* a PC6 whose buurt is not loaded */
+	unsigned had_old : 1;   /* a PC6 of the previous load */
+	unsigned char old_hash[16];
+	long long old_run;
+	unsigned char partial[16]; /* a PC6's polygon and figures, before its buurt is known */
+};
+
+/* Every code seen at one level. */
+struct level_set {
+	struct strmap *map;
+	struct area *areas;
+	size_t cap;
+};
 
 /* A row skipped under --max-rejects. */
 struct reject {
@@ -49,16 +73,42 @@ struct reject {
 	char *reason;
 };
 
+/* Where a straddling PC6 lies, per the crosswalk. */
+struct straddle {
+	char pc6[7];
+	char buurt[11];
+	double share;
+};
+
 /* One load in progress. */
 struct loader {
 	struct db *db;
 	const struct config *cfg;
 	const struct load_opts *opts;
 	struct load_stats *st;
-	long long ord; /* row counter across all staged rows */
+	struct level_set sets[LEVEL_COUNT];
+	/* crosswalk: PC6 -> buurt and share, and the straddling PC6 */
+	struct strmap *cw_map;
+	char (*cw_buurt)[11];
+	double *cw_share;
+	struct straddle *straddles;
+	size_t nstraddles;
 	struct reject *rejects;
 	size_t nrejects, cap;
+	/* the saved definitions of the keys and indexes dropped for the load */
+	struct db_result *saved_keys, *saved_indexes;
 };
+
+/* Log how long a step took (at debug level, -v), and start the next. */
+static void step_done(struct timespec *t, const char *what)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	log_msg(LOG_DEBUG, "load step %s took %.2fs", what,
+		(double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9);
+	*t = now;
+}
 
 static int check_interrupt(struct err *e)
 {
@@ -67,6 +117,33 @@ static int check_interrupt(struct err *e)
 	if (sig)
 		return err_set(e, ERR_SYSTEM, NULL, "interrupted by signal %d; nothing was changed", sig);
 	return 0;
+}
+
+/* The entry of code at a level, created when absent. */
+static struct area *area_put(struct loader *L, enum level level, const char *code)
+{
+	struct level_set *s = &L->sets[level];
+	bool added;
+	size_t i = strmap_put(s->map, code, &added);
+
+	if (i >= s->cap) {
+		size_t old = s->cap;
+
+		s->cap = s->cap ? s->cap * 2 : 1024;
+		s->areas = xrealloc(s->areas, s->cap * sizeof *s->areas);
+		memset(s->areas + old, 0, (s->cap - old) * sizeof *s->areas);
+	}
+	if (added)
+		s->areas[i].last_file = -1;
+	return &s->areas[i];
+}
+
+/* The entry of code at a level, or NULL. */
+static struct area *area_get(struct loader *L, enum level level, const char *code)
+{
+	long i = strmap_get(L->sets[level].map, code);
+
+	return i < 0 ? NULL : &L->sets[level].areas[i];
 }
 
 /* A bad row: skip it when --max-rejects allows, else it is the error. */
@@ -92,21 +169,6 @@ static int reject(struct loader *L, const char *where, const char *code, const c
 	return 0;
 }
 
-/* Run a check that flags staged rows and returns (where, code, reason) for
- * each newly flagged row, first first: each becomes a reject. */
-static int flag(struct loader *L, const char *sql, int nparams, const char *const *params, struct err *e)
-{
-	struct db_result *r = db_query(L->db, sql, nparams, params, e);
-	int rc = 0;
-
-	if (!r)
-		return -1;
-	for (int i = 0; i < db_nrows(r) && rc == 0; i++)
-		rc = reject(L, db_value(r, i, 0), db_value(r, i, 1), db_value(r, i, 2), e);
-	db_result_free(r);
-	return rc;
-}
-
 /* Send the batch when it is big enough (or when flush is set). */
 static int copy_flush(struct db *db, struct sbuf *rows, int flush, struct err *e)
 {
@@ -127,8 +189,24 @@ static void copy_abandon(struct db *db)
 	db_copy_end(db, &ignored);
 }
 
-/* Check and normalise an area code read from a file. -1 with *why set when it
- * is not a code of the level. */
+static void hex(const unsigned char *b, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int hexval(char c)
+{
+	return c >= 'a' ? c - 'a' + 10 : c >= 'A' ? c - 'A' + 10 : c - '0';
+}
+
+/* Check and normalise an area code read from a file. -1 with why filled when
+ * it is not a code of the level. */
 static int area_code(enum level level, const char *code, char *out, size_t size, char *why, size_t wsize)
 {
 	const char *reason;
@@ -171,350 +249,174 @@ static int buurt_code(const char *in, char out[11])
 	return 0;
 }
 
-static int stage_areas(struct loader *L, const struct config_area *a, struct err *e)
+/* Find the columns of a header row; -1 naming the first one missing. */
+static int find_columns(struct csv *c, const char *const *want, size_t n, size_t *at, struct err *e)
 {
-	struct vec *v;
-	struct vec_feature f;
-	struct sbuf rows = {0};
-	long long total, n = 0;
-	char code[64], why[200], progress[300];
-	int rc;
+	size_t nfields = csv_nfields(c);
 
-	v = vec_open(a->path, a->layer, a->srs, a->code_field, a->name_field, a->parent_field, e);
-	if (!v)
-		return -1;
-	total = vec_count(v);
-	snprintf(progress, sizeof progress, "reading %s polygons", level_name(a->level));
-	if (db_copy_begin(L->db, "COPY stage_area (ord, level, code, name, parent, src, geom) FROM STDIN", e) < 0)
-		goto fail;
-	for (;;) {
-		rc = vec_next(v, &f, e);
-		if (rc == 0)
-			break;
-		if (check_interrupt(e) < 0)
-			goto fail_copy;
-		if (rc < 0) {
-			/* a bad feature (no code, no geometry, not a polygon) */
-			if (e->cls != ERR_INPUT || !e->where[0] || !strchr(e->where, '#') ||
-			    reject(L, e->where, NULL, e->message, e) < 0)
-				goto fail_copy;
-			continue;
-		}
-		if (area_code(a->level, f.code, code, sizeof code, why, sizeof why) < 0) {
-			if (reject(L, f.where, f.code, why, e) < 0)
-				goto fail_copy;
-			continue;
-		}
-		if (!f.name && a->level != LEVEL_PC6)
-			log_msg(LOG_WARN, "%s: %s %s has no name; using its code", f.where, level_name(a->level), code);
-		sbuf_printf(&rows, "%lld\t%s\t", ++L->ord, level_name(a->level));
-		db_copy_field(&rows, code);
-		sbuf_putc(&rows, '\t');
-		db_copy_field(&rows, f.name ? f.name : (a->level == LEVEL_PC6 ? NULL : code));
-		sbuf_putc(&rows, '\t');
-		db_copy_field(&rows, f.parent);
-		sbuf_putc(&rows, '\t');
-		db_copy_field(&rows, f.where);
-		sbuf_putc(&rows, '\t');
-		sbuf_puts(&rows, f.wkb_hex);
-		sbuf_putc(&rows, '\n');
-		if (copy_flush(L->db, &rows, 0, e) < 0)
-			goto fail_copy;
-		n++;
-		log_progress(progress, (size_t)n, total > 0 ? (size_t)total : 0);
-	}
-	if (copy_flush(L->db, &rows, 1, e) < 0)
-		goto fail_copy;
-	if (db_copy_end(L->db, e) < 0)
-		goto fail;
-	log_progress_end();
-	if (n == 0) {
-		err_set(e, ERR_INPUT, a->path, "holds no usable %s polygons", level_name(a->level));
-		goto fail;
-	}
-	log_msg(LOG_INFO, "read %s polygons rows=%lld file=%s", level_name(a->level), n, a->path);
-	vec_close(v);
-	sbuf_free(&rows);
-	return 0;
-fail_copy:
-	copy_abandon(L->db);
-fail:
-	log_progress_end();
-	vec_close(v);
-	sbuf_free(&rows);
-	return -1;
-}
-
-static int validate_areas(struct loader *L, struct err *e)
-{
-	static const char *const parents[][2] = {{"wijk", "gemeente"}, {"buurt", "wijk"}, {"pc6", "buurt"}};
-	struct db_result *r;
-
-	if (db_exec(L->db, "CREATE INDEX ON stage_area (level, code); ANALYZE stage_area", e) < 0)
-		return -1;
-	if (flag(L,
-		 "WITH d AS (SELECT ord, first_value(src) OVER w AS first_src, row_number() OVER w AS i"
-		 "  FROM stage_area WINDOW w AS (PARTITION BY level, code ORDER BY ord)),"
-		 " f AS (UPDATE stage_area s SET reject = format('duplicate %s code %s (first at %s)', s.level, s.code,"
-		 "  d.first_src) FROM d WHERE d.ord = s.ord AND d.i > 1 RETURNING s.src, s.code, s.reject, s.ord)"
-		 " SELECT src, code, reject FROM f ORDER BY ord",
-		 0, NULL, e) < 0)
-		return -1;
-
-	/* Repair what ST_MakeValid can repair, and say so. */
-	r = db_query(L->db,
-		     "UPDATE stage_area SET geom = ST_Multi(ST_CollectionExtract(ST_MakeValid(geom), 3))"
-		     " WHERE reject IS NULL AND NOT ST_IsValid(geom) RETURNING src, level, code",
-		     0, NULL, e);
-	if (!r)
-		return -1;
-	L->st->repaired = db_nrows(r);
-	for (int i = 0; i < db_nrows(r) && i < LOG_EXAMPLES; i++)
-		log_msg(LOG_WARN, "%s: %s %s: invalid polygon repaired with ST_MakeValid", db_value(r, i, 0),
-			db_value(r, i, 1), db_value(r, i, 2));
-	if (L->st->repaired > LOG_EXAMPLES)
-		log_msg(LOG_WARN, "%lld more invalid polygons repaired", L->st->repaired - LOG_EXAMPLES);
-	db_result_free(r);
-	if (flag(L,
-		 "WITH f AS (UPDATE stage_area SET reject = format('%s %s: the polygon is empty after repairing it',"
-		 "  level, code) WHERE reject IS NULL AND ST_IsEmpty(geom) RETURNING src, code, reject, ord)"
-		 " SELECT src, code, reject FROM f ORDER BY ord",
-		 0, NULL, e) < 0)
-		return -1;
-
-	/* Every area's parent must be there (and not rejected), level by level
-	 * so that a rejected wijk takes its buurten with it. */
-	for (size_t i = 0; i < sizeof parents / sizeof parents[0]; i++) {
-		const char *params[3] = {parents[i][0], parents[i][1], NULL};
-		enum level pl;
-
-		level_parse(parents[i][1], &pl);
-		params[2] = config_area(L->cfg, pl)->path;
-		if (flag(L,
-			 "WITH f AS (UPDATE stage_area s SET reject = format('%s %s lies in %s %s, which %s',"
-			 "  $1::text, s.code, $2::text, s.parent,"
-			 "  CASE WHEN EXISTS (SELECT 1 FROM stage_area p WHERE p.level = $2 AND p.code = s.parent)"
-			 "   THEN 'was rejected' ELSE format('is not among the %s polygons of %s', $2::text, $3::text) END)"
-			 " WHERE s.level = $1 AND s.reject IS NULL AND s.parent IS NOT NULL AND NOT EXISTS"
-			 "  (SELECT 1 FROM stage_area p WHERE p.level = $2 AND p.code = s.parent AND p.reject IS NULL)"
-			 " RETURNING s.src, s.code, s.reject, s.ord)"
-			 " SELECT src, code, reject FROM f ORDER BY ord",
-			 3, params, e) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* Read the crosswalk: one row per address, PC6 and buurt code. */
-static int stage_crosswalk(struct loader *L, const struct config_crosswalk *cw, struct err *e)
-{
-	enum encoding enc = L->opts->encoding_set ? L->opts->encoding : cw->encoding;
-	struct csv *c = csv_open(cw->path, cw->delimiter, enc, e);
-	struct sbuf rows = {0};
-	size_t ipc6 = 0, ibuurt = 0, nfields;
-	long long n = 0;
-	int rc;
-
-	if (!c)
-		return -1;
-	rc = csv_next(c, e);
-	if (rc == 0)
-		err_set(e, ERR_INPUT, cw->path, "the file is empty; expected a header row");
-	if (rc <= 0)
-		goto fail;
-	nfields = csv_nfields(c);
-	for (size_t j = 0; j < 2; j++) {
-		const char *want = j == 0 ? cw->pc6_column : cw->buurt_column;
+	for (size_t j = 0; j < n; j++) {
 		size_t i;
 
-		for (i = 0; i < nfields && strcmp(csv_field(c, i), want) != 0; i++)
+		for (i = 0; i < nfields && strcmp(csv_field(c, i), want[j]) != 0; i++)
 			;
 		if (i == nfields) {
+			struct sbuf names = {0};
 			char where[600];
 
-			snprintf(where, sizeof where, "%s:1", cw->path);
-			err_set(e, ERR_INPUT, where, "the header has no column \"%s\"", want);
-			goto fail;
-		}
-		*(j == 0 ? &ipc6 : &ibuurt) = i;
-	}
-	if (db_copy_begin(L->db, "COPY stage_crosswalk (pc6, buurt) FROM STDIN", e) < 0)
-		goto fail;
-	while ((rc = csv_next(c, e)) == 1) {
-		char pc6[7], bu[11], where[600], why[200];
-		const char *reason;
-
-		if (check_interrupt(e) < 0)
-			goto fail_copy;
-		snprintf(where, sizeof where, "%s:%ld", cw->path, csv_line(c));
-		if (csv_nfields(c) != nfields) {
-			snprintf(why, sizeof why, "the row has %zu fields, the header has %zu", csv_nfields(c), nfields);
-			if (reject(L, where, NULL, why, e) < 0)
-				goto fail_copy;
-			continue;
-		}
-		if (cbs_pc6_normalise(csv_field(c, ipc6), pc6, &reason) < 0) {
-			snprintf(where, sizeof where, "%s:%ld:%ld", cw->path, csv_line(c), csv_field_col(c, ipc6));
-			snprintf(why, sizeof why, "postcode \"%.40s\" is not valid: %s", csv_field(c, ipc6), reason);
-			if (reject(L, where, csv_field(c, ipc6), why, e) < 0)
-				goto fail_copy;
-			continue;
-		}
-		if (buurt_code(csv_field(c, ibuurt), bu) < 0) {
-			snprintf(where, sizeof where, "%s:%ld:%ld", cw->path, csv_line(c), csv_field_col(c, ibuurt));
-			snprintf(why, sizeof why, "column %s: expected a buurt code (BU05182915 or 5182915), got \"%.40s\"",
-				 cw->buurt_column, csv_field(c, ibuurt));
-			if (reject(L, where, pc6, why, e) < 0)
-				goto fail_copy;
-			continue;
-		}
-		sbuf_printf(&rows, "%s\t%s\n", pc6, bu);
-		if (copy_flush(L->db, &rows, 0, e) < 0)
-			goto fail_copy;
-		if (++n % 65536 == 0)
-			log_progress("reading the crosswalk", (size_t)csv_bytes_read(c), (size_t)csv_size(c));
-	}
-	if (rc < 0 || copy_flush(L->db, &rows, 1, e) < 0)
-		goto fail_copy;
-	if (db_copy_end(L->db, e) < 0)
-		goto fail;
-	log_progress_end();
-	log_msg(LOG_INFO, "read the crosswalk rows=%lld file=%s", n, cw->path);
-	csv_close(c);
-	sbuf_free(&rows);
-	return 0;
-fail_copy:
-	copy_abandon(L->db);
-fail:
-	log_progress_end();
-	csv_close(c);
-	sbuf_free(&rows);
-	return -1;
-}
-
-/* Give every PC6 its buurt: from its own parent field, else the crosswalk
- * (the buurt holding most of its addresses), else the buurt it overlaps most.
- * PC6 whose buurt is not loaded lie outside the study area and are left out. */
-static int place_pc6(struct loader *L, struct err *e)
-{
-	struct db_result *r;
-	long long n;
-
-	if (L->cfg->crosswalk) {
-		if (stage_crosswalk(L, L->cfg->crosswalk, e) < 0)
-			return -1;
-		n = db_execp(L->db,
-			     "WITH c AS (SELECT pc6, buurt, count(*) AS n FROM stage_crosswalk GROUP BY pc6, buurt),"
-			     " t AS (SELECT pc6, sum(n) AS total FROM c GROUP BY pc6),"
-			     " best AS (SELECT DISTINCT ON (pc6) pc6, buurt, n FROM c ORDER BY pc6, n DESC, buurt)"
-			     " UPDATE stage_area a SET parent = best.buurt, share = best.n / t.total,"
-			     "  assigned_by = 'crosswalk'"
-			     " FROM best JOIN t USING (pc6)"
-			     " WHERE a.level = 'pc6' AND a.reject IS NULL AND a.parent IS NULL AND a.code = best.pc6",
-			     0, NULL, e);
-		if (n < 0 || db_execp(L->db,
-				      "INSERT INTO stage_overlap (pc6, buurt, share)"
-				      " SELECT c.pc6, c.buurt, count(*)::float8 / t.total"
-				      " FROM stage_crosswalk c"
-				      " JOIN (SELECT pc6, count(*) AS total FROM stage_crosswalk GROUP BY pc6) t USING (pc6)"
-				      " WHERE c.pc6 IN (SELECT code FROM stage_area WHERE assigned_by = 'crosswalk'"
-				      "  AND share < 1)"
-				      " GROUP BY c.pc6, c.buurt, t.total",
-				      0, NULL, e) < 0)
-			return -1;
-		L->st->by_crosswalk = n;
-	}
-	/* PC6 named in neither way go to the buurt they overlap most. */
-	if (db_exec(L->db, "CREATE INDEX ON stage_area USING gist (geom) WHERE level IN ('buurt', 'pc6')", e) < 0)
-		return -1;
-	n = db_execp(L->db,
-		     "UPDATE stage_area p SET parent = x.buurt, share = x.share, assigned_by = 'overlap' FROM ("
-		     " SELECT DISTINCT ON (p.ord) p.ord, b.code AS buurt,"
-		     "  ST_Area(ST_Intersection(p.geom, b.geom)) / NULLIF(ST_Area(p.geom), 0) AS share"
-		     " FROM stage_area p JOIN stage_area b ON b.level = 'buurt' AND b.reject IS NULL"
-		     "  AND ST_Intersects(p.geom, b.geom)"
-		     " WHERE p.level = 'pc6' AND p.reject IS NULL AND p.parent IS NULL"
-		     " ORDER BY p.ord, ST_Area(ST_Intersection(p.geom, b.geom)) DESC, b.code) x"
-		     " WHERE p.ord = x.ord",
-		     0, NULL, e);
-	if (n < 0)
-		return -1;
-	L->st->by_overlap = n;
-	if (n > 0 && db_execp(L->db,
-			      "INSERT INTO stage_overlap (pc6, buurt, share)"
-			      " SELECT p.code, b.code, ST_Area(ST_Intersection(p.geom, b.geom)) / ST_Area(p.geom)"
-			      " FROM stage_area p JOIN stage_area b ON b.level = 'buurt' AND b.reject IS NULL"
-			      "  AND ST_Intersects(p.geom, b.geom)"
-			      " WHERE p.level = 'pc6' AND p.assigned_by = 'overlap' AND p.share < 0.99"
-			      "  AND ST_Area(ST_Intersection(p.geom, b.geom)) > 0",
-			      0, NULL, e) < 0)
-		return -1;
-
-	/* Outside the loaded buurten: no buurt, or one that is not loaded. */
-	n = db_execp(L->db,
-		     "UPDATE stage_area p SET outside = true WHERE p.level = 'pc6' AND p.reject IS NULL AND"
-		     " (p.parent IS NULL OR NOT EXISTS (SELECT 1 FROM stage_area b WHERE b.level = 'buurt'"
-		     "  AND b.code = p.parent AND b.reject IS NULL))",
-		     0, NULL, e);
-	if (n < 0)
-		return -1;
-	L->st->outside = n;
-	if (n > 0)
-		log_msg(LOG_WARN, "%lld PC6 lie outside the loaded buurten and are left out, with their figures", n);
-
-	r = db_query(L->db,
-		     "SELECT p.code, p.parent, round(p.share * 100), p.assigned_by,"
-		     " (SELECT string_agg(format('%s %s%%', o.buurt, round(o.share * 100)), ', '"
-		     "   ORDER BY o.share DESC, o.buurt) FROM stage_overlap o WHERE o.pc6 = p.code AND o.buurt <> p.parent),"
-		     " count(*) OVER ()"
-		     " FROM stage_area p WHERE p.level = 'pc6' AND NOT p.outside AND p.reject IS NULL AND p.share < 0.99"
-		     " ORDER BY p.share, p.code LIMIT 10",
-		     0, NULL, e);
-	if (!r)
-		return -1;
-	L->st->straddling = db_nrows(r) ? atoll(db_value(r, 0, 5)) : 0;
-	for (int i = 0; i < db_nrows(r); i++)
-		log_msg(LOG_INFO, "PC6 %s straddles buurten: %s%% in %s (assigned, by %s), %s", db_value(r, i, 0),
-			db_value(r, i, 2), db_value(r, i, 1), db_value(r, i, 3),
-			db_value(r, i, 4) ? db_value(r, i, 4) : "rest outside any buurt");
-	if (L->st->straddling > db_nrows(r))
-		log_msg(LOG_INFO, "%lld PC6 straddle buurten in all; table pc6_overlap lists where every one lies",
-			L->st->straddling);
-	db_result_free(r);
-	return 0;
-}
-
-/* Positions of the key and mapped columns in a header row. */
-static int map_header(struct csv *c, const struct config_indicators *in, size_t *key, size_t *cols,
-		      struct err *e)
-{
-	size_t n = csv_nfields(c);
-	char where[600];
-
-	snprintf(where, sizeof where, "%s:%ld", csv_path(c), csv_line(c));
-	for (size_t j = 0; j <= in->ncolumns; j++) {
-		const char *want = j == 0 ? in->key : in->columns[j - 1].column;
-		size_t i;
-
-		for (i = 0; i < n; i++)
-			if (strcmp(csv_field(c, i), want) == 0)
-				break;
-		if (i == n) {
-			struct sbuf names = {0};
-
-			for (size_t k = 0; k < n; k++)
+			for (size_t k = 0; k < nfields; k++)
 				sbuf_printf(&names, "%s%s", k ? ", " : "", csv_field(c, k));
-			err_set(e, ERR_INPUT, where, "the header has no column \"%s\"", want);
+			snprintf(where, sizeof where, "%s:%ld", csv_path(c), csv_line(c));
+			err_set(e, ERR_INPUT, where, "the header has no column \"%s\"", want[j]);
 			err_detail(e, "its columns are: %s", names.s ? names.s : "(none)");
 			sbuf_free(&names);
 			return -1;
 		}
-		if (j == 0)
-			*key = i;
-		else
-			cols[j - 1] = i;
+		at[j] = i;
 	}
 	return 0;
+}
+
+/* Open a delimited file and read its header. */
+static struct csv *open_table(struct loader *L, const char *path, char delimiter, enum encoding enc, struct err *e)
+{
+	struct csv *c = csv_open(path, delimiter, L->opts->encoding_set ? L->opts->encoding : enc, e);
+	int rc;
+
+	if (!c)
+		return NULL;
+	rc = csv_next(c, e);
+	if (rc == 0)
+		err_set(e, ERR_INPUT, path, "the file is empty; expected a header row");
+	if (rc <= 0) {
+		csv_close(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* Read the crosswalk (one row per address) and give each PC6 the buurt that
+ * holds most of its addresses (the lower code on a tie). */
+static int read_crosswalk(struct loader *L, const struct config_crosswalk *cw, struct err *e)
+{
+	const char *want[2] = {cw->pc6_column, cw->buurt_column};
+	struct strmap *pairs = strmap_new();
+	long *pair_n = NULL, *total = NULL, *best = NULL;
+	size_t at[2], nfields, cap = 0, npc6;
+	long long rows = 0;
+	struct csv *c;
+	int rc = -1;
+
+	L->cw_map = strmap_new();
+	if (!(c = open_table(L, cw->path, cw->delimiter, cw->encoding, e)))
+		goto out;
+	if (find_columns(c, want, 2, at, e) < 0)
+		goto out;
+	nfields = csv_nfields(c);
+	while ((rc = csv_next(c, e)) == 1) {
+		char pc6[7], bu[11], where[600], why[200], key[20];
+		const char *reason;
+		size_t i;
+
+		rc = -1;
+		if (check_interrupt(e) < 0)
+			goto out;
+		snprintf(where, sizeof where, "%s:%ld", cw->path, csv_line(c));
+		if (csv_nfields(c) != nfields) {
+			snprintf(why, sizeof why, "the row has %zu fields, the header has %zu", csv_nfields(c), nfields);
+			if (reject(L, where, NULL, why, e) < 0)
+				goto out;
+			continue;
+		}
+		if (cbs_pc6_normalise(csv_field(c, at[0]), pc6, &reason) < 0) {
+			snprintf(where, sizeof where, "%s:%ld:%ld", cw->path, csv_line(c), csv_field_col(c, at[0]));
+			snprintf(why, sizeof why, "postcode \"%.40s\" is not valid: %s", csv_field(c, at[0]), reason);
+			if (reject(L, where, csv_field(c, at[0]), why, e) < 0)
+				goto out;
+			continue;
+		}
+		if (buurt_code(csv_field(c, at[1]), bu) < 0) {
+			snprintf(where, sizeof where, "%s:%ld:%ld", cw->path, csv_line(c), csv_field_col(c, at[1]));
+			snprintf(why, sizeof why, "column %s: expected a buurt code (BU05182915 or 5182915), got \"%.40s\"",
+				 cw->buurt_column, csv_field(c, at[1]));
+			if (reject(L, where, pc6, why, e) < 0)
+				goto out;
+			continue;
+		}
+		snprintf(key, sizeof key, "%s %s", pc6, bu);
+		i = strmap_put(pairs, key, NULL);
+		if (i >= cap) {
+			size_t old = cap;
+
+			cap = cap ? cap * 2 : 4096;
+			pair_n = xrealloc(pair_n, cap * sizeof *pair_n);
+			memset(pair_n + old, 0, (cap - old) * sizeof *pair_n);
+		}
+		pair_n[i]++;
+		if (++rows % 65536 == 0)
+			log_progress("reading the crosswalk", (size_t)csv_bytes_read(c), (size_t)csv_size(c));
+	}
+	log_progress_end();
+	if (rc < 0)
+		goto out;
+	rc = -1;
+	/* per PC6: total addresses and the pair with most of them */
+	for (size_t i = 0; i < strmap_size(pairs); i++) {
+		char pc6[7];
+
+		memcpy(pc6, strmap_key(pairs, i), 6);
+		pc6[6] = '\0';
+		strmap_put(L->cw_map, pc6, NULL);
+	}
+	npc6 = strmap_size(L->cw_map);
+	total = xcalloc(npc6 ? npc6 : 1, sizeof *total);
+	best = xcalloc(npc6 ? npc6 : 1, sizeof *best);
+	for (size_t p = 0; p < npc6; p++)
+		best[p] = -1;
+	for (size_t i = 0; i < strmap_size(pairs); i++) {
+		char pc6[7];
+		long p;
+
+		memcpy(pc6, strmap_key(pairs, i), 6);
+		pc6[6] = '\0';
+		p = strmap_get(L->cw_map, pc6);
+		total[p] += pair_n[i];
+		if (best[p] < 0 || pair_n[i] > pair_n[best[p]] ||
+		    (pair_n[i] == pair_n[best[p]] && strcmp(strmap_key(pairs, i), strmap_key(pairs, (size_t)best[p])) < 0))
+			best[p] = (long)i;
+	}
+	L->cw_buurt = xcalloc(npc6 ? npc6 : 1, sizeof *L->cw_buurt);
+	L->cw_share = xcalloc(npc6 ? npc6 : 1, sizeof *L->cw_share);
+	for (size_t p = 0; p < npc6; p++) {
+		memcpy(L->cw_buurt[p], strmap_key(pairs, (size_t)best[p]) + 7, 10);
+		L->cw_buurt[p][10] = '\0';
+		L->cw_share[p] = (double)pair_n[best[p]] / (double)total[p];
+	}
+	/* every buurt of a PC6 that straddles, with its share of the addresses */
+	for (size_t i = 0; i < strmap_size(pairs); i++) {
+		char pc6[7];
+		long p;
+
+		memcpy(pc6, strmap_key(pairs, i), 6);
+		pc6[6] = '\0';
+		p = strmap_get(L->cw_map, pc6);
+		if (pair_n[i] == total[p])
+			continue;
+		L->straddles = xrealloc(L->straddles, (L->nstraddles + 1) * sizeof *L->straddles);
+		memcpy(L->straddles[L->nstraddles].pc6, pc6, 7);
+		memcpy(L->straddles[L->nstraddles].buurt, strmap_key(pairs, i) + 7, 11);
+		L->straddles[L->nstraddles].share = (double)pair_n[i] / (double)total[p];
+		L->nstraddles++;
+	}
+	log_msg(LOG_INFO, "read the crosswalk rows=%lld pc6=%zu file=%s", rows, npc6, cw->path);
+	rc = 0;
+out:
+	log_progress_end();
+	csv_close(c);
+	strmap_free(pairs);
+	free(pair_n);
+	free(total);
+	free(best);
+	return rc;
 }
 
 /* Is value valid for its kind? Fills why when not. */
@@ -537,323 +439,798 @@ static bool kind_ok(enum kind kind, double v, char *why, size_t size)
 	return true;
 }
 
-/* Parse one CSV row into staged rows; a bad row is rejected whole. */
-static int stage_indicator_row(struct loader *L, struct csv *c, const struct config_indicators *in, size_t key,
-			       const size_t *cols, size_t header_fields, bool decimal_comma, struct sbuf *rows,
-			       struct err *e)
+/* Read one figure row into a COPY row for `figure`; a bad row is rejected
+ * whole (and nothing is added to rows). */
+static int figure_row(struct loader *L, struct csv *c, const struct config_indicators *in, short file,
+		      const size_t *at, size_t nfields, bool decimal_comma, struct sbuf *rows, struct err *e)
 {
-	char code[64], key_where[600], where[600], why[300];
-	size_t mark = rows->len;
-	long long values = 0, missing = 0;
+	char code[64], where[600], why[300];
+	struct sbuf vals = {0}, miss = {0};
+	struct area *a;
+	size_t key = at[0];
+	long long missing = 0;
+	int rc = -1;
 
-	snprintf(key_where, sizeof key_where, "%s:%ld:%ld", csv_path(c), csv_field_line(c, key), csv_field_col(c, key));
-	if (csv_nfields(c) != header_fields) {
+	if (csv_nfields(c) != nfields) {
 		snprintf(where, sizeof where, "%s:%ld", csv_path(c), csv_line(c));
-		snprintf(why, sizeof why, "the row has %zu fields, the header has %zu%s", csv_nfields(c), header_fields,
-			 csv_nfields(c) < header_fields ? " (is the file cut short?)" : "");
+		snprintf(why, sizeof why, "the row has %zu fields, the header has %zu%s", csv_nfields(c), nfields,
+			 csv_nfields(c) < nfields ? " (is the file cut short?)" : "");
 		return reject(L, where, NULL, why, e);
 	}
+	snprintf(where, sizeof where, "%s:%ld:%ld", csv_path(c), csv_field_line(c, key), csv_field_col(c, key));
 	if (area_code(in->level, csv_field(c, key), code, sizeof code, why, sizeof why) < 0)
-		return reject(L, key_where, csv_field(c, key), why, e);
+		return reject(L, where, csv_field(c, key), why, e);
+	a = area_put(L, in->level, code);
+	if (a->last_file == file) {
+		snprintf(why, sizeof why, "%s %s appears twice in the file (first at %s:%d:%d)", level_name(in->level),
+			 code, csv_path(c), a->fig_line, a->fig_col);
+		return reject(L, where, code, why, e);
+	}
+	sbuf_putc(&vals, '{');
+	sbuf_putc(&miss, '{');
 	for (size_t j = 0; j < in->ncolumns; j++) {
 		const struct config_column *col = &in->columns[j];
-		const char *text = csv_field(c, cols[j]), *miss;
-		double value;
+		const char *text = csv_field(c, at[j + 1]), *reason;
 		char what[100];
+		double value;
 
-		snprintf(where, sizeof where, "%s:%ld:%ld", csv_path(c), csv_field_line(c, cols[j]),
-			 csv_field_col(c, cols[j]));
-		if (cbs_parse_value(text, decimal_comma, &value, &miss) < 0) {
+		if (cbs_parse_value(text, decimal_comma, &value, &reason) < 0) {
 			snprintf(why, sizeof why, "column %s: expected a number or a CBS missing-value code, got \"%.40s\"",
 				 col->column, text);
-			rows->len = mark;
-			return reject(L, where, code, why, e);
+			goto bad_value;
 		}
-		if (!miss && !kind_ok(col->kind, value, what, sizeof what)) {
+		if (!reason && !kind_ok(col->kind, value, what, sizeof what)) {
 			snprintf(why, sizeof why, "column %s: %s, got \"%.40s\"", col->column, what, text);
-			rows->len = mark;
-			return reject(L, where, code, why, e);
+			goto bad_value;
 		}
-		sbuf_printf(rows, "%lld\t%s\t%s\t%s\t", ++L->ord, level_name(in->level), code, col->indicator);
-		if (miss)
-			sbuf_printf(rows, "\\N\t%s\t", miss);
+		if (j) {
+			sbuf_putc(&vals, ',');
+			sbuf_putc(&miss, ',');
+		}
+		if (reason)
+			sbuf_puts(&vals, "NULL");
 		else
-			sbuf_printf(rows, "%.17g\t\\N\t", value);
-		db_copy_field(rows, where);
-		sbuf_putc(rows, '\t');
-		db_copy_field(rows, key_where);
-		sbuf_putc(rows, '\n');
-		values++;
-		missing += miss != NULL;
+			sbuf_number(&vals, value);
+		sbuf_puts(&miss, reason ? reason : "NULL");
+		missing += reason != NULL;
+		continue;
+bad_value:
+		snprintf(where, sizeof where, "%s:%ld:%ld", csv_path(c), csv_field_line(c, at[j + 1]),
+			 csv_field_col(c, at[j + 1]));
+		rc = reject(L, where, code, why, e);
+		goto out;
 	}
-	L->st->values += values;
+	sbuf_putc(&vals, '}');
+	sbuf_putc(&miss, '}');
+	{
+		/* chain: what the earlier files said, then this file's row */
+		struct sbuf h = {0};
+
+		sbuf_append(&h, (const char *)a->figs, sizeof a->figs);
+		sbuf_append(&h, (const char *)&file, sizeof file);
+		sbuf_append(&h, vals.s, vals.len + 1);
+		sbuf_append(&h, miss.s, miss.len + 1);
+		hash128(h.s, h.len, 0, a->figs);
+		sbuf_free(&h);
+	}
+	a->fig_line = (int)csv_field_line(c, key);
+	a->fig_col = (int)csv_field_col(c, key);
+	a->last_file = file;
+	a->nfiles++;
+	sbuf_puts(rows, level_name(in->level));
+	sbuf_putc(rows, '\t');
+	sbuf_puts(rows, code);
+	sbuf_putc(rows, '\t');
+	sbuf_number(rows, file + 1);
+	sbuf_putc(rows, '\t');
+	sbuf_append(rows, vals.s, vals.len);
+	sbuf_putc(rows, '\t');
+	sbuf_append(rows, miss.s, miss.len);
+	sbuf_putc(rows, '\t');
+	sbuf_number(rows, (double)csv_line(c));
+	sbuf_putc(rows, '\n');
+	L->st->values += (long long)in->ncolumns;
 	L->st->missing += missing;
-	return 0;
+	rc = 0;
+out:
+	sbuf_free(&vals);
+	sbuf_free(&miss);
+	return rc;
 }
 
-static int stage_indicators(struct loader *L, const struct config_indicators *in, struct err *e)
+static int read_figures(struct loader *L, short file, struct err *e)
 {
-	enum encoding enc = L->opts->encoding_set ? L->opts->encoding : in->encoding;
-	struct csv *c = csv_open(in->path, in->delimiter, enc, e);
-	size_t key = 0, *cols = NULL, header_fields;
+	const struct config_indicators *in = &L->cfg->indicators[file];
+	const char **want = xcalloc(in->ncolumns + 1, sizeof *want);
+	size_t *at = xcalloc(in->ncolumns + 1, sizeof *at), nfields;
 	struct sbuf rows = {0};
-	bool decimal_comma;
-	long long nrows = 0;
+	long long n = 0;
 	char progress[300];
-	int rc;
+	struct csv *c;
+	bool copying = false;
+	int rc = -1;
 
-	if (!c)
-		return -1;
-	decimal_comma = csv_delimiter(c) != ',';
-	rc = csv_next(c, e);
-	if (rc == 0)
-		err_set(e, ERR_INPUT, in->path, "the file is empty; expected a header row");
-	if (rc <= 0)
-		goto fail;
-	cols = xcalloc(in->ncolumns, sizeof *cols);
-	if (map_header(c, in, &key, cols, e) < 0)
-		goto fail;
-	header_fields = csv_nfields(c);
+	if (!(c = open_table(L, in->path, in->delimiter, in->encoding, e)))
+		goto out;
+	want[0] = in->key;
+	for (size_t j = 0; j < in->ncolumns; j++)
+		want[j + 1] = in->columns[j].column;
+	if (find_columns(c, want, in->ncolumns + 1, at, e) < 0)
+		goto out;
+	nfields = csv_nfields(c);
 	snprintf(progress, sizeof progress, "reading %s", in->path);
-	if (db_copy_begin(L->db,
-			  "COPY stage_indicator (ord, level, code, name, value, missing, src, key_src) FROM STDIN", e) < 0)
-		goto fail;
+	if (db_copy_begin(L->db, "COPY figure (level, code, file, vals, missing, line) FROM STDIN", e) < 0)
+		goto out;
+	copying = true;
 	while ((rc = csv_next(c, e)) == 1) {
+		rc = -1;
 		if (check_interrupt(e) < 0 ||
-		    stage_indicator_row(L, c, in, key, cols, header_fields, decimal_comma, &rows, e) < 0 ||
+		    figure_row(L, c, in, file, at, nfields, csv_delimiter(c) != ',', &rows, e) < 0 ||
 		    copy_flush(L->db, &rows, 0, e) < 0)
-			goto fail_copy;
-		if (++nrows % 65536 == 0)
+			goto out;
+		if (++n % 65536 == 0)
 			log_progress(progress, (size_t)csv_bytes_read(c), (size_t)csv_size(c));
 	}
 	if (rc < 0 || copy_flush(L->db, &rows, 1, e) < 0)
-		goto fail_copy;
+		goto out;
+	copying = false;
+	if ((rc = db_copy_end(L->db, e)) < 0)
+		goto out;
+	log_msg(LOG_INFO, "read figures rows=%lld encoding=%s file=%s", n, encoding_name(csv_encoding(c)), in->path);
+out:
+	if (copying)
+		copy_abandon(L->db);
+	log_progress_end();
+	csv_close(c);
+	free(want);
+	free(at);
+	sbuf_free(&rows);
+	return rc;
+}
+
+/* The buurt a PC6 lies in, from its own field or the crosswalk, or NULL. */
+static const char *pc6_parent(struct loader *L, const struct vec_feature *f, const char *code, double *share,
+			      const char **how)
+{
+	long i;
+
+	*share = 1;
+	if (f->parent) {
+		static char bu[11];
+
+		*how = "parent";
+		return buurt_code(f->parent, bu) == 0 ? bu : f->parent;
+	}
+	if (L->cw_map && (i = strmap_get(L->cw_map, code)) >= 0) {
+		*how = "crosswalk";
+		*share = L->cw_share[i];
+		return L->cw_buurt[i];
+	}
+	return NULL;
+}
+
+/* The content hash of a PC6 (its polygon, its figures, its buurt) as 32 hex
+ * digits; a->partial holds the part without the buurt. */
+static void pc6_hash(const struct vec_feature *f, struct area *a)
+{
+	unsigned char buf[32];
+
+	hash128(f->wkb, f->wkb_len, 0, buf);
+	memcpy(buf + 16, a->figs, 16);
+	hash128(buf, a->nfiles > 0 ? 32 : 16, 0, a->partial);
+}
+
+static void content_hash(const struct area *a, const char *parent, char out[33])
+{
+	unsigned char buf[32], h[16];
+	size_t n = strlen(parent);
+
+	memcpy(buf, a->partial, 16);
+	memcpy(buf + 16, parent, n > 16 ? 16 : n);
+	hash128(buf, 16 + (n > 16 ? 16 : n), 1, h);
+	hex(h, 16, out);
+}
+
+/* Write changed_in_run for a PC6 with content hash `hash` (the run in which
+ * its content last changed), and count it as added, changed or the same. */
+static void put_changed_in_run(struct loader *L, const struct area *a, const char *hash, struct sbuf *rows)
+{
+	long long run = L->opts->run_id;
+
+	if (a->had_old) {
+		char old[33];
+
+		hex(a->old_hash, 16, old);
+		if (strcmp(old, hash) == 0)
+			run = a->old_run;
+		else
+			L->st->pc6_changed++;
+	} else {
+		L->st->pc6_added++;
+	}
+	if (run > 0)
+		sbuf_number(rows, (double)run);
+	else
+		sbuf_puts(rows, "\\N");
+}
+
+/* A polygon of a level above PC6: code, name, parent checked. */
+static int area_row(struct loader *L, const struct config_area *cfg_area, const struct vec_feature *f,
+		    const char *code, struct area *a, struct sbuf *rows, struct err *e)
+{
+	enum level level = cfg_area->level;
+	char why[400];
+
+	if (level != LEVEL_GEMEENTE) {
+		enum level up = (enum level)(level - 1);
+		struct area *p = f->parent ? area_get(L, up, f->parent) : NULL;
+
+		if (!f->parent) {
+			snprintf(why, sizeof why, "%s %s: the parent field \"%s\" is empty", level_name(level), code,
+				 cfg_area->parent_field);
+			a->rejected = 1;
+			return reject(L, f->where, code, why, e);
+		}
+		if (!p || !p->polygon) {
+			if (p && p->rejected)
+				snprintf(why, sizeof why, "%s %s lies in %s %s, which was rejected", level_name(level), code,
+					 level_name(up), f->parent);
+			else
+				snprintf(why, sizeof why, "%s %s lies in %s %s, which is not among the %s polygons of %s",
+					 level_name(level), code, level_name(up), f->parent, level_name(up),
+					 config_area(L->cfg, up)->path);
+			a->rejected = 1;
+			return reject(L, f->where, code, why, e);
+		}
+	}
+	if (!f->name)
+		log_msg(LOG_WARN, "%s: %s %s has no name; using its code", f->where, level_name(level), code);
+	db_copy_field(rows, code);
+	sbuf_putc(rows, '\t');
+	db_copy_field(rows, f->name ? f->name : code);
+	if (level != LEVEL_GEMEENTE) {
+		sbuf_putc(rows, '\t');
+		db_copy_field(rows, f->parent);
+	}
+	sbuf_printf(rows, "\t%s\n", f->ewkb_hex);
+	return 0;
+}
+
+/* A PC6 polygon: straight into pc6 when its buurt is known and loaded, into
+ * stage_pc6 when it must be placed by overlap, nowhere when it lies outside. */
+static void pc6_row(struct loader *L, const struct vec_feature *f, const char *code, struct area *a,
+		    struct sbuf *rows, struct sbuf *staged)
+{
+	const char *how, *parent;
+	char hash[33];
+	double share;
+	struct area *b;
+
+	pc6_hash(f, a);
+	parent = pc6_parent(L, f, code, &share, &how);
+	if (!parent) {
+		sbuf_puts(staged, code);
+		sbuf_putc(staged, '\t');
+		sbuf_puts(staged, f->ewkb_hex);
+		sbuf_putc(staged, '\n');
+		return;
+	}
+	b = area_get(L, LEVEL_BUURT, parent);
+	if (!b || !b->polygon) {
+		a->outside = 1;
+		a->polygon = 0;
+		if (L->st->outside++ < 5)
+			log_msg(LOG_INFO, "%s: PC6 %s lies in buurt %s, which is not loaded; left out", f->where, code,
+				parent);
+		return;
+	}
+	content_hash(a, parent, hash);
+	sbuf_puts(rows, code);
+	sbuf_putc(rows, '\t');
+	sbuf_puts(rows, parent);
+	sbuf_putc(rows, '\t');
+	sbuf_number(rows, share);
+	sbuf_putc(rows, '\t');
+	sbuf_puts(rows, how);
+	sbuf_putc(rows, '\t');
+	sbuf_puts(rows, f->ewkb_hex);
+	sbuf_putc(rows, '\t');
+	sbuf_puts(rows, hash);
+	sbuf_putc(rows, '\t');
+	put_changed_in_run(L, a, hash, rows);
+	sbuf_putc(rows, '\n');
+}
+
+static int read_polygons(struct loader *L, const struct config_area *ca, struct err *e)
+{
+	static const char *const copy_sql[] = {
+		"COPY gemeente (code, name, geom) FROM STDIN",
+		"COPY wijk (code, name, gemeente_code, geom) FROM STDIN",
+		"COPY buurt (code, name, wijk_code, geom) FROM STDIN",
+		"COPY pc6 (code, buurt_code, buurt_share, assigned_by, geom, content_hash, changed_in_run) FROM STDIN",
+	};
+	enum level level = ca->level;
+	struct sbuf rows = {0}, staged = {0};
+	struct vec *v;
+	struct vec_feature f;
+	long long total, n = 0;
+	char progress[300];
+	bool copying = false;
+	int rc;
+
+	v = vec_open(ca->path, ca->layer, ca->srs, ca->code_field, ca->name_field, ca->parent_field, e);
+	if (!v)
+		return -1;
+	total = vec_count(v);
+	snprintf(progress, sizeof progress, "reading %s polygons", level_name(level));
+	if (db_copy_begin(L->db, copy_sql[level], e) < 0)
+		goto fail;
+	copying = true;
+	for (;;) {
+		char code[64], why[300];
+		struct area *a;
+
+		rc = vec_next(v, &f, e);
+		if (rc == 0)
+			break;
+		if (check_interrupt(e) < 0)
+			goto fail;
+		if (rc < 0) {
+			/* a bad feature (no code, no geometry, not a polygon) */
+			if (e->cls != ERR_INPUT || !strchr(e->where, '#') || reject(L, e->where, NULL, e->message, e) < 0)
+				goto fail;
+			continue;
+		}
+		if (area_code(level, f.code, code, sizeof code, why, sizeof why) < 0) {
+			if (reject(L, f.where, f.code, why, e) < 0)
+				goto fail;
+			continue;
+		}
+		a = area_put(L, level, code);
+		if (a->polygon || a->outside) {
+			char *first = xasprintf("%s#fid=%lld", ca->path, a->fid);
+
+			snprintf(why, sizeof why, "duplicate %s code %s (first at %s)", level_name(level), code, first);
+			free(first);
+			if (reject(L, f.where, code, why, e) < 0)
+				goto fail;
+			continue;
+		}
+		a->fid = f.fid;
+		a->polygon = 1;
+		if (level == LEVEL_PC6)
+			pc6_row(L, &f, code, a, &rows, &staged);
+		else if (area_row(L, ca, &f, code, a, &rows, e) < 0)
+			goto fail;
+		if (a->rejected)
+			a->polygon = 0;
+		if (copy_flush(L->db, &rows, 0, e) < 0)
+			goto fail;
+		n++;
+		log_progress(progress, (size_t)n, total > 0 ? (size_t)total : 0);
+	}
+	if (copy_flush(L->db, &rows, 1, e) < 0)
+		goto fail;
+	copying = false;
 	if (db_copy_end(L->db, e) < 0)
 		goto fail;
+	if (staged.len > 0) {
+		if (db_copy_begin(L->db, "COPY stage_pc6 (code, geom) FROM STDIN", e) < 0)
+			goto fail;
+		copying = true;
+		if (db_copy_put(L->db, staged.s, staged.len, e) < 0)
+			goto fail;
+		copying = false;
+		if (db_copy_end(L->db, e) < 0)
+			goto fail;
+	}
 	log_progress_end();
-	log_msg(LOG_INFO, "read indicators rows=%lld encoding=%s file=%s", nrows, encoding_name(csv_encoding(c)),
-		in->path);
-	csv_close(c);
-	free(cols);
+	if (n == 0) {
+		err_set(e, ERR_INPUT, ca->path, "holds no usable %s polygons", level_name(level));
+		goto fail;
+	}
+	log_msg(LOG_INFO, "read %s polygons rows=%lld file=%s", level_name(level), n, ca->path);
+	vec_close(v);
 	sbuf_free(&rows);
+	sbuf_free(&staged);
 	return 0;
-fail_copy:
-	copy_abandon(L->db);
 fail:
+	if (copying)
+		copy_abandon(L->db);
 	log_progress_end();
-	csv_close(c);
-	free(cols);
+	vec_close(v);
 	sbuf_free(&rows);
+	sbuf_free(&staged);
 	return -1;
 }
 
-static bool has_pc6_indicators(const struct config *cfg)
+/* Repair the invalid polygons of a table with ST_MakeValid and say which. */
+static int repair(struct loader *L, const char *table, enum level level, struct err *e)
 {
-	for (size_t i = 0; i < cfg->nindicators; i++)
-		if (cfg->indicators[i].level == LEVEL_PC6)
-			return true;
-	return false;
+	char *sql = xasprintf("WITH bad AS (SELECT code FROM %s WHERE NOT ST_IsValid(geom))"
+			      " UPDATE %s t SET geom = ST_Multi(ST_CollectionExtract(ST_MakeValid(t.geom), 3))"
+			      " FROM bad WHERE t.code = bad.code RETURNING t.code, ST_IsEmpty(t.geom)",
+			      table, table);
+	struct db_result *r = db_query(L->db, sql, 0, NULL, e);
+	const struct config_area *ca = config_area(L->cfg, level);
+	int rc = 0;
+
+	free(sql);
+	if (!r)
+		return -1;
+	for (int i = 0; i < db_nrows(r) && rc == 0; i++) {
+		const struct area *a = area_get(L, level, db_value(r, i, 0));
+		char *where = xasprintf("%s#fid=%lld", ca->path, a ? a->fid : -1LL);
+
+		if (strcmp(db_value(r, i, 1), "t") == 0)
+			rc = err_set(e, ERR_INPUT, where, "%s %s: the polygon is empty after repairing it", level_name(level),
+				     db_value(r, i, 0));
+		else if (L->st->repaired + i < LOG_EXAMPLES)
+			log_msg(LOG_WARN, "%s: %s %s: invalid polygon repaired with ST_MakeValid", where, level_name(level),
+				db_value(r, i, 0));
+		free(where);
+	}
+	L->st->repaired += db_nrows(r);
+	db_result_free(r);
+	return rc;
 }
 
-static int validate_indicators(struct loader *L, struct err *e)
-{
-	long long n;
-
-	if (db_exec(L->db, "CREATE INDEX ON stage_indicator (level, code); ANALYZE stage_indicator", e) < 0)
-		return -1;
-	/* A second row for the same area: the whole row goes. */
-	if (flag(L,
-		 "WITH d AS (SELECT ord, key_src, first_value(key_src) OVER w AS first_src, row_number() OVER w AS i"
-		 "  FROM stage_indicator WINDOW w AS (PARTITION BY level, code, name ORDER BY ord)),"
-		 " f AS (UPDATE stage_indicator s SET reject = format('%s %s appears twice in the file (first at %s)',"
-		 "  s.level, s.code, d.first_src) FROM d WHERE d.i > 1 AND s.key_src = d.key_src"
-		 "  RETURNING s.key_src, s.code, s.reject, s.ord)"
-		 " SELECT key_src, min(code), min(reject) FROM f GROUP BY key_src ORDER BY min(ord)",
-		 0, NULL, e) < 0)
-		return -1;
-	/* Figures of PC6 outside the loaded buurten leave with their polygons. */
-	n = db_execp(L->db,
-		     "DELETE FROM stage_indicator i USING stage_area a"
-		     " WHERE i.level = 'pc6' AND a.level = 'pc6' AND a.code = i.code AND a.outside",
-		     0, NULL, e);
-	if (n < 0)
-		return -1;
-	if (n > 0)
-		log_msg(LOG_INFO, "left out %lld figures of PC6 outside the loaded buurten", n);
-	/* Figures need a polygon. */
-	if (flag(L,
-		 "WITH f AS (UPDATE stage_indicator i SET reject = CASE WHEN EXISTS (SELECT 1 FROM stage_area a"
-		 "   WHERE a.level = i.level AND a.code = i.code)"
-		 "  THEN format('%s %s has figures, but its polygon was rejected', i.level, i.code)"
-		 "  ELSE format('%s %s has figures but is not among the loaded %s polygons', i.level, i.code, i.level) END"
-		 " WHERE i.reject IS NULL AND NOT EXISTS (SELECT 1 FROM stage_area a WHERE a.level = i.level"
-		 "  AND a.code = i.code AND a.reject IS NULL)"
-		 " RETURNING i.key_src, i.code, i.reject, i.ord)"
-		 " SELECT key_src, min(code), min(reject) FROM f GROUP BY key_src ORDER BY min(ord)",
-		 0, NULL, e) < 0)
-		return -1;
-	/* And a PC6 polygon needs figures, when PC6 figures are read at all. */
-	if (has_pc6_indicators(L->cfg) &&
-	    flag(L,
-		 "WITH f AS (UPDATE stage_area a SET reject = format('PC6 %s has a polygon but no row in the PC6 figures',"
-		 "  a.code)"
-		 " WHERE a.level = 'pc6' AND a.reject IS NULL AND NOT a.outside AND NOT EXISTS"
-		 "  (SELECT 1 FROM stage_indicator i WHERE i.level = 'pc6' AND i.code = a.code AND i.reject IS NULL)"
-		 " RETURNING a.src, a.code, a.reject, a.ord)"
-		 " SELECT src, code, reject FROM f ORDER BY ord",
-		 0, NULL, e) < 0)
-		return -1;
-	return 0;
-}
-
-/* A hash of everything loaded about each PC6, and how the PC6 set changed
- * since the previous load. */
-static int hash_pc6(struct loader *L, struct err *e)
+/* Place the PC6 that came without a buurt by largest overlap; their content
+ * hashes (which include the buurt) are filled in afterwards. */
+static int place_by_overlap(struct loader *L, struct err *e)
 {
 	struct db_result *r;
+	struct sbuf rows = {0};
+	int rc = -1;
 
-	if (db_exec(L->db,
-		    "UPDATE stage_area a SET hash = md5(encode(ST_AsEWKB(a.geom), 'hex') || '|' || a.parent || '|'"
-		    "  || coalesce(x.figures, ''))"
-		    " FROM (SELECT p.ord, string_agg(i.name || '=' || coalesce(i.value::text, 'missing:' || i.missing),"
-		    "   ';' ORDER BY i.name) AS figures"
-		    "  FROM stage_area p LEFT JOIN stage_indicator i ON i.level = 'pc6' AND i.code = p.code"
-		    "   AND i.reject IS NULL"
-		    "  WHERE p.level = 'pc6' AND p.reject IS NULL AND NOT p.outside GROUP BY p.ord) x"
-		    " WHERE a.ord = x.ord",
-		    e) < 0)
+	if (repair(L, "stage_pc6", LEVEL_PC6, e) < 0 ||
+	    db_exec(L->db, "CREATE INDEX ON stage_pc6 USING gist (geom); ANALYZE stage_pc6", e) < 0)
 		return -1;
 	r = db_query(L->db,
-		     "SELECT count(*) FILTER (WHERE o.code IS NULL), count(*) FILTER (WHERE o.code IS NOT NULL"
-		     "  AND o.content_hash IS DISTINCT FROM s.hash),"
-		     " (SELECT count(*) FROM pc6 WHERE code NOT IN (SELECT code FROM stage_area WHERE level = 'pc6'"
-		     "  AND reject IS NULL AND NOT outside))"
-		     " FROM stage_area s LEFT JOIN pc6 o ON o.code = s.code"
-		     " WHERE s.level = 'pc6' AND s.reject IS NULL AND NOT s.outside",
+		     "WITH best AS (SELECT DISTINCT ON (p.code) p.code, b.code AS buurt,"
+		     "  ST_Area(ST_Intersection(p.geom, b.geom)) / NULLIF(ST_Area(p.geom), 0) AS share"
+		     "  FROM stage_pc6 p JOIN buurt b ON ST_Intersects(p.geom, b.geom)"
+		     "  ORDER BY p.code, ST_Area(ST_Intersection(p.geom, b.geom)) DESC, b.code)"
+		     " INSERT INTO pc6 (code, buurt_code, buurt_share, assigned_by, geom)"
+		     " SELECT p.code, best.buurt, best.share, 'overlap', p.geom FROM stage_pc6 p JOIN best USING (code)"
+		     " RETURNING code, buurt_code",
 		     0, NULL, e);
 	if (!r)
 		return -1;
-	L->st->pc6_added = atoll(db_value(r, 0, 0));
-	L->st->pc6_changed = atoll(db_value(r, 0, 1));
-	L->st->pc6_removed = atoll(db_value(r, 0, 2));
+	L->st->by_overlap = db_nrows(r);
+	for (int i = 0; i < db_nrows(r); i++) {
+		struct area *a = area_get(L, LEVEL_PC6, db_value(r, i, 0));
+		char hash[33];
+
+		content_hash(a, db_value(r, i, 1), hash);
+		sbuf_puts(&rows, db_value(r, i, 0));
+		sbuf_putc(&rows, '\t');
+		sbuf_puts(&rows, hash);
+		sbuf_putc(&rows, '\t');
+		put_changed_in_run(L, a, hash, &rows);
+		sbuf_putc(&rows, '\n');
+	}
+	db_result_free(r);
+	if (rows.len > 0 &&
+	    (db_exec(L->db, "CREATE TEMP TABLE placed (code text, hash text, run bigint) ON COMMIT DROP", e) < 0 ||
+	     db_copy_begin(L->db, "COPY placed FROM STDIN", e) < 0 || db_copy_put(L->db, rows.s, rows.len, e) < 0 ||
+	     db_copy_end(L->db, e) < 0 ||
+	     db_exec(L->db,
+		     "UPDATE pc6 SET content_hash = placed.hash, changed_in_run = placed.run FROM placed"
+		     " WHERE pc6.code = placed.code",
+		     e) < 0))
+		goto out;
+	/* Those that overlap no buurt lie outside. */
+	r = db_query(L->db, "SELECT s.code FROM stage_pc6 s WHERE NOT EXISTS (SELECT 1 FROM pc6 p WHERE p.code = s.code)",
+		     0, NULL, e);
+	if (!r)
+		goto out;
+	for (int i = 0; i < db_nrows(r); i++) {
+		struct area *a = area_get(L, LEVEL_PC6, db_value(r, i, 0));
+
+		a->polygon = 0;
+		a->outside = 1;
+		L->st->outside++;
+	}
+	db_result_free(r);
+	if (db_execp(L->db,
+		     "INSERT INTO pc6_overlap (pc6_code, buurt_code, share)"
+		     " SELECT p.code, b.code, ST_Area(ST_Intersection(p.geom, b.geom)) / ST_Area(p.geom)"
+		     " FROM pc6 p JOIN buurt b ON ST_Intersects(p.geom, b.geom)"
+		     " WHERE p.assigned_by = 'overlap' AND p.buurt_share < 0.99"
+		     "  AND ST_Area(ST_Intersection(p.geom, b.geom)) > 0",
+		     0, NULL, e) < 0)
+		goto out;
+	rc = 0;
+out:
+	sbuf_free(&rows);
+	return rc;
+}
+
+/* Build an array literal of codes (codes hold only letters and digits). */
+static void code_array(struct sbuf *b, const char *code)
+{
+	sbuf_puts(b, b->len ? "," : "{");
+	sbuf_puts(b, code);
+}
+
+/* Figures need a polygon, and a PC6 polygon needs figures when PC6 figures are
+ * read at all. What fails either is rejected and taken out again. */
+static int match_figures_and_polygons(struct loader *L, struct err *e)
+{
+	bool pc6_figures = false;
+
+	for (size_t i = 0; i < L->cfg->nindicators; i++)
+		pc6_figures |= L->cfg->indicators[i].level == LEVEL_PC6;
+	for (int l = 0; l < LEVEL_COUNT; l++) {
+		struct level_set *s = &L->sets[l];
+		struct sbuf drop_figs = {0}, drop_polys = {0};
+		long long outside_figs = 0;
+		int rc = 0;
+
+		for (size_t i = 0; i < strmap_size(s->map) && rc == 0; i++) {
+			struct area *a = &s->areas[i];
+			const char *code = strmap_key(s->map, i);
+			char why[300], *where;
+
+			if (a->nfiles > 0 && !a->polygon) {
+				code_array(&drop_figs, code);
+				if (a->outside) {
+					outside_figs++;
+					continue;
+				}
+				where = xasprintf("%s:%d:%d", L->cfg->indicators[a->last_file].path, a->fig_line, a->fig_col);
+				if (a->rejected)
+					snprintf(why, sizeof why, "%s %s has figures, but its polygon was rejected",
+						 level_name((enum level)l), code);
+				else
+					snprintf(why, sizeof why, "%s %s has figures but is not among the loaded %s polygons",
+						 level_name((enum level)l), code, level_name((enum level)l));
+				rc = reject(L, where, code, why, e);
+				free(where);
+			} else if (l == LEVEL_PC6 && pc6_figures && a->polygon && a->nfiles == 0) {
+				code_array(&drop_polys, code);
+				where = xasprintf("%s#fid=%lld", config_area(L->cfg, LEVEL_PC6)->path, a->fid);
+				snprintf(why, sizeof why, "PC6 %s has a polygon but no row in the PC6 figures", code);
+				rc = reject(L, where, code, why, e);
+				a->polygon = 0;
+				a->rejected = 1;
+				free(where);
+			}
+		}
+		if (rc == 0 && drop_figs.len) {
+			const char *params[2] = {level_name((enum level)l), NULL};
+
+			sbuf_putc(&drop_figs, '}');
+			params[1] = drop_figs.s;
+			if (db_execp(L->db, "DELETE FROM figure WHERE level = $1 AND code = ANY($2::text[])", 2, params, e) < 0)
+				rc = -1;
+		}
+		if (rc == 0 && drop_polys.len) {
+			const char *params[1] = {NULL};
+
+			sbuf_putc(&drop_polys, '}');
+			params[0] = drop_polys.s;
+			if (db_execp(L->db, "DELETE FROM pc6 WHERE code = ANY($1::text[])", 1, params, e) < 0)
+				rc = -1;
+		}
+		if (outside_figs > 0)
+			log_msg(LOG_INFO, "left out the figures of %lld PC6 outside the loaded buurten", outside_figs);
+		sbuf_free(&drop_figs);
+		sbuf_free(&drop_polys);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Remember the keys and indexes of the load tables, and drop them: rows go in
+ * faster without them, and they are built once at the end. */
+static int drop_keys(struct loader *L, struct err *e)
+{
+	static const char tables_sql[] =
+		"SELECT c.oid FROM pg_class c WHERE c.relnamespace = to_regnamespace(current_schema())"
+		" AND c.relname IN ('gemeente', 'wijk', 'buurt', 'pc6', 'figure', 'pc6_overlap')";
+	char *sql;
+	int rc = 0;
+
+	sql = xasprintf("SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid), contype,"
+			" conrelid::regclass::text IN ('gemeente', 'wijk', 'buurt')"
+			" FROM pg_constraint WHERE conrelid IN (%s) AND contype IN ('p', 'u', 'f')"
+			" ORDER BY contype = 'f' DESC, conname",
+			tables_sql);
+	L->saved_keys = db_query(L->db, sql, 0, NULL, e);
+	free(sql);
+	if (!L->saved_keys)
+		return -1;
+	sql = xasprintf("SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid),"
+			" i.indrelid::regclass::text IN ('gemeente', 'wijk', 'buurt')"
+			" FROM pg_index i WHERE i.indrelid IN (%s)"
+			" AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)"
+			" ORDER BY 1",
+			tables_sql);
+	L->saved_indexes = db_query(L->db, sql, 0, NULL, e);
+	free(sql);
+	if (!L->saved_indexes)
+		return -1;
+	for (int i = 0; i < db_nrows(L->saved_keys) && rc == 0; i++) {
+		sql = xasprintf("ALTER TABLE %s DROP CONSTRAINT %s", db_value(L->saved_keys, i, 0),
+				db_value(L->saved_keys, i, 1));
+		rc = db_exec(L->db, sql, e);
+		free(sql);
+	}
+	for (int i = 0; i < db_nrows(L->saved_indexes) && rc == 0; i++) {
+		sql = xasprintf("DROP INDEX %s", db_value(L->saved_indexes, i, 0));
+		rc = db_exec(L->db, sql, e);
+		free(sql);
+	}
+	return rc;
+}
+
+/* Build again what drop_keys dropped: with upper true only the primary keys
+ * and indexes of gemeente, wijk and buurt (needed before the PC6 are placed);
+ * else the rest, foreign keys last. */
+static int restore_keys(struct loader *L, bool upper, struct err *e)
+{
+	int rc = 0;
+
+	for (int pass = 0; pass < 3 && rc == 0; pass++) {
+		struct db_result *r = pass == 1 ? L->saved_indexes : L->saved_keys;
+
+		for (int i = 0; i < db_nrows(r) && rc == 0; i++) {
+			bool is_upper = strcmp(db_value(r, i, pass == 1 ? 2 : 4), "t") == 0;
+			bool fk = pass != 1 && strcmp(db_value(r, i, 3), "f") == 0;
+			char *sql;
+
+			if ((pass == 2) != fk || (pass != 2 && is_upper != upper) || (pass == 2 && upper))
+				continue;
+			if (pass == 1)
+				sql = xstrdup(db_value(r, i, 1));
+			else
+				sql = xasprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", db_value(r, i, 0), db_value(r, i, 1),
+						db_value(r, i, 2));
+			rc = db_exec(L->db, sql, e);
+			if (rc < 0)
+				err_prefix(e, "rebuilding %s", pass == 1 ? db_value(r, i, 0) : db_value(r, i, 1));
+			free(sql);
+		}
+	}
+	return rc;
+}
+
+/* Fetch the content hashes of the PC6 loaded now, to tell what changes. */
+static int read_old_pc6(struct loader *L, struct err *e)
+{
+	struct db_result *r = db_query(L->db, "SELECT code, content_hash, coalesce(changed_in_run, 0) FROM pc6", 0, NULL, e);
+
+	if (!r)
+		return -1;
+	for (int i = 0; i < db_nrows(r); i++) {
+		struct area *a = area_put(L, LEVEL_PC6, db_value(r, i, 0));
+		const char *h = db_value(r, i, 1);
+
+		a->had_old = 1;
+		a->old_run = atoll(db_value(r, i, 2));
+		if (h && strlen(h) == 32)
+			for (int k = 0; k < 16; k++)
+				a->old_hash[k] = (unsigned char)(hexval(h[2 * k]) << 4 | hexval(h[2 * k + 1]));
+	}
 	db_result_free(r);
 	return 0;
 }
 
-/* The indexes of a table other than its primary key, to drop before a bulk
- * insert and build again after it (much faster than updating them row by row). */
-static struct db_result *secondary_indexes(struct loader *L, struct err *e)
+static int write_overlap_from_crosswalk(struct loader *L, struct err *e)
 {
-	return db_query(L->db,
-			"SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)"
-			" FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid"
-			" WHERE t.relnamespace = to_regnamespace(current_schema()) AND NOT i.indisprimary"
-			" AND NOT i.indisunique AND t.relname IN ('gemeente', 'wijk', 'buurt', 'pc6', 'indicator')"
-			" ORDER BY 1",
-			0, NULL, e);
+	struct sbuf rows = {0};
+	int rc = 0;
+
+	for (size_t i = 0; i < L->nstraddles; i++) {
+		struct area *a = area_get(L, LEVEL_PC6, L->straddles[i].pc6);
+
+		if (a && a->polygon)
+			sbuf_printf(&rows, "%s\t%s\t%.17g\n", L->straddles[i].pc6, L->straddles[i].buurt,
+				    L->straddles[i].share);
+	}
+	if (rows.len > 0 && (db_copy_begin(L->db, "COPY pc6_overlap (pc6_code, buurt_code, share) FROM STDIN", e) < 0 ||
+			     db_copy_put(L->db, rows.s, rows.len, e) < 0 || db_copy_end(L->db, e) < 0))
+		rc = -1;
+	sbuf_free(&rows);
+	return rc;
 }
 
-static int swap(struct loader *L, const char *fingerprint, struct sbuf *inputs, struct err *e)
+/* Name the PC6 that straddle buurten most, and count them all. */
+static int report_straddlers(struct loader *L, struct err *e)
+{
+	struct db_result *r = db_query(
+		L->db,
+		"SELECT p.code, p.buurt_code, round(p.buurt_share * 100), p.assigned_by,"
+		" (SELECT string_agg(format('%s %s%%', o.buurt_code, round(o.share * 100)), ', '"
+		"   ORDER BY o.share DESC, o.buurt_code) FROM pc6_overlap o WHERE o.pc6_code = p.code"
+		"   AND o.buurt_code <> p.buurt_code),"
+		" count(*) OVER ()"
+		" FROM pc6 p WHERE p.buurt_share < 0.99 ORDER BY p.buurt_share, p.code LIMIT 10",
+		0, NULL, e);
+
+	if (!r)
+		return -1;
+	L->st->straddling = db_nrows(r) ? atoll(db_value(r, 0, 5)) : 0;
+	for (int i = 0; i < db_nrows(r); i++)
+		log_msg(LOG_INFO, "PC6 %s straddles buurten: %s%% in %s (assigned, by %s), %s", db_value(r, i, 0),
+			db_value(r, i, 2), db_value(r, i, 1), db_value(r, i, 3),
+			db_value(r, i, 4) ? db_value(r, i, 4) : "rest outside any buurt");
+	if (L->st->straddling > db_nrows(r))
+		log_msg(LOG_INFO, "%lld PC6 straddle buurten in all; table pc6_overlap lists where every one lies",
+			L->st->straddling);
+	db_result_free(r);
+	return 0;
+}
+
+static int write_definitions(struct loader *L, const char *fingerprint, struct sbuf *inputs, struct err *e)
 {
 	char run[32];
 	const char *params[2] = {run, fingerprint};
-	struct db_result *idx = NULL;
-	int rc = -1;
 
 	snprintf(run, sizeof run, "%lld", L->opts->run_id);
-	if (db_exec(L->db,
-		    "CREATE TEMP TABLE old_pc6 ON COMMIT DROP AS SELECT code, content_hash, changed_in_run FROM pc6;"
-		    "TRUNCATE protected_value, protected_area, score, indicator, indicator_def, pc6_overlap, pc6, buurt,"
-		    " wijk, gemeente, load_input",
-		    e) < 0)
-		goto out;
-	if (!(idx = secondary_indexes(L, e)))
-		goto out;
-	for (int i = 0; i < db_nrows(idx); i++) {
-		char *sql = xasprintf("DROP INDEX %s", db_value(idx, i, 0));
-		int r = db_exec(L->db, sql, e);
-
-		free(sql);
-		if (r < 0)
-			goto out;
-	}
-	if (db_exec(L->db,
-		    "INSERT INTO gemeente (code, name, geom)"
-		    " SELECT code, name, ST_SetSRID(geom, 28992) FROM stage_area"
-		    " WHERE level = 'gemeente' AND reject IS NULL ORDER BY code;"
-		    "INSERT INTO wijk (code, name, gemeente_code, geom)"
-		    " SELECT code, name, parent, ST_SetSRID(geom, 28992) FROM stage_area"
-		    " WHERE level = 'wijk' AND reject IS NULL ORDER BY code;"
-		    "INSERT INTO buurt (code, name, wijk_code, geom)"
-		    " SELECT code, name, parent, ST_SetSRID(geom, 28992) FROM stage_area"
-		    " WHERE level = 'buurt' AND reject IS NULL ORDER BY code",
-		    e) < 0)
-		goto out;
-	if (db_execp(L->db,
-		     "INSERT INTO pc6 (code, buurt_code, buurt_share, assigned_by, geom, content_hash, changed_in_run)"
-		     " SELECT s.code, s.parent, coalesce(s.share, 1), s.assigned_by, ST_SetSRID(s.geom, 28992), s.hash,"
-		     "  CASE WHEN o.content_hash = s.hash THEN o.changed_in_run ELSE $1::bigint END"
-		     " FROM stage_area s LEFT JOIN old_pc6 o ON o.code = s.code"
-		     " WHERE s.level = 'pc6' AND s.reject IS NULL AND NOT s.outside ORDER BY s.code",
-		     1, params, e) < 0)
-		goto out;
-	for (int i = 0; i < db_nrows(idx); i++)
-		if (db_exec(L->db, db_value(idx, i, 1), e) < 0)
-			goto out;
-	if (db_exec(L->db,
-		    "INSERT INTO indicator (level, code, name, value, missing, source)"
-		    " SELECT level, code, name, value, missing, src FROM stage_indicator WHERE reject IS NULL"
-		    " ORDER BY level, code, name;"
-		    "INSERT INTO pc6_overlap (pc6_code, buurt_code, share)"
-		    " SELECT o.pc6, o.buurt, o.share FROM stage_overlap o JOIN pc6 p ON p.code = o.pc6"
-		    " WHERE o.share > 0 ON CONFLICT DO NOTHING",
-		    e) < 0)
-		goto out;
 	for (size_t i = 0; i < L->cfg->nindicators; i++) {
 		const struct config_indicators *in = &L->cfg->indicators[i];
 
 		for (size_t j = 0; j < in->ncolumns; j++) {
-			const char *p[6] = {level_name(in->level), in->columns[j].indicator, kind_name(in->columns[j].kind),
-					    in->columns[j].unit, in->path, in->columns[j].column};
+			char file[24], pos[24];
+			const char *p[8] = {level_name(in->level), in->columns[j].indicator, kind_name(in->columns[j].kind),
+					    in->columns[j].unit, file, pos, in->path, in->columns[j].column};
 
+			snprintf(file, sizeof file, "%zu", i + 1);
+			snprintf(pos, sizeof pos, "%zu", j + 1);
 			if (db_execp(L->db,
-				     "INSERT INTO indicator_def (level, name, kind, unit, source_file, source_column)"
-				     " VALUES ($1, $2, $3, $4, $5, $6)",
-				     6, p, e) < 0)
-				goto out;
+				     "INSERT INTO indicator_def (level, name, kind, unit, file, position, source_file,"
+				     " source_column) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+				     8, p, e) < 0)
+				return -1;
 		}
 	}
-	if (inputs->len > 0) {
-		if (db_copy_begin(L->db, "COPY load_input (path, role, bytes, sha256) FROM STDIN", e) < 0 ||
-		    db_copy_put(L->db, inputs->s, inputs->len, e) < 0 || db_copy_end(L->db, e) < 0)
-			goto out;
-	}
-	if (db_execp(L->db,
-		     "INSERT INTO load_state (id, fingerprint, run_id, loaded_at) VALUES (1, $2, nullif($1, '0')::bigint,"
-		     " clock_timestamp())"
-		     " ON CONFLICT (id) DO UPDATE SET fingerprint = $2, run_id = nullif($1, '0')::bigint,"
-		     "  loaded_at = clock_timestamp()",
-		     2, params, e) < 0)
-		goto out;
-	rc = 0;
-out:
-	db_result_free(idx);
-	return rc;
+	if (inputs->len > 0 && (db_copy_begin(L->db, "COPY load_input (path, role, bytes, sha256) FROM STDIN", e) < 0 ||
+				db_copy_put(L->db, inputs->s, inputs->len, e) < 0 || db_copy_end(L->db, e) < 0))
+		return -1;
+	return db_execp(L->db,
+			"INSERT INTO load_state (id, fingerprint, run_id, loaded_at) VALUES (1, $2, nullif($1, '0')::bigint,"
+			" clock_timestamp())"
+			" ON CONFLICT (id) DO UPDATE SET fingerprint = $2, run_id = nullif($1, '0')::bigint,"
+			"  loaded_at = clock_timestamp()",
+			2, params, e) < 0
+		       ? -1
+		       : 0;
 }
 
+/* Files already hashed in this fingerprint (several layers of one GeoPackage
+ * are one file): path -> digest and size. */
+struct file_hashes {
+	struct strmap *paths;
+	char (*digest)[65];
+	long long *bytes;
+};
+
 /* Hash the files behind one input into the fingerprint and the input list. */
-static int hash_files(char **files, const char *role, struct sha256 *fp, struct sbuf *inputs, struct err *e)
+static int hash_files(char **files, const char *role, struct file_hashes *seen, struct sha256 *fp,
+		      struct sbuf *inputs, struct err *e)
 {
 	for (char **f = files; *f; f++) {
-		char hex[65];
+		bool added;
+		size_t i = strmap_put(seen->paths, *f, &added);
+		char *digest;
 		long long bytes;
 
-		if (sha256_file(*f, hex, &bytes, e) < 0)
-			return -1;
+		if (added) {
+			seen->digest = xrealloc(seen->digest, (i + 1) * sizeof *seen->digest);
+			seen->bytes = xrealloc(seen->bytes, (i + 1) * sizeof *seen->bytes);
+			if (sha256_file(*f, seen->digest[i], &seen->bytes[i], e) < 0)
+				return -1;
+		}
+		digest = seen->digest[i];
+		bytes = seen->bytes[i];
 		sha256_update(fp, role, strlen(role));
-		sha256_update(fp, hex, 64);
+		sha256_update(fp, digest, 64);
 		db_copy_field(inputs, *f);
-		sbuf_printf(inputs, "\t%s\t%lld\t%s\n", role, bytes, hex);
+		sbuf_printf(inputs, "\t%s\t%lld\t%s\n", role, bytes, digest);
 	}
 	return 0;
 }
@@ -874,31 +1251,33 @@ static void fp_text(struct sha256 *fp, const char *key, const char *value)
 static int fingerprint(struct loader *L, char out[65], struct sbuf *inputs, struct err *e)
 {
 	const struct config *cfg = L->cfg;
+	struct file_hashes seen = {.paths = strmap_new()};
 	struct sha256 fp;
 	char buf[64];
+	int rc = -1;
 
 	sha256_init(&fp);
-	fp_text(&fp, "pc6risk-load", "1");
+	fp_text(&fp, "pc6risk-load", "2");
 	snprintf(buf, sizeof buf, "%lld", L->opts->max_rejects);
 	fp_text(&fp, "max_rejects", buf);
 	fp_text(&fp, "encoding", L->opts->encoding_set ? encoding_name(L->opts->encoding) : NULL);
 	for (size_t i = 0; i < cfg->nareas; i++) {
 		const struct config_area *a = &cfg->areas[i];
 		char **files = vec_files(a->path, e), role[32];
-		int rc;
 
 		if (!files)
-			return -1;
+			goto out;
 		snprintf(role, sizeof role, "areas:%s", level_name(a->level));
 		fp_text(&fp, "layer", a->layer);
 		fp_text(&fp, "srs", a->srs);
 		fp_text(&fp, "code", a->code_field);
 		fp_text(&fp, "name", a->name_field);
 		fp_text(&fp, "parent", a->parent_field);
-		rc = hash_files(files, role, &fp, inputs, e);
+		rc = hash_files(files, role, &seen, &fp, inputs, e);
 		vec_files_free(files);
 		if (rc < 0)
-			return -1;
+			goto out;
+		rc = -1;
 	}
 	for (size_t i = 0; i < cfg->nindicators; i++) {
 		const struct config_indicators *in = &cfg->indicators[i];
@@ -913,8 +1292,8 @@ static int fingerprint(struct loader *L, char out[65], struct sbuf *inputs, stru
 			fp_text(&fp, "kind", kind_name(in->columns[j].kind));
 			fp_text(&fp, "unit", in->columns[j].unit);
 		}
-		if (hash_files(files, role, &fp, inputs, e) < 0)
-			return -1;
+		if (hash_files(files, role, &seen, &fp, inputs, e) < 0)
+			goto out;
 	}
 	if (cfg->crosswalk) {
 		char *files[2] = {cfg->crosswalk->path, NULL}, delim[2] = {cfg->crosswalk->delimiter, 0};
@@ -923,11 +1302,16 @@ static int fingerprint(struct loader *L, char out[65], struct sbuf *inputs, stru
 		fp_text(&fp, "crosswalk_buurt", cfg->crosswalk->buurt_column);
 		fp_text(&fp, "delimiter", delim);
 		fp_text(&fp, "file_encoding", encoding_name(cfg->crosswalk->encoding));
-		if (hash_files(files, "crosswalk", &fp, inputs, e) < 0)
-			return -1;
+		if (hash_files(files, "crosswalk", &seen, &fp, inputs, e) < 0)
+			goto out;
 	}
 	sha256_hex(&fp, out);
-	return 0;
+	rc = 0;
+out:
+	strmap_free(seen.paths);
+	free(seen.digest);
+	free(seen.bytes);
+	return rc;
 }
 
 /* Is the fingerprint that of the data loaded now? Says which run loaded it. */
@@ -991,28 +1375,99 @@ static int write_rejects(struct loader *L, struct err *e)
 	return rc;
 }
 
-static void free_rejects(struct loader *L)
-{
-	for (size_t i = 0; i < L->nrejects; i++) {
-		free(L->rejects[i].where);
-		free(L->rejects[i].code);
-		free(L->rejects[i].reason);
-	}
-	free(L->rejects);
-}
-
 static int count_loaded(struct loader *L, struct err *e)
 {
 	struct db_result *r = db_query(L->db,
 				       "SELECT (SELECT count(*) FROM gemeente), (SELECT count(*) FROM wijk),"
-				       " (SELECT count(*) FROM buurt), (SELECT count(*) FROM pc6)",
+				       " (SELECT count(*) FROM buurt), (SELECT count(*) FROM pc6),"
+				       " (SELECT count(*) FILTER (WHERE assigned_by = 'crosswalk') FROM pc6)",
 				       0, NULL, e);
 
 	if (!r)
 		return -1;
 	for (int l = 0; l < LEVEL_COUNT; l++)
 		L->st->areas[l] = atoll(db_value(r, 0, l));
+	L->st->by_crosswalk = atoll(db_value(r, 0, 4));
 	db_result_free(r);
+	return 0;
+}
+
+static void count_removed(struct loader *L)
+{
+	struct level_set *s = &L->sets[LEVEL_PC6];
+
+	for (size_t i = 0; i < strmap_size(s->map); i++)
+		if (s->areas[i].had_old && !s->areas[i].polygon)
+			L->st->pc6_removed++;
+}
+
+static void loader_free(struct loader *L)
+{
+	for (int l = 0; l < LEVEL_COUNT; l++) {
+		strmap_free(L->sets[l].map);
+		free(L->sets[l].areas);
+	}
+	for (size_t i = 0; i < L->nrejects; i++) {
+		free(L->rejects[i].where);
+		free(L->rejects[i].code);
+		free(L->rejects[i].reason);
+	}
+	free(L->rejects);
+	strmap_free(L->cw_map);
+	free(L->cw_buurt);
+	free(L->cw_share);
+	free(L->straddles);
+	db_result_free(L->saved_keys);
+	db_result_free(L->saved_indexes);
+}
+
+static int load_everything(struct loader *L, struct timespec *t, struct err *e)
+{
+	const struct config *cfg = L->cfg;
+
+	if (read_old_pc6(L, e) < 0)
+		return -1;
+	if (cfg->crosswalk && read_crosswalk(L, cfg->crosswalk, e) < 0)
+		return -1;
+	step_done(t, "read crosswalk");
+	if (db_exec(L->db,
+		    "CREATE TEMP TABLE stage_pc6 (code text NOT NULL, geom geometry NOT NULL) ON COMMIT DROP;"
+		    "TRUNCATE protected_value, protected_area, score, figure, indicator_def, pc6_overlap, pc6, buurt, wijk,"
+		    " gemeente, load_input",
+		    e) < 0 ||
+	    drop_keys(L, e) < 0)
+		return -1;
+	step_done(t, "truncate");
+	for (size_t i = 0; i < cfg->nindicators; i++)
+		if (read_figures(L, (short)i, e) < 0)
+			return -1;
+	step_done(t, "read figures");
+	for (int l = LEVEL_GEMEENTE; l <= LEVEL_BUURT; l++)
+		if (read_polygons(L, config_area(cfg, (enum level)l), e) < 0 ||
+		    repair(L, level_name((enum level)l), (enum level)l, e) < 0)
+			return -1;
+	if (restore_keys(L, true, e) < 0)
+		return -1;
+	step_done(t, "read areas");
+	if (config_area(cfg, LEVEL_PC6)) {
+		if (read_polygons(L, config_area(cfg, LEVEL_PC6), e) < 0)
+			return -1;
+		step_done(t, "read pc6");
+		if (repair(L, "pc6", LEVEL_PC6, e) < 0 || place_by_overlap(L, e) < 0)
+			return -1;
+		if (L->st->outside > 0)
+			log_msg(LOG_WARN, "%lld PC6 lie outside the loaded buurten and are left out, with their figures",
+				L->st->outside);
+		step_done(t, "place pc6");
+	}
+	if (match_figures_and_polygons(L, e) < 0 || check_interrupt(e) < 0)
+		return -1;
+	if (restore_keys(L, false, e) < 0)
+		return -1;
+	step_done(t, "build keys");
+	if (write_overlap_from_crosswalk(L, e) < 0 || report_straddlers(L, e) < 0)
+		return -1;
+	count_removed(L);
 	return 0;
 }
 
@@ -1022,15 +1477,18 @@ int load_run(struct db *db, const struct config *cfg, const struct load_opts *op
 	struct loader L = {.db = db, .cfg = cfg, .opts = opts, .st = st};
 	struct sbuf inputs = {0};
 	struct rusage ru;
+	struct timespec t;
 	long long since;
 	int same, rc = -1;
 
 	memset(st, 0, sizeof *st);
+	for (int l = 0; l < LEVEL_COUNT; l++)
+		L.sets[l].map = strmap_new();
+	clock_gettime(CLOCK_MONOTONIC, &t);
 	if (fingerprint(&L, st->fingerprint, &inputs, e) < 0)
 		goto out;
-	if (db_begin(db, e) < 0)
-		goto out;
-	if (db_lock(db, "load", false, e) < 0)
+	step_done(&t, "fingerprint");
+	if (db_begin(db, e) < 0 || db_lock(db, "load", false, e) < 0)
 		goto out;
 	same = unchanged_since(&L, st->fingerprint, &since, e);
 	if (same < 0)
@@ -1045,28 +1503,14 @@ int load_run(struct db *db, const struct config *cfg, const struct load_opts *op
 		rc = 0;
 		goto out;
 	}
-	if (db_exec(db, stage_sql, e) < 0)
+	if (load_everything(&L, &t, e) < 0 || write_definitions(&L, st->fingerprint, &inputs, e) < 0 ||
+	    check_interrupt(e) < 0 || count_loaded(&L, e) < 0 || db_commit(db, e) < 0)
 		goto out;
-	for (int l = 0; l < LEVEL_COUNT; l++) {
-		const struct config_area *a = config_area(cfg, (enum level)l);
-
-		if (a && stage_areas(&L, a, e) < 0)
-			goto out;
-	}
-	if (validate_areas(&L, e) < 0 || (config_area(cfg, LEVEL_PC6) && place_pc6(&L, e) < 0))
-		goto out;
-	for (size_t i = 0; i < cfg->nindicators; i++)
-		if (stage_indicators(&L, &cfg->indicators[i], e) < 0)
-			goto out;
-	if (validate_indicators(&L, e) < 0 || check_interrupt(e) < 0 || hash_pc6(&L, e) < 0)
-		goto out;
-	if (swap(&L, st->fingerprint, &inputs, e) < 0 || check_interrupt(e) < 0)
-		goto out;
-	if (count_loaded(&L, e) < 0 || db_commit(db, e) < 0)
-		goto out;
+	step_done(&t, "commit");
 	st->rejected = (long long)L.nrejects;
-	if (db_exec(db, "ANALYZE gemeente; ANALYZE wijk; ANALYZE buurt; ANALYZE pc6; ANALYZE indicator", e) < 0)
+	if (db_exec(db, "ANALYZE gemeente; ANALYZE wijk; ANALYZE buurt; ANALYZE pc6; ANALYZE figure", e) < 0)
 		goto out;
+	step_done(&t, "analyze");
 	if (L.nrejects > 0) {
 		if (opts->rejects_path && write_rejects(&L, e) < 0)
 			goto out;
@@ -1093,7 +1537,7 @@ out:
 				err_hint(e, "the %zu rows skipped before it are in %s", L.nrejects, opts->rejects_path);
 		}
 	}
-	free_rejects(&L);
+	loader_free(&L);
 	sbuf_free(&inputs);
 	return rc;
 }

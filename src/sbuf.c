@@ -41,16 +41,62 @@ void sbuf_printf(struct sbuf *b, const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	/* Format once into the room there is; only when it does not fit, grow
+	 * and format again. */
+	reserve(b, 64);
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
 	va_end(ap);
-	if (n <= 0)
+	if (n <= 0) {
+		b->s[b->len] = '\0';
 		return;
-	reserve(b, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	}
+	if ((size_t)n >= b->cap - b->len) {
+		reserve(b, (size_t)n);
+		va_start(ap, fmt);
+		vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	b->len += (size_t)n;
+}
+
+void sbuf_hex(struct sbuf *b, const unsigned char *data, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	char *p;
+
+	reserve(b, 2 * n);
+	p = b->s + b->len;
+	for (size_t i = 0; i < n; i++) {
+		*p++ = digits[data[i] >> 4];
+		*p++ = digits[data[i] & 15];
+	}
+	b->len += 2 * n;
+	b->s[b->len] = '\0';
+}
+
+void sbuf_number(struct sbuf *b, double v)
+{
+	char tmp[32];
+
+	/* Whole numbers (most CBS figures) without the cost of %g. */
+	if (v == floor(v) && fabs(v) < 1e15) {
+		long long i = (long long)v;
+		unsigned long long u = i < 0 ? 0ULL - (unsigned long long)i : (unsigned long long)i;
+		char *p = tmp + sizeof tmp;
+
+		*--p = '\0';
+		do {
+			*--p = (char)('0' + u % 10);
+			u /= 10;
+		} while (u);
+		if (i < 0)
+			*--p = '-';
+		sbuf_puts(b, p);
+		return;
+	}
+	snprintf(tmp, sizeof tmp, "%.17g", v);
+	sbuf_puts(b, tmp);
 }
 
 void sbuf_reset(struct sbuf *b)

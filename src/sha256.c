@@ -74,9 +74,8 @@ void sha256_update(struct sha256 *s, const void *data, size_t n)
 	s->used = n;
 }
 
-void sha256_hex(struct sha256 *s, char out[65])
+void sha256_final(struct sha256 *s, unsigned char out[32])
 {
-	static const char hex[] = "0123456789abcdef";
 	uint64_t bits = s->bytes * 8;
 	unsigned char pad[72] = {0x80};
 	size_t padlen = s->used < 56 ? 56 - s->used : 120 - s->used;
@@ -85,12 +84,20 @@ void sha256_hex(struct sha256 *s, char out[65])
 		pad[padlen + (size_t)i] = (unsigned char)(bits >> (56 - 8 * i));
 	sha256_update(s, pad, padlen + 8);
 	for (int i = 0; i < 8; i++)
-		for (int j = 0; j < 4; j++) {
-			unsigned char byte = (unsigned char)(s->h[i] >> (24 - 8 * j));
+		for (int j = 0; j < 4; j++)
+			out[4 * i + j] = (unsigned char)(s->h[i] >> (24 - 8 * j));
+}
 
-			out[8 * i + 2 * j] = hex[byte >> 4];
-			out[8 * i + 2 * j + 1] = hex[byte & 15];
-		}
+void sha256_hex(struct sha256 *s, char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char d[32];
+
+	sha256_final(s, d);
+	for (int i = 0; i < 32; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 15];
+	}
 	out[64] = '\0';
 }
 

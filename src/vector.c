@@ -183,7 +183,6 @@ static char *field_text(OGRFeatureH f, int idx)
 
 int vec_next(struct vec *v, struct vec_feature *out, struct err *e)
 {
-	static const char hexdigits[] = "0123456789abcdef";
 	OGRGeometryH g;
 	OGRwkbGeometryType t;
 	size_t size;
@@ -238,16 +237,22 @@ int vec_next(struct vec *v, struct vec_feature *out, struct err *e)
 	}
 	OGR_G_ExportToIsoWkb(g, wkbNDR, v->wkb);
 	OGR_G_DestroyGeometry(g);
+	/* EWKB: the byte order, the type with the SRID flag, the SRID, then the
+	 * rest of the WKB as it is. */
 	sbuf_reset(&v->hex);
-	for (size_t i = 0; i < size; i++) {
-		char pair[2] = {hexdigits[v->wkb[i] >> 4], hexdigits[v->wkb[i] & 15]};
+	{
+		unsigned char head[9] = {1, v->wkb[1], v->wkb[2], v->wkb[3], (unsigned char)(v->wkb[4] | 0x20),
+					 28992 & 0xff, (28992 >> 8) & 0xff, 0, 0};
 
-		sbuf_append(&v->hex, pair, 2);
+		sbuf_hex(&v->hex, head, sizeof head);
 	}
+	sbuf_hex(&v->hex, v->wkb + 5, size - 5);
 	out->code = v->code;
 	out->name = v->name;
 	out->parent = v->parent;
-	out->wkb_hex = v->hex.s;
+	out->wkb = v->wkb;
+	out->wkb_len = size;
+	out->ewkb_hex = v->hex.s;
 	return 1;
 }
 

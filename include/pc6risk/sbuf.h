@@ -20,6 +20,10 @@ void sbuf_append(struct sbuf *b, const char *data, size_t n);
 void sbuf_puts(struct sbuf *b, const char *s);
 void sbuf_putc(struct sbuf *b, char c);
 void sbuf_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append n bytes as lowercase hex. */
+void sbuf_hex(struct sbuf *b, const unsigned char *data, size_t n);
+/* Append a number exactly (%.17g; whole numbers as integers). */
+void sbuf_number(struct sbuf *b, double v);
 /* Empty the string, keeping its buffer. */
 void sbuf_reset(struct sbuf *b);
 /* Hand the buffer to the caller (free() it) and reset b to empty; never NULL. */

@@ -20,7 +20,8 @@ struct sha256 {
 
 void sha256_init(struct sha256 *s);
 void sha256_update(struct sha256 *s, const void *data, size_t n);
-/* Finish and write the digest as 64 lowercase hex digits and a NUL. */
+/* Finish: the 32-byte digest, or the same as 64 lowercase hex digits and a NUL. */
+void sha256_final(struct sha256 *s, unsigned char out[32]);
 void sha256_hex(struct sha256 *s, char out[65]);
 
 /* The digest of a whole file, read in chunks; *bytes gets its size. */

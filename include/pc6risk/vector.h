@@ -5,8 +5,8 @@
  * with vec_close. The strings in a struct vec_feature belong to the reader and
  * stay valid until the next vec_next. Polygons come out as MultiPolygons in RD
  * New (reprojected from whatever CRS the source declares, or the one the caller
- * names), 2D, curves linearised, as hex WKB ready for COPY into a geometry
- * column.
+ * names), 2D, curves linearised, as WKB and as hex EWKB ready for COPY into a
+ * geometry(MultiPolygon, 28992) column.
  */
 #ifndef PC6RISK_VECTOR_H
 #define PC6RISK_VECTOR_H
@@ -21,7 +21,9 @@ struct vec_feature {
 	const char *code;   /* never NULL or empty */
 	const char *name;   /* NULL when no name field was asked for or it is empty */
 	const char *parent; /* likewise */
-	const char *wkb_hex;
+	const unsigned char *wkb; /* ISO WKB (little-endian) of the MultiPolygon */
+	size_t wkb_len;
+	const char *ewkb_hex;     /* the same as hex EWKB with SRID 28992, ready for COPY */
 };
 
 /* Open layer (NULL: the first) of the source at path. srs (NULL: the source's
