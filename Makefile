@@ -6,6 +6,7 @@
 #   make check      the same tests built with ASan+UBSan, in build/asan
 #   make bench      benchmarks, as ratios to a peer on this machine
 #   make install    install to $(DESTDIR)$(PREFIX)
+#   make fuzz       fuzz the CSV and config readers (FUZZ_SECONDS each; not in CI)
 #   make deps       install the Debian packages (as root; else print the apt-get line)
 
 VERSION = 0.1.0
@@ -97,6 +98,24 @@ bench: deps
 	@$(MAKE) --no-print-directory -s all
 	@scripts/with-pg.sh bench/run.sh $(BUILD)/pc6risk
 
+# Fuzzing (not in CI): libFuzzer targets for the CSV reader and the config
+# reader, FUZZ_SECONDS each, with ASan+UBSan; crashes land in build/fuzz/.
+FUZZ_SECONDS = 600
+FUZZ_SRC = src/csv.c src/cbs.c src/config.c src/err.c src/sbuf.c src/xalloc.c
+
+fuzz: deps
+	@scripts/deps.sh clang
+	@$(MAKE) --no-print-directory fuzz-run
+
+fuzz-run: build/fuzz/fuzz_csv build/fuzz/fuzz_config
+	cd build/fuzz && ./fuzz_csv -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 corpus-csv ../../tests/fuzz/corpus/csv
+	cd build/fuzz && ./fuzz_config -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 corpus-config ../../tests/fuzz/corpus/config
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) $(wildcard include/pc6risk/*.h)
+	mkdir -p build/fuzz/corpus-csv build/fuzz/corpus-config
+	clang -std=c11 -D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700 -g -O1 -Iinclude $$(pkg-config --cflags libcjson) \
+		-fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_SRC) $$(pkg-config --libs libcjson) -lm
+
 install: $(BUILD)/pc6risk
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/demo/data
 	install -m 755 $(BUILD)/pc6risk $(DESTDIR)$(BINDIR)/pc6risk
@@ -106,6 +125,6 @@ install: $(BUILD)/pc6risk
 clean:
 	rm -rf build
 
-.PHONY: all deps test check test-run demo bench install clean
+.PHONY: all deps test check test-run demo bench fuzz fuzz-run install clean
 
 -include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/tests/*/*.d $(BUILD)/obj/tests/*.d)

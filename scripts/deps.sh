@@ -1,10 +1,11 @@
 #!/bin/sh
 # Install the Debian packages pc6risk needs to build, test and run its demo.
 #
-# Usage: scripts/deps.sh [--print]
+# Usage: scripts/deps.sh [--print] [EXTRA-PACKAGE...]
 #   As root, missing packages are installed with apt-get. As any other user the
 #   exact apt-get line is printed and the script fails, so nothing half-installs.
-#   --print only prints the package list (for Dockerfiles and docs).
+#   --print only prints the package list (for Dockerfiles and docs). Extra
+#   packages (clang for `make fuzz`) are checked and installed the same way.
 set -eu
 
 # The build needs a compiler and the four libraries; the tests and the demo need
@@ -16,6 +17,9 @@ postgresql-15 postgresql-15-postgis-3 gdal-bin"
 if [ "${1:-}" = "--print" ]; then
 	echo $PACKAGES
 	exit 0
+fi
+if [ $# -gt 0 ]; then
+	PACKAGES="$*"
 fi
 
 missing=""

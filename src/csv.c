@@ -168,15 +168,21 @@ static char detect_delimiter(FILE *f)
 
 struct csv *csv_open(const char *path, char delim, enum encoding enc, struct err *e)
 {
-	struct csv *c;
 	FILE *f = fopen(path, "rb");
-	unsigned char bom[3] = {0};
-	size_t n;
 
 	if (!f) {
 		err_set(e, ERR_INPUT, path, "cannot open file: %s", strerror(errno));
 		return NULL;
 	}
+	return csv_from_stream(f, path, delim, enc, e);
+}
+
+struct csv *csv_from_stream(FILE *f, const char *path, char delim, enum encoding enc, struct err *e)
+{
+	struct csv *c;
+	unsigned char bom[3] = {0};
+	size_t n;
+
 	n = fread(bom, 1, 3, f);
 	if (n >= 2 && ((bom[0] == 0xFF && bom[1] == 0xFE) || (bom[0] == 0xFE && bom[1] == 0xFF))) {
 		err_set(e, ERR_INPUT, path, "the file is UTF-16, which pc6risk does not read");

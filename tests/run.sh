@@ -10,6 +10,7 @@ export PC6RISK_BIN="$root/$build/pc6risk"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}"
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$root/tests/lsan.supp:print_suppressions=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+cd "$root"
 jobs=${TEST_JOBS:-2}
 echo "== unit tests ($build)"
 "$root/$build/tests/unit" --jobs "$jobs"

@@ -12,6 +12,7 @@
 #define PC6RISK_CSV_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "pc6risk/err.h"
 
@@ -33,6 +34,10 @@ const char *encoding_name(enum encoding enc);
 /* Open path. delim 0 detects ';' or ',' from the first line (the one occurring
  * more often outside quotes; ',' when neither occurs). NULL on failure. */
 struct csv *csv_open(const char *path, char delim, enum encoding enc, struct err *e);
+
+/* The same over an open stream, which the reader takes over (csv_close closes
+ * it); name is used in messages. For readers of memory (fmemopen) and tests. */
+struct csv *csv_from_stream(FILE *f, const char *name, char delim, enum encoding enc, struct err *e);
 
 /* The encoding in use: with ENCODING_AUTO, what was found so far. */
 enum encoding csv_encoding(const struct csv *c);

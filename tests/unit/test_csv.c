@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pc6risk/cbs.h"
 #include "pc6risk/csv.h"
 
 static char path[64];
@@ -182,5 +183,42 @@ Test(csv, utf16_is_refused_and_a_utf8_bom_settles_the_encoding)
 	cr_assert_str_eq(e.message, "the file is UTF-16, which pc6risk does not read");
 	c = open_bytes("\xEF\xBB\xBF" "a\n", ENCODING_AUTO);
 	cr_assert_eq(csv_encoding(c), ENCODING_UTF8);
+	csv_close(c);
+}
+
+/* The real CBS PC4 file: a byte-order mark, ';', and -99997 for secret. */
+Test(csv, reads_the_real_cbs_pc4_file)
+{
+	struct err e;
+	struct csv *c = csv_open("tests/data/real/PC4_CBS_2019_urbanization_index.csv", 0, ENCODING_AUTO, &e);
+	long rows = 0, secret = 0, sum_sted = 0;
+	int rc;
+
+	cr_assert_not_null(c, "%s", e.message);
+	cr_assert_eq(csv_next(c, &e), 1);
+	cr_assert_eq(csv_delimiter(c), ';');
+	cr_assert_eq(csv_encoding(c), ENCODING_UTF8, "the byte-order mark says UTF-8");
+	cr_assert_str_eq(csv_field(c, 0), "PC4");
+	cr_assert_str_eq(csv_field(c, 2), "STED");
+	while ((rc = csv_next(c, &e)) == 1) {
+		double v;
+		const char *missing;
+
+		rows++;
+		cr_assert_eq(csv_nfields(c), 3);
+		cr_assert_eq(cbs_parse_value(csv_field(c, 2), true, &v, &missing), 0, "line %ld", csv_line(c));
+		if (missing) {
+			cr_assert_str_eq(missing, "secret");
+			cr_assert(strcmp(csv_field(c, 0), "3370") == 0 || strcmp(csv_field(c, 0), "3382") == 0);
+			secret++;
+		} else {
+			cr_assert(v >= 1 && v <= 5, "STED is 1 to 5, line %ld", csv_line(c));
+			sum_sted += (long)v;
+		}
+	}
+	cr_assert_eq(rc, 0, "%s", e.message);
+	cr_assert_eq(rows, 4068);
+	cr_assert_eq(secret, 2);
+	cr_assert_gt(sum_sted, 4066);
 	csv_close(c);
 }
