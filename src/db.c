@@ -1,6 +1,7 @@
 #include "pc6risk/db.h"
 #include "pc6risk/log.h"
 #include "pc6risk/sbuf.h"
+#include "pc6risk/signals.h"
 #include "pc6risk/xalloc.h"
 
 #include <libpq-fe.h>
@@ -10,8 +11,21 @@
 
 struct db {
 	PGconn *conn;
+	PGcancel *cancel;
 	char *schema;
 };
+
+/* The connection a signal cancels: the last one opened and not yet closed. */
+static PGcancel *volatile cancel_on_signal;
+
+/* Called from the signal handler: PQcancel is safe there. */
+static void cancel_running_query(void)
+{
+	char buf[256];
+
+	if (cancel_on_signal)
+		PQcancel(cancel_on_signal, buf, sizeof buf);
+}
 
 struct db_result {
 	PGresult *res;
@@ -38,6 +52,8 @@ static int fail_result(struct db *db, const PGresult *res, struct err *e)
 	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
 	const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
 
+	if (state && strcmp(state, "57014") == 0 && signals_pending())
+		return err_set(e, ERR_SYSTEM, NULL, "interrupted by signal %d; nothing was changed", signals_pending());
 	if (!msg) {
 		const char *m = PQerrorMessage(db->conn);
 		size_t n = strcspn(m, "\n");
@@ -76,6 +92,9 @@ struct db *db_connect(const char *schema, struct err *e)
 		return NULL;
 	}
 	PQsetNoticeProcessor(db->conn, notice, NULL);
+	db->cancel = PQgetCancel(db->conn);
+	cancel_on_signal = db->cancel;
+	signals_on_interrupt(cancel_running_query);
 	ident = PQescapeIdentifier(db->conn, schema, strlen(schema));
 	if (!ident) {
 		err_set(e, ERR_DATABASE, NULL, "cannot quote schema name \"%s\"", schema);
@@ -104,6 +123,11 @@ void db_close(struct db *db)
 {
 	if (!db)
 		return;
+	if (cancel_on_signal == db->cancel) {
+		signals_on_interrupt(NULL);
+		cancel_on_signal = NULL;
+	}
+	PQfreeCancel(db->cancel);
 	PQfinish(db->conn);
 	free(db->schema);
 	free(db);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t pending;
+static void (*volatile on_interrupt)(void);
 
 static void on_signal(int sig)
 {
@@ -15,6 +16,8 @@ static void on_signal(int sig)
 		_exit(128 + sig);
 	}
 	pending = sig;
+	if (on_interrupt)
+		on_interrupt();
 }
 
 void signals_install(void)
@@ -31,4 +34,9 @@ void signals_install(void)
 int signals_pending(void)
 {
 	return pending;
+}
+
+void signals_on_interrupt(void (*fn)(void))
+{
+	on_interrupt = fn;
 }

@@ -1,8 +1,9 @@
 /*
  * signals — SIGINT and SIGTERM as a flag the long loops poll.
  *
- * The handler only records the signal; work stops at the next check and rolls
- * back. A second signal while the first is pending ends the process at once.
+ * The handler records the signal (and asks PostgreSQL to cancel the running
+ * query, through a hook); work stops at the next check and rolls back. A
+ * second signal while the first is pending ends the process at once.
  */
 #ifndef PC6RISK_SIGNALS_H
 #define PC6RISK_SIGNALS_H
@@ -12,5 +13,9 @@ void signals_install(void);
 
 /* The signal received since start, or 0. */
 int signals_pending(void);
+
+/* Call fn from the handler at the first signal (it must be async-signal-safe:
+ * db uses it to cancel the running query). NULL removes it. */
+void signals_on_interrupt(void (*fn)(void));
 
 #endif

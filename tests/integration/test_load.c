@@ -826,3 +826,90 @@ Test(load, kill_9_in_the_middle_leaves_the_previous_data, .timeout = 120)
 	db_close(watcher);
 	tiny_end(&t);
 }
+
+/* Start a load that changes the data, hold it right before its swap, and
+ * return its pid and backend (the caller lets go of `holder` afterwards). */
+static pid_t held_load(struct tiny *t, struct db *holder, struct db *watcher, long *backend)
+{
+	char *rel = xasprintf("%s.buurt", t->schema), *lock = xasprintf("LOCK TABLE %s IN ACCESS SHARE MODE", rel);
+	char *csv = file_in(t, "kwb.csv");
+	struct err e;
+	pid_t pid;
+
+	t_write(csv, "BU_CODE;AANTAL_HH;WWB_UITTOT;P_LINK_HH\nBU99990101;500;50;50\n");
+	cr_assert_eq(db_exec(holder, "BEGIN", &e), 0);
+	cr_assert_eq(db_exec(holder, lock, &e), 0, "%s", e.message);
+	pid = t_spawn_pc6risk((const char *[]){"load", "-c", t->config, "--schema", t->schema, NULL});
+	*backend = 0;
+	for (int i = 0; i < 600 && !*backend; i++) {
+		*backend = waiting_backend(watcher, rel);
+		if (!*backend)
+			t_sleep_ms(50);
+	}
+	cr_assert_neq(*backend, 0, "the load never reached the swap");
+	free(rel);
+	free(lock);
+	free(csv);
+	return pid;
+}
+
+Test(load, sigterm_rolls_back_at_once, .timeout = 120)
+{
+	struct tiny t;
+	struct db *holder, *watcher;
+	char *before, *after;
+	long backend;
+	pid_t pid;
+	int status;
+
+	tiny_start(&t);
+	load_ok(&t);
+	watcher = t_db(t.schema);
+	holder = t_db(t.schema);
+	before = snapshot(watcher);
+	pid = held_load(&t, holder, watcher, &backend);
+	cr_assert_eq(kill(pid, SIGTERM), 0);
+	/* the load's query is cancelled while it waits: it stops without the lock being let go */
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 6, "exit status %d", WEXITSTATUS(status));
+	db_rollback(holder);
+	after = snapshot(watcher);
+	cr_assert_str_eq(before, after, "SIGTERM during a load changed the data");
+	assert_q(watcher, "SELECT error_class || ': ' || error_message FROM run ORDER BY id DESC LIMIT 1",
+		 "system: interrupted by signal 15; nothing was changed");
+	free(before);
+	free(after);
+	db_close(holder);
+	db_close(watcher);
+	tiny_end(&t);
+}
+
+Test(load, a_lost_connection_changes_nothing, .timeout = 120)
+{
+	struct tiny t;
+	struct db *holder, *watcher;
+	char *before, *after, *kill_sql;
+	long backend;
+	pid_t pid;
+	int status;
+
+	tiny_start(&t);
+	load_ok(&t);
+	watcher = t_db(t.schema);
+	holder = t_db(t.schema);
+	before = snapshot(watcher);
+	pid = held_load(&t, holder, watcher, &backend);
+	kill_sql = xasprintf("SELECT pg_terminate_backend(%ld)", backend);
+	free(t_query1(watcher, kill_sql));
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 5, "exit status %d", WEXITSTATUS(status));
+	db_rollback(holder);
+	after = snapshot(watcher);
+	cr_assert_str_eq(before, after, "a lost connection during a load changed the data");
+	free(kill_sql);
+	free(before);
+	free(after);
+	db_close(holder);
+	db_close(watcher);
+	tiny_end(&t);
+}
