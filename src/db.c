@@ -255,6 +255,39 @@ int db_copy_end(struct db *db, struct err *e)
 	return rc;
 }
 
+int db_copy_out(struct db *db, const char *sql, int (*fn)(char *row, size_t len, void *arg, struct err *e),
+		void *arg, struct err *e)
+{
+	PGresult *res = PQexec(db->conn, sql);
+	char *buf;
+	int n, rc = 0;
+
+	if (PQresultStatus(res) != PGRES_COPY_OUT) {
+		rc = fail_result(db, res, e);
+		PQclear(res);
+		return rc;
+	}
+	PQclear(res);
+	while ((n = PQgetCopyData(db->conn, &buf, 0)) > 0) {
+		if (rc == 0) {
+			size_t len = (size_t)n;
+
+			if (len > 0 && buf[len - 1] == '\n')
+				buf[--len] = '\0';
+			rc = fn(buf, len, arg, e);
+		}
+		PQfreemem(buf);
+	}
+	if (n == -2 && rc == 0)
+		rc = fail_result(db, NULL, e);
+	while ((res = PQgetResult(db->conn)) != NULL) {
+		if (rc == 0 && PQresultStatus(res) != PGRES_COMMAND_OK)
+			rc = fail_result(db, res, e);
+		PQclear(res);
+	}
+	return rc < 0 ? -1 : rc;
+}
+
 void db_copy_field(struct sbuf *row, const char *s)
 {
 	const char *p, *run;

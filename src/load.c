@@ -844,18 +844,34 @@ fail:
 	return -1;
 }
 
-/* Repair the invalid polygons of a table with ST_MakeValid and say which. */
+/* Repair the invalid polygons of a table with ST_MakeValid and say which.
+ * The check is a plain SELECT so PostgreSQL may spread it over its parallel
+ * workers; only what it finds is updated. */
 static int repair(struct loader *L, const char *table, enum level level, struct err *e)
 {
-	char *sql = xasprintf("WITH bad AS (SELECT code FROM %s WHERE NOT ST_IsValid(geom))"
-			      " UPDATE %s t SET geom = ST_Multi(ST_CollectionExtract(ST_MakeValid(t.geom), 3))"
-			      " FROM bad WHERE t.code = bad.code RETURNING t.code, ST_IsEmpty(t.geom)",
-			      table, table);
+	char *sql = xasprintf("SELECT string_agg(code, ',') FROM %s WHERE NOT ST_IsValid(geom)", table);
 	struct db_result *r = db_query(L->db, sql, 0, NULL, e);
 	const struct config_area *ca = config_area(L->cfg, level);
+	const char *params[1];
+	char *bad;
 	int rc = 0;
 
 	free(sql);
+	if (!r)
+		return -1;
+	if (!db_value(r, 0, 0)) {
+		db_result_free(r);
+		return 0;
+	}
+	bad = xasprintf("{%s}", db_value(r, 0, 0));
+	db_result_free(r);
+	params[0] = bad;
+	sql = xasprintf("UPDATE %s t SET geom = ST_Multi(ST_CollectionExtract(ST_MakeValid(t.geom), 3))"
+			" WHERE t.code = ANY($1::text[]) RETURNING t.code, ST_IsEmpty(t.geom)",
+			table);
+	r = db_query(L->db, sql, 1, params, e);
+	free(sql);
+	free(bad);
 	if (!r)
 		return -1;
 	for (int i = 0; i < db_nrows(r) && rc == 0; i++) {
@@ -1098,25 +1114,32 @@ static int restore_keys(struct loader *L, bool upper, struct err *e)
 	return rc;
 }
 
+static int old_pc6_row(char *row, size_t len, void *arg, struct err *e)
+{
+	struct loader *L = arg;
+	char *hash = strchr(row, '\t'), *run;
+	struct area *a;
+
+	(void)len;
+	if (!hash || !(run = strchr(hash + 1, '\t')))
+		return err_set(e, ERR_INTERNAL, NULL, "unexpected row from pc6: %.60s", row);
+	*hash++ = '\0';
+	*run++ = '\0';
+	a = area_put(L, LEVEL_PC6, row);
+	a->had_old = 1;
+	a->old_run = atoll(run);
+	if (strlen(hash) == 32)
+		for (int k = 0; k < 16; k++)
+			a->old_hash[k] = (unsigned char)(hexval(hash[2 * k]) << 4 | hexval(hash[2 * k + 1]));
+	return 0;
+}
+
 /* Fetch the content hashes of the PC6 loaded now, to tell what changes. */
 static int read_old_pc6(struct loader *L, struct err *e)
 {
-	struct db_result *r = db_query(L->db, "SELECT code, content_hash, coalesce(changed_in_run, 0) FROM pc6", 0, NULL, e);
-
-	if (!r)
-		return -1;
-	for (int i = 0; i < db_nrows(r); i++) {
-		struct area *a = area_put(L, LEVEL_PC6, db_value(r, i, 0));
-		const char *h = db_value(r, i, 1);
-
-		a->had_old = 1;
-		a->old_run = atoll(db_value(r, i, 2));
-		if (h && strlen(h) == 32)
-			for (int k = 0; k < 16; k++)
-				a->old_hash[k] = (unsigned char)(hexval(h[2 * k]) << 4 | hexval(h[2 * k + 1]));
-	}
-	db_result_free(r);
-	return 0;
+	return db_copy_out(L->db,
+			   "COPY (SELECT code, coalesce(content_hash, ''), coalesce(changed_in_run, 0) FROM pc6) TO STDOUT",
+			   old_pc6_row, L, e);
 }
 
 static int write_overlap_from_crosswalk(struct loader *L, struct err *e)

@@ -62,6 +62,12 @@ int db_copy_begin(struct db *db, const char *sql, struct err *e);
 int db_copy_put(struct db *db, const char *data, size_t len, struct err *e);
 int db_copy_end(struct db *db, struct err *e);
 
+/* COPY ... TO STDOUT in text format: call fn for each row (without its
+ * newline; the text is the callee's only during the call). A non-zero return
+ * from fn stops with that as the error (fn fills e). */
+int db_copy_out(struct db *db, const char *sql, int (*fn)(char *row, size_t len, void *arg, struct err *e),
+		void *arg, struct err *e);
+
 /* Append s to a COPY text row with tab, newline, carriage return and backslash
  * escaped; NULL appends \N. */
 struct sbuf;
