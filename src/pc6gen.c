@@ -115,7 +115,8 @@ int pc6gen_buurt(struct gen_rng *r, const struct pc6gen_buurt *b, size_t n, stru
 	for (size_t i = 0; i < n; i++) {
 		p[i].inhabitants = v[i];
 		rel[i] = p[i].households > 0 ? (double)p[i].inhabitants / (double)p[i].households / mean_size : 1;
-		dep[i] = b->deprivation + 0.45 * p[i].z;
+		/* a smooth part neighbours share, and a part of its own */
+		dep[i] = b->deprivation + 0.45 * p[i].z + 0.3 * gen_normal(r);
 	}
 
 	/* bijstand: households times a rate rising with local deprivation */

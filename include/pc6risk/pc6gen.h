@@ -77,7 +77,8 @@ struct pc6gen_pc6 {
 
 /* Draw the figures of the n PC6 of one buurt. Households and inhabitants are
  * shared out in proportion to the size weights; bijstand in proportion to
- * households times a rate that rises with deprivation + 0.45 z; the other
+ * households times a rate that rises with deprivation + 0.45 z + 0.3 e (e
+ * independent standard normal noise per PC6); the other
  * figures follow the buurt's shares, tilted by household size and z so that
  * neighbours resemble each other. Every known total is met exactly. Returns
  * -1 when n is 0 but the buurt has households or inhabitants. */
