@@ -603,16 +603,20 @@ static const char denhaag_sql[] =
 	"CREATE TABLE realpc6 AS SELECT DISTINCT ON (p.code) p.code, b.code AS buurt, " FIX("p.geom") " AS geom"
 	" FROM src p JOIN buurt b ON ST_Intersects(ST_SetSRID(p.geom, 28992), b.geom) WHERE p.level = 'pc6'"
 	" ORDER BY p.code, ST_Area(ST_Intersection(ST_SetSRID(p.geom, 28992), b.geom)) DESC, b.code;"
-	/* what generated cells fill: the whole buurt, or what its real PC6 leave
-	 * free, opened by 20 m to drop slivers along the simplified outline, in
-	 * parts of at least 1 ha */
+	/* what generated cells fill: the whole buurt where no real PC6 overlaps
+	 * it, else what the real PC6 (of any buurt) leave free, without the
+	 * slivers along them (thinner than 40 m where the simplified 2015 outline
+	 * and the real polygons disagree), in parts of at least 1 ha */
+	"CREATE INDEX ON realpc6 USING gist (geom);"
 	"CREATE TABLE fill AS SELECT b.code AS buurt, u.geom IS NULL AS whole,"
 	" CASE WHEN u.geom IS NULL THEN b.geom ELSE ("
-	"  SELECT ST_Multi(ST_Collect(d.geom ORDER BY d.path)) FROM ST_Dump(ST_CollectionExtract(ST_Intersection("
-	"   ST_Buffer(ST_Buffer(ST_Difference(b.geom, u.geom), -20), 20), ST_Difference(b.geom, u.geom)), 3)) d"
+	"  SELECT ST_Multi(ST_Collect(d.geom ORDER BY d.path)) FROM ST_Dump(ST_CollectionExtract(ST_Difference(x.rest,"
+	"   ST_Intersection(ST_Difference(x.rest, ST_Buffer(ST_Buffer(x.rest, -20), 20)), ST_Buffer(u.geom, 40))), 3)) d"
 	"  WHERE ST_Area(d.geom) >= 10000) END AS geom"
-	" FROM buurt b LEFT JOIN (SELECT buurt, ST_Union(geom) AS geom FROM realpc6 GROUP BY buurt) u"
-	"  ON u.buurt = b.code";
+	" FROM buurt b"
+	" CROSS JOIN LATERAL (SELECT ST_Union(r.geom) AS geom FROM realpc6 r"
+	"  WHERE ST_Intersects(r.geom, b.geom) AND ST_Area(ST_Intersection(r.geom, b.geom)) > 0) u"
+	" CROSS JOIN LATERAL (SELECT ST_Difference(b.geom, u.geom) AS rest) x";
 
 /* The seeds and regions tables tiles are made from, and the cells they give. */
 static const char tile_tables_sql[] =
