@@ -2505,6 +2505,32 @@ out:
 	return rc;
 }
 
+/* Say up front when the data directory lacks a file the area needs. */
+static int check_data(const struct world *w, struct err *e)
+{
+	static const char *const common[] = {SIZES_FILE, PC4_FILE, NULL};
+	static const char *const denhaag[] = {KWB_FILE, "den_haag_gemeente_2015.geojson", "den_haag_wijken_2015.geojson",
+					      "den_haag_buurten_2015.geojson", "DHZW_PC6_shapefile.shp", NULL};
+
+	for (int k = 0; k < 2; k++) {
+		for (const char *const *f = k ? denhaag : common; *f; f++) {
+			char *path;
+
+			if (k && w->o->area != SYNTH_DENHAAG)
+				break;
+			path = data_file(w, *f);
+			if (access(path, R_OK) != 0) {
+				err_set(e, ERR_INPUT, path, "cannot read %s: %s", *f, strerror(errno));
+				err_hint(e, "point --data at pc6risk's demo/data folder: it holds the real files synth starts from");
+				free(path);
+				return -1;
+			}
+			free(path);
+		}
+	}
+	return 0;
+}
+
 int synth_run(struct db *db, const struct synth_opts *o, struct synth_stats *st, struct err *e)
 {
 	struct world w = {.o = o, .db = db, .area = synth_area_name(o->area)};
@@ -2514,7 +2540,7 @@ int synth_run(struct db *db, const struct synth_opts *o, struct synth_stats *st,
 	clock_gettime(CLOCK_MONOTONIC, &w.t0);
 	if (fsx_mkdirs(o->out_dir, e) < 0)
 		return -1;
-	if (read_sizes(&w, e) < 0 || read_pc4(&w, e) < 0)
+	if (check_data(&w, e) < 0 || read_sizes(&w, e) < 0 || read_pc4(&w, e) < 0)
 		goto out;
 	if (create_scratch(&w, e) < 0)
 		goto out;

@@ -305,6 +305,11 @@ Test(synth, generated_pc6_tile_their_buurt, .timeout = 180)
 	}
 	import_layer(gpkg, "buurt", schema, "bu");
 	import_layer(gpkg, "pc6", schema, "p6");
+	{
+		struct err e;
+
+		cr_assert_eq(db_exec(db, "CREATE INDEX ON p6 (bu_code); ANALYZE p6; ANALYZE bu", &e), 0, "%s", e.message);
+	}
 	cr_assert_eq(count(db, "SELECT count(*) FROM bu"), 114);
 	cr_assert_eq(count(db, "SELECT count(*) FROM p6 WHERE geometrie <> 'synthetisch'"), 1819,
 		     "the 1819 real Zuid-West PC6 polygons are all there");
@@ -319,18 +324,17 @@ Test(synth, generated_pc6_tile_their_buurt, .timeout = 180)
 				     "CREATE TABLE g AS SELECT b.bu_code, b.geom AS bgeom, ST_Area(b.geom) AS area,"
 				     " ST_Union(p.geom) FILTER (WHERE p.geometrie = 'synthetisch') AS gen,"
 				     " sum(ST_Area(p.geom)) FILTER (WHERE p.geometrie = 'synthetisch') AS gen_sum,"
-				     " count(*) FILTER (WHERE p.geometrie <> 'synthetisch') AS own_real,"
-				     " (SELECT ST_Union(r.geom) FROM p6 r WHERE r.geometrie <> 'synthetisch'"
-				     "  AND ST_Intersects(r.geom, b.geom) AND ST_Area(ST_Intersection(r.geom, b.geom)) > 0) AS real,"
-				     " (SELECT ST_Union(a.geom) FROM p6 a WHERE ST_Intersects(a.geom, b.geom)) AS all_pc6"
-				     " FROM bu b JOIN p6 p ON p.bu_code = b.bu_code GROUP BY b.bu_code, b.geom",
+				     " count(*) FILTER (WHERE p.geometrie <> 'synthetisch') AS own_real, NULL::geometry AS real"
+				     " FROM bu b JOIN p6 p ON p.bu_code = b.bu_code GROUP BY b.bu_code, b.geom;"
+				     "UPDATE g SET real = (SELECT ST_Union(r.geom) FROM p6 r WHERE r.geometrie <> 'synthetisch'"
+				     " AND ST_Intersects(r.geom, g.bgeom) AND ST_Area(ST_Intersection(r.geom, g.bgeom)) > 0)",
 				     &e),
 			     0, "%s", e.message);
 	}
 	cr_assert_eq(count(db, "SELECT count(*) FROM g"), 114, "every buurt has PC6");
 	cr_assert_eq(count(db, "SELECT count(*) FROM g WHERE own_real > 0"), 17, "17 buurten hold real PC6");
 	/* buurten no real PC6 overlaps: the generated cells are the buurt, exactly */
-	cr_assert_geq(count(db, "SELECT count(*) FROM g WHERE real IS NULL"), 85);
+	cr_assert_eq(count(db, "SELECT count(*) FROM g WHERE real IS NULL"), 93, "93 buurten have only generated PC6");
 	cr_assert_eq(count(db, "SELECT count(*) FROM g WHERE real IS NULL AND ("
 			       " abs(ST_Area(gen) - area) / area >= 1e-6"
 			       " OR (gen_sum - ST_Area(gen)) / area >= 1e-6"
@@ -344,7 +348,10 @@ Test(synth, generated_pc6_tile_their_buurt, .timeout = 180)
 			       " OR ST_Area(ST_Difference(gen, bgeom)) / area >= 1e-6)"),
 		     0);
 	{
-		double worst = number(db, "SELECT min(ST_Area(ST_Intersection(all_pc6, bgeom)) / area) FROM g");
+		/* PC6 do not overlap (checked above for generated ones; the real ones
+		 * are a CBS partition), so their areas inside the buurt add up */
+		double worst = number(db, "SELECT min(c) FROM (SELECT sum(ST_Area(ST_Intersection(p.geom, g.bgeom))) / g.area AS c"
+					  " FROM g JOIN p6 p ON ST_Intersects(p.geom, g.bgeom) GROUP BY g.bu_code, g.area) x");
 
 		cr_log_info("least covered buurt: %.2f %% of its area lies in a PC6", 100 * worst);
 		cr_assert_geq(worst, 0.85, "the PC6 cover at least 85 %% of every buurt");
