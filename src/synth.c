@@ -2431,6 +2431,10 @@ static int create_scratch(struct world *w, struct err *e)
 		/* many small statements with costly PostGIS functions: compiling each
 		 * one with JIT would take longer than running it */
 		rc = db_exec(w->db, "SET LOCAL client_min_messages = warning; SET LOCAL jit = off", e);
+	/* a database without PostGIS yet (before `pc6risk init`) gets it for the
+	 * length of the transaction, which is rolled back like everything else */
+	if (rc == 0 && (rc = db_exec(w->db, "CREATE EXTENSION IF NOT EXISTS postgis SCHEMA public", e)) < 0)
+		err_hint(e, "synth needs PostGIS: run `pc6risk init` first, or connect as a role that may create it");
 	return rc;
 }
 
