@@ -286,7 +286,8 @@ static const struct command commands[] = {
 	 "load, score, protect and publish as one recorded run",
 	 "Run load, score, protect and publish in turn as one run, recorded in the run\n"
 	 "table with its counts, or with its error when a stage fails.\n"},
-	{"synth", cmd_synth, OPT_SYNTH | OPT_SYNTH_OUT | OPT_SCRATCH | OPT_LOG, "write a synthetic input set to try or benchmark",
+	{"synth", cmd_synth, OPT_SYNTH | OPT_SYNTH_OUT | OPT_SCRATCH | OPT_LOG,
+	 "write a synthetic input set to try or benchmark",
 	 "Write a SYNTHETIC input set in the formats load reads: a GeoPackage (gemeente,\n"
 	 "wijk, buurt, pc6), a CBS-style PC6 CSV, a CBS postcode-huisnummer crosswalk, a\n"
 	 "CSV of buurt-only figures, synthetic.json and a pc6risk.json that loads them.\n"

@@ -1009,26 +1009,24 @@ static int denhaag_cells(struct world *w, struct draws *dr, struct err *e)
 	real = w->pc;
 	w->pc = NULL;
 	w->npc = w->cappc = 0;
-	{
-		for (size_t i = 0; i < w->nbu; i++) {
-			struct bu *b = &w->bu[i];
+	for (size_t i = 0; i < w->nbu; i++) {
+		struct bu *b = &w->bu[i];
 
-			b->first = w->npc;
-			for (size_t j = 0; j < nreal; j++)
-				if (real[j].bu == i)
-					*add_pc(w) = real[j];
-			for (size_t j = 0; j < want[i]; j++) {
-				struct pc *p = add_pc(w);
+		b->first = w->npc;
+		for (size_t j = 0; j < nreal; j++)
+			if (real[j].bu == i)
+				*add_pc(w) = real[j];
+		for (size_t j = 0; j < want[i]; j++) {
+			struct pc *p = add_pc(w);
 
-				p->bu = i;
-				p->x = px[i][j];
-				p->y = py[i][j];
-			}
-			b->n = w->npc - b->first;
-			for (size_t j = 0; j < b->n; j++) {
-				w->pc[b->first + j].f.w_households = (double)dr[i].hh[j];
-				w->pc[b->first + j].f.w_inhabitants = (double)dr[i].inh[j];
-			}
+			p->bu = i;
+			p->x = px[i][j];
+			p->y = py[i][j];
+		}
+		b->n = w->npc - b->first;
+		for (size_t j = 0; j < b->n; j++) {
+			w->pc[b->first + j].f.w_households = (double)dr[i].hh[j];
+			w->pc[b->first + j].f.w_inhabitants = (double)dr[i].inh[j];
 		}
 	}
 	free(real);
@@ -1051,7 +1049,8 @@ out:
 
 static int figures(struct world *w, struct err *e)
 {
-	double *x = xcalloc(w->npc + 1, sizeof *x), *y = xcalloc(w->npc + 1, sizeof *y), *z = xcalloc(w->npc + 1, sizeof *z);
+	double *x = xcalloc(w->npc + 1, sizeof *x), *y = xcalloc(w->npc + 1, sizeof *y);
+	double *z = xcalloc(w->npc + 1, sizeof *z);
 	struct gen_rng r = stream(w, "%s/field", w->area);
 	int rc = 0;
 
@@ -1066,7 +1065,6 @@ static int figures(struct world *w, struct err *e)
 	for (size_t i = 0; i < w->nbu && rc == 0; i++) {
 		struct bu *b = &w->bu[i];
 		struct gen_rng rb = stream(w, "%s/figures", b->code), rx = stream(w, "%s/extras", b->code);
-
 		struct pc6gen_pc6 *f = xcalloc(b->n + 1, sizeof *f);
 
 		for (size_t j = 0; j < b->n; j++)
@@ -1495,8 +1493,9 @@ static size_t *group_members(const size_t *group_of_point, size_t npts, size_t n
 /* Split the points of each parent among `total` children, in proportion to
  * the parent's points (1 to 99 children each, as CBS codes allow), growing
  * each child from a random point and giving every point to the nearest. */
-static int nl_split(struct world *w, struct nl *n, const char *what, const size_t *parent, size_t nparents, size_t total,
-		    size_t **child_of_point, size_t **child_seed, size_t **child_parent, size_t *nchildren, struct err *e)
+static int nl_split(struct world *w, struct nl *n, const char *what, const size_t *parent, size_t nparents,
+		    size_t total, size_t **child_of_point, size_t **child_seed, size_t **child_parent, size_t *nchildren,
+		    struct err *e)
 {
 	size_t *start, *members = group_members(parent, n->npts, nparents, &start);
 	double *weight = xcalloc(nparents, sizeof *weight);
@@ -1564,8 +1563,9 @@ static int cmp_ranked(const void *a, const void *b)
 	return (x->id > y->id) - (x->id < y->id);
 }
 
-/* new position of each area when sorted by (parent position, Hilbert) */
-static size_t *nl_rank(const struct world *w, const struct nl *n, size_t count, const size_t *seed, const size_t *parent)
+/* The new position of each area when sorted by (parent position, Hilbert). */
+static size_t *nl_rank(const struct world *w, const struct nl *n, size_t count, const size_t *seed,
+		       const size_t *parent)
 {
 	struct ranked *v = xcalloc(count + 1, sizeof *v);
 	size_t *pos = xcalloc(count + 1, sizeof *pos);
@@ -1978,8 +1978,9 @@ static int write_gpkg(struct world *w, struct err *e)
 	d_gm = xasprintf("gemeente: %s (SYNTHETIC set)", dh ? "real CBS/Kadaster 2015 polygon" : "synthetic polygons");
 	d_wk = xasprintf("wijken: %s (SYNTHETIC set)", dh ? "real CBS/Kadaster 2015 polygons" : "synthetic polygons");
 	d_bu = xasprintf("buurten: %s (SYNTHETIC set)", dh ? "real CBS/Kadaster 2015 polygons" : "synthetic polygons");
-	d_pc6 = xasprintf("PC6: SYNTHETIC; %s", dh ? "real CBS PC6 polygons in Zuid-West (GEOMETRIE), elsewhere synthetic Voronoi cells"
-						  : "synthetic Voronoi cells");
+	d_pc6 = xasprintf("PC6: SYNTHETIC; %s",
+			  dh ? "real CBS PC6 polygons in Zuid-West (GEOMETRIE), elsewhere synthetic Voronoi cells"
+			     : "synthetic Voronoi cells");
 	unlink(tmp);
 	v = vecw_create(tmp, meta, e);
 	if (!v)

@@ -558,7 +558,8 @@ Test(synth, every_file_says_it_is_synthetic)
 
 Test(synth, postcodes_are_valid_unique_and_from_den_haag)
 {
-	char *path = in_dir(synth_dir(), "denhaag-synthetic-pc6.csv"), *pc4_path = t_repo_path("demo/data/PC4_CBS_2019_urbanization_index.csv");
+	char *path = in_dir(synth_dir(), "denhaag-synthetic-pc6.csv");
+	char *pc4_path = t_repo_path("demo/data/PC4_CBS_2019_urbanization_index.csv");
 	struct table pc6 = read_table(path, ';'), pc4 = read_table(pc4_path, ';');
 
 	for (size_t r = 0; r < pc6.nrows; r++) {

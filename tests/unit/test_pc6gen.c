@@ -82,7 +82,8 @@ Test(pc6gen, a_buurts_pc6_meet_its_totals_exactly)
 		cr_assert_eq(total(p, n, offsetof(struct pc6gen_pc6, inhabitants)), b.inhabitants, "trial %d", trial);
 		if (b.benefits >= 0)
 			cr_assert_eq(total(p, n, offsetof(struct pc6gen_pc6, benefits)), b.benefits, "trial %d", trial);
-		cr_assert_eq(total(p, n, offsetof(struct pc6gen_pc6, benefits_all)), total(p, n, offsetof(struct pc6gen_pc6, benefits)) + b.other_benefits);
+		cr_assert_eq(total(p, n, offsetof(struct pc6gen_pc6, benefits_all)),
+			     total(p, n, offsetof(struct pc6gen_pc6, benefits)) + b.other_benefits);
 		for (size_t i = 0; i < n; i++) {
 			const struct pc6gen_pc6 *q = &p[i];
 			long ages = 0;
