@@ -1675,7 +1675,7 @@ static int nl_build(struct world *w, struct nl *n, struct err *e)
 		num = b > 0 && n->bu_wk[b] == n->bu_wk[b - 1] ? num + 1 : 1;
 		w->bu[b].wk = n->bu_wk[b];
 		snprintf(w->bu[b].code, sizeof w->bu[b].code, "BU%s%02zu", w->wk[n->bu_wk[b]].code + 2, num);
-		snprintf(w->bu[b].name, sizeof w->bu[b].name, "%s wijk %.2s buurt %02zu", w->gm[w->wk[n->bu_wk[b]].gm].name,
+		snprintf(w->bu[b].name, sizeof w->bu[b].name, "%s-%.2s-%02zu", w->gm[w->wk[n->bu_wk[b]].gm].name,
 			 w->wk[n->bu_wk[b]].code + 6, num);
 		w->bu[b].x = n->x[n->bu_seed[b]];
 		w->bu[b].y = n->y[n->bu_seed[b]];
