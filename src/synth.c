@@ -632,8 +632,9 @@ static const char tile_tables_sql[] =
  * A region with one seed is that seed's cell whole. Reads seed and region,
  * appends to cell; groups are done in slices so a terminal shows progress.
  */
-static int tile(struct world *w, const char *what, struct err *e)
+static int tile(struct world *w, const char *what, const char *per, struct err *e)
 {
+	char progress[96];
 	struct db_result *r;
 	long lo, hi, step;
 	size_t done = 0;
@@ -648,6 +649,7 @@ static int tile(struct world *w, const char *what, struct err *e)
 	hi = db_value(r, 0, 1) ? atol(db_value(r, 0, 1)) : -1;
 	db_result_free(r);
 	step = (hi - lo) / 40 + 1;
+	snprintf(progress, sizeof progress, "tiling %s, %s done", what, per);
 	for (long a = lo; a <= hi; a += step) {
 		char from[32], to[32];
 		const char *params[2] = {from, to};
@@ -676,7 +678,7 @@ static int tile(struct world *w, const char *what, struct err *e)
 			     2, params, e) < 0)
 			return -1;
 		done += (size_t)step;
-		log_progress(what, done > (size_t)(hi - lo + 1) ? (size_t)(hi - lo + 1) : done, (size_t)(hi - lo + 1));
+		log_progress(progress, done > (size_t)(hi - lo + 1) ? (size_t)(hi - lo + 1) : done, (size_t)(hi - lo + 1));
 		if (interrupted(e) < 0)
 			return -1;
 	}
@@ -1339,7 +1341,8 @@ static int denhaag_geometry(struct world *w, struct err *e)
 	}
 	if (db_exec(w->db, tile_tables_sql, e) < 0 ||
 	    db_exec(w->db, "INSERT INTO region (grp, geom) SELECT grp, geom FROM region_fill WHERE geom IS NOT NULL", e) < 0 ||
-	    copy_rows(w->db, "COPY seed (id, grp, geom) FROM STDIN", &seeds, e) < 0 || tile(w, "PC6 cells", e) < 0)
+	    copy_rows(w->db, "COPY seed (id, grp, geom) FROM STDIN", &seeds, e) < 0 ||
+	    tile(w, "PC6 cells", "buurten", e) < 0)
 		goto out;
 	if (db_exec(w->db, "CREATE TABLE realid (id bigint, grp int, code text)", e) < 0 ||
 	    copy_rows(w->db, "COPY realid (id, grp, code) FROM STDIN", &reals, e) < 0 ||
@@ -1857,7 +1860,8 @@ static int nl_geometry(struct world *w, const struct nl *n, const size_t *pc_of_
 	sbuf_reset(&rows);
 	for (size_t g = 0; g < w->ngm; g++)
 		seed_row(&rows, g, 0, w->gm[g].x, w->gm[g].y);
-	if (copy_rows(w->db, "COPY seed (id, grp, geom) FROM STDIN", &rows, e) < 0 || tile(w, "gemeenten", e) < 0 ||
+	if (copy_rows(w->db, "COPY seed (id, grp, geom) FROM STDIN", &rows, e) < 0 ||
+	    tile(w, "gemeenten", "outline", e) < 0 ||
 	    keep_cells(w, "gemeente_cell", e) < 0)
 		goto out;
 
@@ -1865,7 +1869,8 @@ static int nl_geometry(struct world *w, const struct nl *n, const size_t *pc_of_
 	for (size_t k = 0; k < w->nwk; k++)
 		seed_row(&rows, k, w->wk[k].gm, w->wk[k].x, w->wk[k].y);
 	if (db_exec(w->db, "INSERT INTO region (grp, geom) SELECT id, geom FROM gemeente_cell", e) < 0 ||
-	    copy_rows(w->db, "COPY seed (id, grp, geom) FROM STDIN", &rows, e) < 0 || tile(w, "wijken", e) < 0 ||
+	    copy_rows(w->db, "COPY seed (id, grp, geom) FROM STDIN", &rows, e) < 0 ||
+	    tile(w, "wijken", "gemeenten", e) < 0 ||
 	    keep_cells(w, "wijk_cell", e) < 0)
 		goto out;
 
@@ -1873,7 +1878,8 @@ static int nl_geometry(struct world *w, const struct nl *n, const size_t *pc_of_
 	for (size_t b = 0; b < w->nbu; b++)
 		seed_row(&rows, b, w->bu[b].wk, w->bu[b].x, w->bu[b].y);
 	if (db_exec(w->db, "INSERT INTO region (grp, geom) SELECT id, geom FROM wijk_cell", e) < 0 ||
-	    copy_rows(w->db, "COPY seed (id, grp, geom) FROM STDIN", &rows, e) < 0 || tile(w, "buurten", e) < 0 ||
+	    copy_rows(w->db, "COPY seed (id, grp, geom) FROM STDIN", &rows, e) < 0 ||
+	    tile(w, "buurten", "wijken", e) < 0 ||
 	    keep_cells(w, "buurt_cell", e) < 0)
 		goto out;
 
@@ -1890,7 +1896,8 @@ static int nl_geometry(struct world *w, const struct nl *n, const size_t *pc_of_
 			    w->gm[w->wk[w->bu[p->bu].wk].gm].code);
 	}
 	if (db_exec(w->db, "INSERT INTO region (grp, geom) SELECT id, geom FROM buurt_cell", e) < 0 ||
-	    copy_rows(w->db, "COPY seed (id, grp, geom) FROM STDIN", &rows, e) < 0 || tile(w, "PC6 cells", e) < 0 ||
+	    copy_rows(w->db, "COPY seed (id, grp, geom) FROM STDIN", &rows, e) < 0 ||
+	    tile(w, "PC6 cells", "buurten", e) < 0 ||
 	    db_exec(w->db, "CREATE TABLE pc6 AS SELECT id, geom FROM cell;"
 			   "CREATE TABLE pc6code (id bigint PRIMARY KEY, code text, buurt text, wijk text, gemeente text)",
 		    e) < 0 ||
