@@ -236,7 +236,7 @@ static int each_row(struct db *db, const char *sql, int (*fn)(void *, const stru
 	return rc;
 }
 
-static long long1(struct db *db, const char *sql, struct err *e, bool *ok)
+static long query_long(struct db *db, const char *sql, struct err *e, bool *ok)
 {
 	struct db_result *r = db_query(db, sql, 0, NULL, e);
 	long v = 0;
@@ -684,11 +684,11 @@ static int tile(struct world *w, const char *what, const char *per, struct err *
 	}
 	log_progress_end();
 	{
-		long seeds = long1(w->db, "SELECT count(*) FROM seed", e, &ok), cells;
+		long seeds = query_long(w->db, "SELECT count(*) FROM seed", e, &ok), cells;
 
 		if (!ok)
 			return -1;
-		cells = long1(w->db, "SELECT count(*) FROM cell c JOIN seed s USING (id) WHERE NOT ST_IsEmpty(c.geom)", e, &ok);
+		cells = query_long(w->db, "SELECT count(*) FROM cell c JOIN seed s USING (id) WHERE NOT ST_IsEmpty(c.geom)", e, &ok);
 		if (!ok)
 			return -1;
 		if (cells != seeds)
@@ -1131,6 +1131,8 @@ static size_t group_free_letters(const struct pc4_group *g)
 	return n;
 }
 
+/* The world cmp_cell_order sorts in: qsort passes no context (qsort_r is not
+ * POSIX), so it is set just before each qsort. */
 static const struct world *sort_world;
 
 static int cmp_cell_order(const void *a, const void *b)
