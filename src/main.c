@@ -212,7 +212,7 @@ static int cmd_refresh(struct opts *o, struct err *e)
 	return staged(o, e, RUN_ALL);
 }
 
-/* A whole number in [min, max] from an option value. */
+/* A whole number from 0 to max, from an option value; -1 when it is not one. */
 static int parse_number(const char *text, unsigned long long max, unsigned long long *out)
 {
 	char *end;
