@@ -24,7 +24,7 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 TEST_LIBS := $(shell pkg-config --libs criterion 2>/dev/null)
 
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700 -Wall -Wextra -Iinclude \
-	$(PKG_CFLAGS) -DPC6RISK_VERSION='"$(VERSION)"' $(CFLAGS) $(SAN)
+	$(PKG_CFLAGS) -DPC6RISK_VERSION='"$(VERSION)"' -DPC6RISK_DATADIR='"$(DATADIR)"' $(CFLAGS) $(SAN)
 ALL_LDFLAGS = $(LDFLAGS) $(SAN)
 
 LIB_SRC = $(filter-out src/main.c,$(wildcard src/*.c))

@@ -1,10 +1,16 @@
 #!/bin/sh
-# The demo: apply the migrations, run one refresh, show where the files went.
+# The demo: make the synthetic Den Haag PC6 set, apply the migrations, run one
+# refresh, show where the files went.
 # Usage: scripts/demo.sh BINARY CONFIG OUTDIR   (run under scripts/with-pg.sh)
+#
+# The config's directory holds data/ (real CBS files) and gets synthetic/
+# (what `pc6risk synth --area denhaag --seed 1` writes, git-ignored).
 set -eu
 bin=$1
 config=$2
 out=$3
+dir=$(dirname "$config")
+"$bin" synth --area denhaag --seed 1 --data "$dir/data" --out "$dir/synthetic"
 "$bin" init -c "$config"
 "$bin" refresh -c "$config" --out "$out"
 echo

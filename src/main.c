@@ -8,10 +8,12 @@
 #include "pc6risk/log.h"
 #include "pc6risk/run.h"
 #include "pc6risk/signals.h"
+#include "pc6risk/synth.h"
 #include "pc6risk/vector.h"
 #include "pc6risk/xalloc.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -22,6 +24,10 @@
 #ifndef PC6RISK_VERSION
 #define PC6RISK_VERSION "0.0.0-dev"
 #endif
+/* Where `make install` puts the demo data synth starts from. */
+#ifndef PC6RISK_DATADIR
+#define PC6RISK_DATADIR "/usr/local/share/pc6risk"
+#endif
 
 enum {
 	OPT_CONFIG = 1 << 0,
@@ -29,8 +35,14 @@ enum {
 	OPT_OUT = 1 << 2,
 	OPT_SELECT = 1 << 3,
 	OPT_LOG = 1 << 4,
-	OPT_LOAD = 1 << 5 /* --force, --max-rejects, --rejects, --encoding */
+	OPT_LOAD = 1 << 5,        /* --force, --max-rejects, --rejects, --encoding */
+	OPT_SYNTH = 1 << 6,       /* --area, --postcodes, --seed, --data */
+	OPT_SYNTH_OUT = 1 << 7,   /* --out, as synth means it */
+	OPT_SCRATCH = 1 << 8      /* --schema, as synth means it */
 };
+
+/* Long options without a short form. */
+enum { LONG_AREA = 256, LONG_POSTCODES, LONG_SEED, LONG_DATA };
 
 /* What the command line said. */
 struct opts {
@@ -40,11 +52,15 @@ struct opts {
 	const char *out;
 	char **select;
 	size_t nselect;
-	bool force;
+	bool force;             /* load */
 	long long max_rejects;
 	const char *rejects;
 	bool encoding_set;
 	enum encoding encoding;
+	const char *area;       /* synth */
+	const char *postcodes;
+	const char *seed;
+	const char *data;
 };
 
 struct command {
@@ -64,6 +80,16 @@ static const struct {
 	{OPT_CONFIG, "-c, --config FILE", "config file (default: $PC6RISK_CONFIG, else ./pc6risk.json)"},
 	{OPT_SCHEMA, "    --schema NAME", "database schema (default: the config's database.schema, else pc6risk)"},
 	{OPT_OUT, "-o, --out DIR", "output directory (default: the config's publish.dir)"},
+	{OPT_SYNTH, "    --area AREA", "denhaag (the demo set) or nl (a national set); required"},
+	{OPT_SYNTH, "    --postcodes N", "nl: how many PC6 (default 450000; 100 to 1000000)"},
+	{OPT_SYNTH, "    --seed N", "seed of the random numbers, 0 to 2^64-1 (default 1); the same\n"
+				 "                       seed gives the same files"},
+	{OPT_SYNTH, "    --data DIR", "the real files to start from (default: ./demo/data when it\n"
+				 "                       exists, else " PC6RISK_DATADIR "/demo/data)"},
+	{OPT_SYNTH_OUT, "-o, --out DIR", "where the files go (default: ./AREA-synthetic); created when\n"
+					"                       missing; synth's own files in it are replaced"},
+	{OPT_SCRATCH, "    --schema NAME", "scratch schema for the polygon work, which must not exist; it\n"
+				       "                       lives only inside synth's transaction (default: pc6risk_synth)"},
 	{OPT_SELECT, "    --select LIST", "comma-separated wijk/buurt names or codes to write as\n"
 				       "                       neighbourhood files (default: publish.neighbourhoods)"},
 	{OPT_LOAD, "    --force", "load even when the inputs are those of the last load"},
@@ -207,6 +233,45 @@ static int cmd_refresh(struct opts *o, struct err *e)
 	return staged(o, e, RUN_ALL);
 }
 
+/* A whole number from 0 to max, from an option value; -1 when it is not one. */
+static int parse_number(const char *text, unsigned long long max, unsigned long long *out)
+{
+	char *end;
+
+	if (!text[0] || text[0] == '-' || text[0] == '+' || text[0] == ' ')
+		return -1;
+	errno = 0;
+	*out = strtoull(text, &end, 10);
+	return *end || errno == ERANGE || *out > max ? -1 : 0;
+}
+
+static int cmd_synth(struct opts *o, struct err *e)
+{
+	struct synth_opts so = {.postcodes = 450000, .seed = 1};
+	struct synth_stats st;
+	unsigned long long n;
+	char *out = NULL;
+	struct db *db;
+	int rc;
+
+	synth_area_parse(o->area, &so.area);
+	if (o->postcodes && parse_number(o->postcodes, SYNTH_MAX_POSTCODES, &n) == 0)
+		so.postcodes = (long)n;
+	if (o->seed && parse_number(o->seed, ~0ULL, &n) == 0)
+		so.seed = n;
+	so.data_dir = o->data ? o->data : access("demo/data", F_OK) == 0 ? "demo/data" : PC6RISK_DATADIR "/demo/data";
+	so.out_dir = o->out ? o->out : (out = xasprintf("%s-synthetic", synth_area_name(so.area)));
+	db = db_connect(o->schema ? o->schema : "pc6risk_synth", e);
+	if (!db) {
+		free(out);
+		return -1;
+	}
+	rc = synth_run(db, &so, &st, e);
+	db_close(db);
+	free(out);
+	return rc;
+}
+
 static int cmd_version(struct opts *o, struct err *e)
 {
 	int pq = db_client_version();
@@ -244,6 +309,16 @@ static const struct command commands[] = {
 	 "load, score, protect and publish as one recorded run",
 	 "Run load, score, protect and publish in turn as one run, recorded in the run\n"
 	 "table with its counts, or with its error when a stage fails.\n"},
+	{"synth", cmd_synth, OPT_SYNTH | OPT_SYNTH_OUT | OPT_SCRATCH | OPT_LOG,
+	 "write a synthetic input set to try or benchmark",
+	 "Write a SYNTHETIC input set in the formats load reads: a GeoPackage (gemeente,\n"
+	 "wijk, buurt, pc6), a CBS-style PC6 CSV, a CBS postcode-huisnummer crosswalk, a\n"
+	 "CSV of buurt-only figures, synthetic.json and a pc6risk.json that loads them.\n"
+	 "--area denhaag: the real Den Haag buurten (2015) with PC6 polygons (real in\n"
+	 "Zuid-West, generated elsewhere) and PC6 figures drawn to add up to the real\n"
+	 "buurt totals. --area nl: a nested synthetic country of --postcodes PC6.\n"
+	 "Polygon work runs in PostGIS (the libpq environment), in a scratch schema that\n"
+	 "is never committed. Every file says it is synthetic. See docs/synth.md.\n"},
 	{"version", cmd_version, 0, "print the version of pc6risk and its libraries",
 	 "Print the version of pc6risk, of the libraries it uses and of its schema.\n"},
 };
@@ -311,7 +386,11 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 		{"quiet", no_argument, NULL, 'q'},        {"verbose", no_argument, NULL, 'v'},
 		{"force", no_argument, NULL, 'F'},        {"max-rejects", required_argument, NULL, 'M'},
 		{"rejects", required_argument, NULL, 'R'}, {"encoding", required_argument, NULL, 'E'},
-		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+		{"help", no_argument, NULL, 'h'},         {"area", required_argument, NULL, LONG_AREA},
+		{"postcodes", required_argument, NULL, LONG_POSTCODES},
+		{"seed", required_argument, NULL, LONG_SEED},
+		{"data", required_argument, NULL, LONG_DATA},
+		{NULL, 0, NULL, 0},
 	};
 	char cmdname[64];
 	int ch;
@@ -325,8 +404,12 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 
 		switch (ch) {
 		case 'c': need = OPT_CONFIG, name = "--config"; o->config = optarg; break;
-		case 'S': need = OPT_SCHEMA, name = "--schema"; o->schema = optarg; break;
-		case 'o': need = OPT_OUT, name = "--out"; o->out = optarg; break;
+		case 'S': need = OPT_SCHEMA | OPT_SCRATCH, name = "--schema"; o->schema = optarg; break;
+		case 'o': need = OPT_OUT | OPT_SYNTH_OUT, name = "--out"; o->out = optarg; break;
+		case LONG_AREA: need = OPT_SYNTH, name = "--area"; o->area = optarg; break;
+		case LONG_POSTCODES: need = OPT_SYNTH, name = "--postcodes"; o->postcodes = optarg; break;
+		case LONG_SEED: need = OPT_SYNTH, name = "--seed"; o->seed = optarg; break;
+		case LONG_DATA: need = OPT_SYNTH, name = "--data"; o->data = optarg; break;
 		case 's': need = OPT_SELECT, name = "--select"; split_list(optarg, o); break;
 		case 'F': need = OPT_LOAD, name = "--force"; o->force = true; break;
 		case 'M': {
@@ -380,6 +463,28 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 			"Try 'pc6risk %s--help'.\n",
 			c->name, cmdname);
 		return 2;
+	}
+	if (c->accepts & OPT_SYNTH) {
+		enum synth_area area;
+		unsigned long long n;
+		const char *bad = NULL;
+
+		if (!o->area)
+			bad = "--area is required: denhaag or nl";
+		else if (synth_area_parse(o->area, &area) < 0)
+			bad = "--area: must be denhaag or nl";
+		else if (o->postcodes && area != SYNTH_NL)
+			bad = "--postcodes applies to --area nl only";
+		else if (o->postcodes && (parse_number(o->postcodes, SYNTH_MAX_POSTCODES, &n) < 0 || n < SYNTH_MIN_POSTCODES))
+			bad = "--postcodes: must be a whole number from 100 to 1000000";
+		else if (o->seed && parse_number(o->seed, ~0ULL, &n) < 0)
+			bad = "--seed: must be a whole number from 0 to 18446744073709551615";
+		else if (o->out && !o->out[0])
+			bad = "--out: must not be empty";
+		if (bad) {
+			fprintf(stderr, "pc6risk %s: %s\nTry 'pc6risk %s--help'.\n", c->name, bad, cmdname);
+			return 2;
+		}
 	}
 	if (o->select && o->nselect == 0) {
 		fprintf(stderr, "pc6risk %s: --select needs at least one name\nTry 'pc6risk %s--help'.\n", c->name,

@@ -14,5 +14,12 @@ cd "$root"
 jobs=${TEST_JOBS:-2}
 echo "== unit tests ($build)"
 "$root/$build/tests/unit" --jobs "$jobs"
+# The demo config reads the synthetic Den Haag set from demo/synthetic; make
+# it once here (seed 1, as make demo does) for the integration tests, which
+# find it through PC6RISK_SYNTH_DIR.
+echo "== synthetic Den Haag set ($build)"
+export PC6RISK_SYNTH_DIR="$root/demo/synthetic"
+"$PC6RISK_BIN" synth -q --area denhaag --seed 1 --data "$root/demo/data" --out "$PC6RISK_SYNTH_DIR" \
+	--schema "synth_tests_$$"
 echo "== integration tests ($build)"
 "$root/$build/tests/integration" --jobs "$jobs"

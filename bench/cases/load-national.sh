@@ -1,23 +1,25 @@
 #!/bin/sh
-# pc6risk load of a national-scale synthetic set (~450,000 PC6 polygons with
-# figures, GeoPackage + CSV) against two peers in the same run:
+# pc6risk load of a synthetic national set (`pc6risk synth --area nl`: PC6
+# polygons with figures as GeoPackage + CSV) against two peers in the same run:
 #   ogr2ogr  GDAL's ogr2ogr -f PostgreSQL (PG_USE_COPY=YES) of the same files
 #   floor    psql \copy of the rows pc6risk ends up with, from ready binary
-#            COPY files, plus CREATE INDEX ... USING gist: what no loader can beat
-# The set is generated once with `pc6risk synth --area nl` into build/bench/nl
-# (BENCH_NL_DIR to use another directory holding a pc6risk.json).
+#            COPY files, plus CREATE INDEX ... USING gist: what no loader beats
+# BENCH_NL_POSTCODES sets the size (default 450000, the national design point);
+# the set is generated once into build/bench-nl-N and reused.
 set -eu
-dir=${BENCH_NL_DIR:-$PC6RISK_ROOT/build/bench/nl}
+n=${BENCH_NL_POSTCODES:-450000}
+dir=${BENCH_NL_DIR:-$PC6RISK_ROOT/build/bench-nl-$n}
 cfg="$dir/pc6risk.json"
-bin="$PC6RISK_ROOT/build/bench/floor"
+bin="$dir/floor"
 schema=bench_nl
 case "$1" in
-describe) echo "load ~450,000 PC6 (GeoPackage + CSV) vs ogr2ogr and the COPY floor" ;;
+describe) echo "load $n synthetic PC6 (GeoPackage + CSV) vs ogr2ogr and the COPY floor" ;;
 peers) echo ogr2ogr floor ;;
 setup)
 	if [ ! -f "$cfg" ]; then
 		echo "   generating the national set (once) in $dir"
-		"$PC6RISK_BIN" synth -q --area nl --postcodes "${BENCH_POSTCODES:-450000}" --seed 1 --out "$dir"
+		"$PC6RISK_BIN" synth -q --area nl --postcodes "$n" --seed 1 --data "$PC6RISK_ROOT/demo/data" \
+			--out "$dir" --schema bench_synth
 	fi
 	"$PC6RISK_BIN" init -q -c "$cfg" --schema $schema
 	"$PC6RISK_BIN" load -q --force -c "$cfg" --schema $schema
@@ -29,12 +31,10 @@ setup)
 	PGOPTIONS="-c client_min_messages=warning" psql -qX -c "DROP SCHEMA IF EXISTS ${schema}_ogr CASCADE" -c "CREATE SCHEMA ${schema}_ogr" ;;
 ours) "$PC6RISK_BIN" load --force -c "$cfg" --schema $schema 2>"$bin/ours.log" ;;
 ogr2ogr)
-	for f in "$dir"/*.gpkg; do
-		PG_USE_COPY=YES ogr2ogr -f PostgreSQL PG: "$f" -overwrite -lco SCHEMA=${schema}_ogr -lco OVERWRITE=YES
-	done
-	for f in "$dir"/*.csv; do
-		PG_USE_COPY=YES ogr2ogr -f PostgreSQL PG: "$f" -overwrite \
-			-nln "${schema}_ogr.$(basename "$f" .csv | tr -c 'a-z0-9\n' '_')"
+	PG_USE_COPY=YES ogr2ogr -f PostgreSQL PG: "$dir/nl-synthetic.gpkg" -overwrite -lco SCHEMA=${schema}_ogr \
+		-lco OVERWRITE=YES -nlt PROMOTE_TO_MULTI
+	for f in nl-synthetic-pc6 nl-synthetic-buurt; do
+		PG_USE_COPY=YES ogr2ogr -f PostgreSQL PG: "$dir/$f.csv" -overwrite -nln "${schema}_ogr.$(echo $f | tr - _)"
 	done ;;
 floor)
 	{

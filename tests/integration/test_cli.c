@@ -7,7 +7,8 @@
 #include "pc6risk/xalloc.h"
 #include "support.h"
 
-static const char *const all_commands[] = {"init", "load", "score", "protect", "publish", "refresh", "version", NULL};
+static const char *const all_commands[] = {"init",    "load",  "score",   "protect", "publish",
+					   "refresh", "synth", "version", NULL};
 
 Test(cli, no_command_is_a_usage_error)
 {

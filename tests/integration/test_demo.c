@@ -1,7 +1,9 @@
 /*
- * The demo pipeline end to end on the real Den Haag data, against PostGIS:
- * what it writes is read back and checked, and failures leave things as
- * they were.
+ * The demo pipeline end to end on the Den Haag data, against PostGIS: the real
+ * buurten and KWB figures, and the synthetic PC6 set tests/run.sh makes with
+ * `pc6risk synth --area denhaag --seed 1` (PC6RISK_SYNTH_DIR, which the demo
+ * config reads as demo/synthetic). What it writes is read back and checked,
+ * and failures leave things as they were.
  */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
@@ -19,6 +21,24 @@
 #include "support.h"
 
 static const char *const pilots[] = {"schildersbuurt", "laakkwartier", "bouwlust"};
+
+/* The number of PC6 in the synthetic set: the data rows of its PC6 CSV. */
+static long synthetic_pc6(void)
+{
+	const char *dir = getenv("PC6RISK_SYNTH_DIR");
+	char *path, *text;
+	long lines = 0;
+
+	cr_assert(dir && dir[0], "PC6RISK_SYNTH_DIR is not set; run the tests with tests/run.sh");
+	path = xasprintf("%s/denhaag-synthetic-pc6.csv", dir);
+	text = t_slurp(path, NULL);
+	cr_assert_not_null(text, "%s was not written", path);
+	for (const char *p = text; *p; p++)
+		lines += *p == '\n';
+	free(path);
+	free(text);
+	return lines - 1;
+}
 
 /* A schema and an output directory of the test's own, with the demo run once. */
 struct demo {
@@ -249,7 +269,8 @@ Test(demo, end_to_end_on_real_den_haag_data, .timeout = 300)
 	cJSON_Delete(fc);
 	free(path);
 
-	/* each pilot neighbourhood: its buurten and their PC6, nothing else */
+	/* each pilot neighbourhood: its buurten and their PC6, nothing else; all
+	 * three have PC6 detail (real polygons in Bouwlust, generated elsewhere) */
 	for (size_t i = 0; i < 3; i++) {
 		char *rel = xasprintf("neighbourhoods/%s.geojson", pilots[i]);
 		int buurten = 0, pc6 = 0;
@@ -279,6 +300,10 @@ Test(demo, end_to_end_on_real_den_haag_data, .timeout = 300)
 			free(sql);
 			free(sql6);
 		}
+		if (i == 0)
+			cr_assert_gt(pc6, 400, "Schildersbuurt has PC6 detail");
+		if (i == 1)
+			cr_assert_gt(pc6, 600, "Laakkwartier has PC6 detail");
 		if (i == 2)
 			cr_assert_gt(pc6, 600, "Bouwlust has the real PC6 polygons of Zuid-West");
 		cJSON_Delete(fc);
@@ -286,10 +311,17 @@ Test(demo, end_to_end_on_real_den_haag_data, .timeout = 300)
 		free(rel);
 	}
 
-	/* the run is recorded with its counts */
-	cr_assert_eq(count(db, "SELECT count(*) FROM run WHERE command = 'refresh' AND status = 'succeeded'"
-			       " AND (counts->>'areas_pc6')::int = 1819 AND release IS NOT NULL"),
-		     1);
+	/* the run is recorded with its counts: every synthetic PC6 was loaded */
+	{
+		long n = synthetic_pc6();
+		char *sql = xasprintf("SELECT count(*) FROM run WHERE command = 'refresh' AND status = 'succeeded'"
+				      " AND (counts->>'areas_pc6')::int = %ld AND release IS NOT NULL",
+				      n);
+
+		cr_assert_gt(n, 10000, "the synthetic set covers the whole city");
+		cr_assert_eq(count(db, sql), 1);
+		free(sql);
+	}
 	db_close(db);
 	demo_end(&d);
 }
@@ -301,7 +333,7 @@ Test(demo, every_pc6_nests_in_the_buurt_it_overlaps_most, .timeout = 300)
 
 	demo_start(&d);
 	db = t_db(d.schema);
-	cr_assert_eq(count(db, "SELECT count(*) FROM pc6"), 1819);
+	cr_assert_eq(count(db, "SELECT count(*) FROM pc6"), synthetic_pc6());
 	cr_assert_eq(count(db, "SELECT count(*) FROM pc6 p JOIN buurt b ON b.code = p.buurt_code"
 			       " WHERE NOT ST_Intersects(p.geom, b.geom)"),
 		     0);
@@ -313,6 +345,12 @@ Test(demo, every_pc6_nests_in_the_buurt_it_overlaps_most, .timeout = 300)
 	cr_assert_eq(count(db, "SELECT count(*) FROM pc6 WHERE buurt_code IN"
 			       " (SELECT code FROM buurt WHERE wijk_code = 'WK051833') AND code NOT LIKE '254%'"),
 		     0, "Bouwlust's PC6 are in 2541-2546");
+	cr_assert_eq(count(db, "SELECT count(*) FROM pc6 WHERE buurt_code IN"
+			       " (SELECT code FROM buurt WHERE wijk_code = 'WK051829') AND left(code, 4) NOT IN ('2525', '2526')"),
+		     0, "Schildersbuurt's PC6 are in 2525 and 2526");
+	cr_assert_eq(count(db, "SELECT count(*) FROM pc6 WHERE buurt_code IN (SELECT code FROM buurt"
+			       " WHERE wijk_code = 'WK051838') AND left(code, 4) NOT BETWEEN '2521' AND '2524'"),
+		     0, "Laakkwartier's PC6 are in 2521-2524");
 	db_close(db);
 	demo_end(&d);
 }
@@ -484,13 +522,15 @@ Test(demo, a_bad_input_file_changes_nothing_and_names_line_and_column, .timeout 
 	t_write(csv, text);
 	free(text);
 
-	/* the demo config, pointing at the demo data except for the spoiled file */
+	/* the demo config, pointing at the demo data (real and synthetic) except
+	 * for the spoiled file */
 	text = t_slurp(d.config, NULL);
-	data = xasprintf("%s/demo/data/", t_root());
-	{
+	for (int k = 0; k < 2; k++) {
+		const char *rel = k == 0 ? "\"data/" : "\"synthetic/";
 		char *p, *fixed = xstrdup("");
 
-		for (p = text; (line = strstr(p, "\"data/")); p = line + 6) {
+		data = xasprintf("%s/demo/%s", t_root(), rel + 1);
+		for (p = text; (line = strstr(p, rel)); p = line + strlen(rel)) {
 			char *next = xasprintf("%s%.*s\"%s", fixed, (int)(line - p), p, data);
 
 			free(fixed);
@@ -499,8 +539,10 @@ Test(demo, a_bad_input_file_changes_nothing_and_names_line_and_column, .timeout 
 		line = xasprintf("%s%s", fixed, p);
 		free(fixed);
 		free(text);
+		free(data);
 		text = line;
 	}
+	data = NULL;
 	{
 		char *at = strstr(text, "den_haag_buurten_2015_attributes.csv");
 		char *start = at;

@@ -190,7 +190,7 @@ Test(csv, utf16_is_refused_and_a_utf8_bom_settles_the_encoding)
 Test(csv, reads_the_real_cbs_pc4_file)
 {
 	struct err e;
-	struct csv *c = csv_open("tests/data/real/PC4_CBS_2019_urbanization_index.csv", 0, ENCODING_AUTO, &e);
+	struct csv *c = csv_open("demo/data/PC4_CBS_2019_urbanization_index.csv", 0, ENCODING_AUTO, &e);
 	long rows = 0, secret = 0, sum_sted = 0;
 	int rc;
 
