@@ -23,9 +23,9 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 TEST_LIBS := $(shell pkg-config --libs criterion 2>/dev/null)
 
-ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700 -Wall -Wextra -Iinclude \
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700 -pthread -Wall -Wextra -Iinclude \
 	$(PKG_CFLAGS) -DPC6RISK_VERSION='"$(VERSION)"' -DPC6RISK_DATADIR='"$(DATADIR)"' $(CFLAGS) $(SAN)
-ALL_LDFLAGS = $(LDFLAGS) $(SAN)
+ALL_LDFLAGS = $(LDFLAGS) -pthread $(SAN)
 
 LIB_SRC = $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/migrations.o

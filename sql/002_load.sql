@@ -64,6 +64,7 @@ CREATE TABLE load_input (
     path text NOT NULL,
     role text NOT NULL,
     bytes bigint NOT NULL,
+    mtime bigint NOT NULL, -- nanoseconds since 1970
     sha256 text NOT NULL,
     PRIMARY KEY (path, role)
 );

@@ -31,10 +31,30 @@ int cbs_parse_value(const char *text, bool decimal_comma, double *value, const c
 		return -1;
 	memcpy(buf, text + a, n);
 	buf[n] = '\0';
-	for (const char *const *w = unknown_words; *w; w++) {
-		if (strcasecmp(buf, *w) == 0) {
-			*missing = "unknown";
-			return 0;
+	/* Whole numbers, most CBS cells, without strtod. */
+	{
+		size_t i = buf[0] == '-' ? 1 : 0;
+		long long whole = 0;
+
+		if (i < n && n - i <= 15) {
+			for (; i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
+				whole = whole * 10 + (buf[i] - '0');
+			if (i == n && n > (size_t)(buf[0] == '-')) {
+				v = (double)(buf[0] == '-' ? -whole : whole);
+				if (v <= CBS_MISSING_CODE_MAX)
+					*missing = "secret";
+				else
+					*value = v;
+				return 0;
+			}
+		}
+	}
+	if (!isdigit((unsigned char)buf[0]) && !isdigit((unsigned char)buf[1])) {
+		for (const char *const *w = unknown_words; *w; w++) {
+			if (strcasecmp(buf, *w) == 0) {
+				*missing = "unknown";
+				return 0;
+			}
 		}
 	}
 	if (decimal_comma) {

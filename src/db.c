@@ -116,6 +116,12 @@ struct db *db_connect(const char *schema, struct err *e)
 		return NULL;
 	}
 	free(path);
+	/* JIT compilation costs more than it saves on pc6risk's statements, most of
+	 * which spend their time in PostGIS functions it cannot compile. */
+	if (db_exec(db, "SET jit = off", e) < 0) {
+		db_close(db);
+		return NULL;
+	}
 	return db;
 }
 

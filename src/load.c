@@ -4,6 +4,7 @@
 #include "pc6risk/fsx.h"
 #include "pc6risk/hash128.h"
 #include "pc6risk/log.h"
+#include "pc6risk/pgbin.h"
 #include "pc6risk/sbuf.h"
 #include "pc6risk/sha256.h"
 #include "pc6risk/signals.h"
@@ -17,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -95,6 +98,8 @@ struct loader {
 	size_t nstraddles;
 	struct reject *rejects;
 	size_t nrejects, cap;
+	/* the codes per level whose polygon GEOS found invalid, as an array literal */
+	struct sbuf invalid[LEVEL_COUNT];
 	/* the saved definitions of the keys and indexes dropped for the load */
 	struct db_result *saved_keys, *saved_indexes;
 };
@@ -200,6 +205,13 @@ static void hex(const unsigned char *b, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+/* Build an array literal of codes (codes hold only letters and digits). */
+static void code_array(struct sbuf *b, const char *code)
+{
+	sbuf_puts(b, b->len ? "," : "{");
+	sbuf_puts(b, code);
+}
+
 static int hexval(char c)
 {
 	return c >= 'a' ? c - 'a' + 10 : c >= 'A' ? c - 'A' + 10 : c - '0';
@@ -218,7 +230,7 @@ static int area_code(enum level level, const char *code, char *out, size_t size,
 			snprintf(why, wsize, "postcode \"%.40s\" is not valid: %s", code, reason);
 			return -1;
 		}
-		snprintf(out, size, "%s", pc6);
+		memcpy(out, pc6, size < 7 ? size : 7);
 		return 0;
 	}
 	if (!cbs_area_code_valid(level_name(level), code)) {
@@ -439,17 +451,17 @@ static bool kind_ok(enum kind kind, double v, char *why, size_t size)
 	return true;
 }
 
-/* Read one figure row into a COPY row for `figure`; a bad row is rejected
- * whole (and nothing is added to rows). */
+/* Read one figure row into a binary COPY row for `figure`; a bad row is
+ * rejected whole (and nothing is added to rows). vals, nulls and miss have
+ * room for the file's columns. */
 static int figure_row(struct loader *L, struct csv *c, const struct config_indicators *in, short file,
-		      const size_t *at, size_t nfields, bool decimal_comma, struct sbuf *rows, struct err *e)
+		      const size_t *at, size_t nfields, bool decimal_comma, double *vals, bool *nulls,
+		      const char **miss, struct sbuf *rows, struct err *e)
 {
 	char code[64], where[600], why[300];
-	struct sbuf vals = {0}, miss = {0};
 	struct area *a;
-	size_t key = at[0];
+	size_t key = at[0], n = in->ncolumns;
 	long long missing = 0;
-	int rc = -1;
 
 	if (csv_nfields(c) != nfields) {
 		snprintf(where, sizeof where, "%s:%ld", csv_path(c), csv_line(c));
@@ -457,59 +469,48 @@ static int figure_row(struct loader *L, struct csv *c, const struct config_indic
 			 csv_nfields(c) < nfields ? " (is the file cut short?)" : "");
 		return reject(L, where, NULL, why, e);
 	}
-	snprintf(where, sizeof where, "%s:%ld:%ld", csv_path(c), csv_field_line(c, key), csv_field_col(c, key));
-	if (area_code(in->level, csv_field(c, key), code, sizeof code, why, sizeof why) < 0)
+	if (area_code(in->level, csv_field(c, key), code, sizeof code, why, sizeof why) < 0) {
+		snprintf(where, sizeof where, "%s:%ld:%ld", csv_path(c), csv_field_line(c, key), csv_field_col(c, key));
 		return reject(L, where, csv_field(c, key), why, e);
+	}
 	a = area_put(L, in->level, code);
 	if (a->last_file == file) {
+		snprintf(where, sizeof where, "%s:%ld:%ld", csv_path(c), csv_field_line(c, key), csv_field_col(c, key));
 		snprintf(why, sizeof why, "%s %s appears twice in the file (first at %s:%d:%d)", level_name(in->level),
 			 code, csv_path(c), a->fig_line, a->fig_col);
 		return reject(L, where, code, why, e);
 	}
-	sbuf_putc(&vals, '{');
-	sbuf_putc(&miss, '{');
-	for (size_t j = 0; j < in->ncolumns; j++) {
+	for (size_t j = 0; j < n; j++) {
 		const struct config_column *col = &in->columns[j];
-		const char *text = csv_field(c, at[j + 1]), *reason;
+		const char *text = csv_field(c, at[j + 1]);
 		char what[100];
-		double value;
 
-		if (cbs_parse_value(text, decimal_comma, &value, &reason) < 0) {
+		if (cbs_parse_value(text, decimal_comma, &vals[j], &miss[j]) < 0)
 			snprintf(why, sizeof why, "column %s: expected a number or a CBS missing-value code, got \"%.40s\"",
 				 col->column, text);
-			goto bad_value;
-		}
-		if (!reason && !kind_ok(col->kind, value, what, sizeof what)) {
+		else if (!miss[j] && !kind_ok(col->kind, vals[j], what, sizeof what))
 			snprintf(why, sizeof why, "column %s: %s, got \"%.40s\"", col->column, what, text);
-			goto bad_value;
+		else {
+			nulls[j] = miss[j] != NULL;
+			if (nulls[j])
+				vals[j] = 0;
+			missing += nulls[j];
+			continue;
 		}
-		if (j) {
-			sbuf_putc(&vals, ',');
-			sbuf_putc(&miss, ',');
-		}
-		if (reason)
-			sbuf_puts(&vals, "NULL");
-		else
-			sbuf_number(&vals, value);
-		sbuf_puts(&miss, reason ? reason : "NULL");
-		missing += reason != NULL;
-		continue;
-bad_value:
 		snprintf(where, sizeof where, "%s:%ld:%ld", csv_path(c), csv_field_line(c, at[j + 1]),
 			 csv_field_col(c, at[j + 1]));
-		rc = reject(L, where, code, why, e);
-		goto out;
+		return reject(L, where, code, why, e);
 	}
-	sbuf_putc(&vals, '}');
-	sbuf_putc(&miss, '}');
 	{
 		/* chain: what the earlier files said, then this file's row */
 		struct sbuf h = {0};
 
 		sbuf_append(&h, (const char *)a->figs, sizeof a->figs);
 		sbuf_append(&h, (const char *)&file, sizeof file);
-		sbuf_append(&h, vals.s, vals.len + 1);
-		sbuf_append(&h, miss.s, miss.len + 1);
+		sbuf_append(&h, (const char *)vals, n * sizeof *vals);
+		sbuf_append(&h, (const char *)nulls, n * sizeof *nulls);
+		for (size_t j = 0; j < n; j++)
+			sbuf_append(&h, miss[j] ? miss[j] : "", miss[j] ? strlen(miss[j]) + 1 : 1);
 		hash128(h.s, h.len, 0, a->figs);
 		sbuf_free(&h);
 	}
@@ -517,25 +518,16 @@ bad_value:
 	a->fig_col = (int)csv_field_col(c, key);
 	a->last_file = file;
 	a->nfiles++;
-	sbuf_puts(rows, level_name(in->level));
-	sbuf_putc(rows, '\t');
-	sbuf_puts(rows, code);
-	sbuf_putc(rows, '\t');
-	sbuf_number(rows, file + 1);
-	sbuf_putc(rows, '\t');
-	sbuf_append(rows, vals.s, vals.len);
-	sbuf_putc(rows, '\t');
-	sbuf_append(rows, miss.s, miss.len);
-	sbuf_putc(rows, '\t');
-	sbuf_number(rows, (double)csv_line(c));
-	sbuf_putc(rows, '\n');
-	L->st->values += (long long)in->ncolumns;
+	pgbin_row(rows, 6);
+	pgbin_text(rows, level_name(in->level));
+	pgbin_text(rows, code);
+	pgbin_int2(rows, (int16_t)(file + 1));
+	pgbin_float8_array(rows, vals, nulls, n);
+	pgbin_text_array(rows, miss, n);
+	pgbin_int4(rows, (int32_t)csv_line(c));
+	L->st->values += (long long)n;
 	L->st->missing += missing;
-	rc = 0;
-out:
-	sbuf_free(&vals);
-	sbuf_free(&miss);
-	return rc;
+	return 0;
 }
 
 static int read_figures(struct loader *L, short file, struct err *e)
@@ -543,6 +535,9 @@ static int read_figures(struct loader *L, short file, struct err *e)
 	const struct config_indicators *in = &L->cfg->indicators[file];
 	const char **want = xcalloc(in->ncolumns + 1, sizeof *want);
 	size_t *at = xcalloc(in->ncolumns + 1, sizeof *at), nfields;
+	double *vals = xcalloc(in->ncolumns, sizeof *vals);
+	bool *nulls = xcalloc(in->ncolumns, sizeof *nulls);
+	const char **miss = xcalloc(in->ncolumns, sizeof *miss);
 	struct sbuf rows = {0};
 	long long n = 0;
 	char progress[300];
@@ -559,19 +554,25 @@ static int read_figures(struct loader *L, short file, struct err *e)
 		goto out;
 	nfields = csv_nfields(c);
 	snprintf(progress, sizeof progress, "reading %s", in->path);
-	if (db_copy_begin(L->db, "COPY figure (level, code, file, vals, missing, line) FROM STDIN", e) < 0)
+	if (db_copy_begin(L->db, "COPY figure (level, code, file, vals, missing, line) FROM STDIN WITH (FORMAT binary)",
+			  e) < 0)
 		goto out;
 	copying = true;
+	pgbin_header(&rows);
 	while ((rc = csv_next(c, e)) == 1) {
 		rc = -1;
 		if (check_interrupt(e) < 0 ||
-		    figure_row(L, c, in, file, at, nfields, csv_delimiter(c) != ',', &rows, e) < 0 ||
+		    figure_row(L, c, in, file, at, nfields, csv_delimiter(c) != ',', vals, nulls, miss, &rows, e) < 0 ||
 		    copy_flush(L->db, &rows, 0, e) < 0)
 			goto out;
 		if (++n % 65536 == 0)
 			log_progress(progress, (size_t)csv_bytes_read(c), (size_t)csv_size(c));
 	}
-	if (rc < 0 || copy_flush(L->db, &rows, 1, e) < 0)
+	if (rc < 0)
+		goto out;
+	rc = -1;
+	pgbin_trailer(&rows);
+	if (copy_flush(L->db, &rows, 1, e) < 0)
 		goto out;
 	copying = false;
 	if ((rc = db_copy_end(L->db, e)) < 0)
@@ -584,6 +585,9 @@ out:
 	csv_close(c);
 	free(want);
 	free(at);
+	free(vals);
+	free(nulls);
+	free(miss);
 	sbuf_free(&rows);
 	return rc;
 }
@@ -631,27 +635,21 @@ static void content_hash(const struct area *a, const char *parent, char out[33])
 	hex(h, 16, out);
 }
 
-/* Write changed_in_run for a PC6 with content hash `hash` (the run in which
- * its content last changed), and count it as added, changed or the same. */
-static void put_changed_in_run(struct loader *L, const struct area *a, const char *hash, struct sbuf *rows)
+/* The run in which a PC6 with content hash `hash` last changed (0: none),
+ * counting it as added, changed or the same. */
+static long long changed_in_run(struct loader *L, const struct area *a, const char *hash)
 {
-	long long run = L->opts->run_id;
+	char old[33];
 
-	if (a->had_old) {
-		char old[33];
-
-		hex(a->old_hash, 16, old);
-		if (strcmp(old, hash) == 0)
-			run = a->old_run;
-		else
-			L->st->pc6_changed++;
-	} else {
+	if (!a->had_old) {
 		L->st->pc6_added++;
+		return L->opts->run_id;
 	}
-	if (run > 0)
-		sbuf_number(rows, (double)run);
-	else
-		sbuf_puts(rows, "\\N");
+	hex(a->old_hash, 16, old);
+	if (strcmp(old, hash) == 0)
+		return a->old_run;
+	L->st->pc6_changed++;
+	return L->opts->run_id;
 }
 
 /* A polygon of a level above PC6: code, name, parent checked. */
@@ -704,15 +702,17 @@ static void pc6_row(struct loader *L, const struct vec_feature *f, const char *c
 	const char *how, *parent;
 	char hash[33];
 	double share;
+	long long run;
 	struct area *b;
 
 	pc6_hash(f, a);
 	parent = pc6_parent(L, f, code, &share, &how);
 	if (!parent) {
-		sbuf_puts(staged, code);
-		sbuf_putc(staged, '\t');
-		sbuf_puts(staged, f->ewkb_hex);
-		sbuf_putc(staged, '\n');
+		if (staged->len == 0)
+			pgbin_header(staged);
+		pgbin_row(staged, 2);
+		pgbin_text(staged, code);
+		pgbin_bytes(staged, f->ewkb, f->ewkb_len);
 		return;
 	}
 	b = area_get(L, LEVEL_BUURT, parent);
@@ -725,20 +725,18 @@ static void pc6_row(struct loader *L, const struct vec_feature *f, const char *c
 		return;
 	}
 	content_hash(a, parent, hash);
-	sbuf_puts(rows, code);
-	sbuf_putc(rows, '\t');
-	sbuf_puts(rows, parent);
-	sbuf_putc(rows, '\t');
-	sbuf_number(rows, share);
-	sbuf_putc(rows, '\t');
-	sbuf_puts(rows, how);
-	sbuf_putc(rows, '\t');
-	sbuf_puts(rows, f->ewkb_hex);
-	sbuf_putc(rows, '\t');
-	sbuf_puts(rows, hash);
-	sbuf_putc(rows, '\t');
-	put_changed_in_run(L, a, hash, rows);
-	sbuf_putc(rows, '\n');
+	pgbin_row(rows, 7);
+	pgbin_text(rows, code);
+	pgbin_text(rows, parent);
+	pgbin_float8(rows, share);
+	pgbin_text(rows, how);
+	pgbin_bytes(rows, f->ewkb, f->ewkb_len);
+	pgbin_text(rows, hash);
+	run = changed_in_run(L, a, hash);
+	if (run > 0)
+		pgbin_int8(rows, run);
+	else
+		pgbin_null(rows);
 }
 
 static int read_polygons(struct loader *L, const struct config_area *ca, struct err *e)
@@ -747,7 +745,8 @@ static int read_polygons(struct loader *L, const struct config_area *ca, struct 
 		"COPY gemeente (code, name, geom) FROM STDIN",
 		"COPY wijk (code, name, gemeente_code, geom) FROM STDIN",
 		"COPY buurt (code, name, wijk_code, geom) FROM STDIN",
-		"COPY pc6 (code, buurt_code, buurt_share, assigned_by, geom, content_hash, changed_in_run) FROM STDIN",
+		"COPY pc6 (code, buurt_code, buurt_share, assigned_by, geom, content_hash, changed_in_run) FROM STDIN"
+		" WITH (FORMAT binary)",
 	};
 	enum level level = ca->level;
 	struct sbuf rows = {0}, staged = {0};
@@ -762,10 +761,13 @@ static int read_polygons(struct loader *L, const struct config_area *ca, struct 
 	if (!v)
 		return -1;
 	total = vec_count(v);
+	vec_want_hex(v, level != LEVEL_PC6);
 	snprintf(progress, sizeof progress, "reading %s polygons", level_name(level));
 	if (db_copy_begin(L->db, copy_sql[level], e) < 0)
 		goto fail;
 	copying = true;
+	if (level == LEVEL_PC6)
+		pgbin_header(&rows);
 	for (;;) {
 		char code[64], why[300];
 		struct area *a;
@@ -804,18 +806,23 @@ static int read_polygons(struct loader *L, const struct config_area *ca, struct 
 			goto fail;
 		if (a->rejected)
 			a->polygon = 0;
+		else if (!f.valid)
+			code_array(&L->invalid[level], code);
 		if (copy_flush(L->db, &rows, 0, e) < 0)
 			goto fail;
 		n++;
 		log_progress(progress, (size_t)n, total > 0 ? (size_t)total : 0);
 	}
+	if (level == LEVEL_PC6)
+		pgbin_trailer(&rows);
 	if (copy_flush(L->db, &rows, 1, e) < 0)
 		goto fail;
 	copying = false;
 	if (db_copy_end(L->db, e) < 0)
 		goto fail;
 	if (staged.len > 0) {
-		if (db_copy_begin(L->db, "COPY stage_pc6 (code, geom) FROM STDIN", e) < 0)
+		pgbin_trailer(&staged);
+		if (db_copy_begin(L->db, "COPY stage_pc6 (code, geom) FROM STDIN WITH (FORMAT binary)", e) < 0)
 			goto fail;
 		copying = true;
 		if (db_copy_put(L->db, staged.s, staged.len, e) < 0)
@@ -844,34 +851,28 @@ fail:
 	return -1;
 }
 
-/* Repair the invalid polygons of a table with ST_MakeValid and say which.
- * The check is a plain SELECT so PostgreSQL may spread it over its parallel
- * workers; only what it finds is updated. */
+/* Repair with ST_MakeValid the polygons of a table that GEOS found invalid
+ * while reading (vec_feature.valid), and say which. */
 static int repair(struct loader *L, const char *table, enum level level, struct err *e)
 {
-	char *sql = xasprintf("SELECT string_agg(code, ',') FROM %s WHERE NOT ST_IsValid(geom)", table);
-	struct db_result *r = db_query(L->db, sql, 0, NULL, e);
 	const struct config_area *ca = config_area(L->cfg, level);
+	struct sbuf *bad = &L->invalid[level];
 	const char *params[1];
-	char *bad;
+	struct db_result *r;
+	char *sql;
 	int rc = 0;
 
-	free(sql);
-	if (!r)
-		return -1;
-	if (!db_value(r, 0, 0)) {
-		db_result_free(r);
+	if (bad->len == 0)
 		return 0;
-	}
-	bad = xasprintf("{%s}", db_value(r, 0, 0));
-	db_result_free(r);
-	params[0] = bad;
+	sbuf_putc(bad, '}');
+	params[0] = bad->s;
 	sql = xasprintf("UPDATE %s t SET geom = ST_Multi(ST_CollectionExtract(ST_MakeValid(t.geom), 3))"
 			" WHERE t.code = ANY($1::text[]) RETURNING t.code, ST_IsEmpty(t.geom)",
 			table);
 	r = db_query(L->db, sql, 1, params, e);
+	bad->len--; /* the list stays open for another table of the level */
+	bad->s[bad->len] = '\0';
 	free(sql);
-	free(bad);
 	if (!r)
 		return -1;
 	for (int i = 0; i < db_nrows(r) && rc == 0; i++) {
@@ -918,12 +919,18 @@ static int place_by_overlap(struct loader *L, struct err *e)
 		struct area *a = area_get(L, LEVEL_PC6, db_value(r, i, 0));
 		char hash[33];
 
+		long long run;
+
 		content_hash(a, db_value(r, i, 1), hash);
+		run = changed_in_run(L, a, hash);
 		sbuf_puts(&rows, db_value(r, i, 0));
 		sbuf_putc(&rows, '\t');
 		sbuf_puts(&rows, hash);
 		sbuf_putc(&rows, '\t');
-		put_changed_in_run(L, a, hash, &rows);
+		if (run > 0)
+			sbuf_number(&rows, (double)run);
+		else
+			sbuf_puts(&rows, "\\N");
 		sbuf_putc(&rows, '\n');
 	}
 	db_result_free(r);
@@ -963,12 +970,6 @@ out:
 	return rc;
 }
 
-/* Build an array literal of codes (codes hold only letters and digits). */
-static void code_array(struct sbuf *b, const char *code)
-{
-	sbuf_puts(b, b->len ? "," : "{");
-	sbuf_puts(b, code);
-}
 
 /* Figures need a polygon, and a PC6 polygon needs figures when PC6 figures are
  * read at all. What fails either is rejected and taken out again. */
@@ -1211,7 +1212,7 @@ static int write_definitions(struct loader *L, const char *fingerprint, struct s
 				return -1;
 		}
 	}
-	if (inputs->len > 0 && (db_copy_begin(L->db, "COPY load_input (path, role, bytes, sha256) FROM STDIN", e) < 0 ||
+	if (inputs->len > 0 && (db_copy_begin(L->db, "COPY load_input (path, role, bytes, mtime, sha256) FROM STDIN", e) < 0 ||
 				db_copy_put(L->db, inputs->s, inputs->len, e) < 0 || db_copy_end(L->db, e) < 0))
 		return -1;
 	return db_execp(L->db,
@@ -1224,117 +1225,180 @@ static int write_definitions(struct loader *L, const char *fingerprint, struct s
 		       : 0;
 }
 
-/* Files already hashed in this fingerprint (several layers of one GeoPackage
- * are one file): path -> digest and size. */
-struct file_hashes {
-	struct strmap *paths;
-	char (*digest)[65];
-	long long *bytes;
+/*
+ * The fingerprint of a load: SHA-256 over the settings that shape what is
+ * read and the content of every input file. Its plan (which files, in what
+ * role, with what settings) is made first, in this thread, since finding a
+ * source's files takes GDAL; the hashing itself touches only plain files, so
+ * it can run in a thread of its own while the load goes on.
+ */
+struct fp_plan {
+	struct sbuf settings; /* key=value\0 ..., in config order */
+	char **paths;         /* every file with its role, each path once per role */
+	char **roles;
+	long long *bytes, *mtime; /* from stat */
+	size_t n;
+	/* what fp_hash computes */
+	char digest[65];
+	struct sbuf inputs; /* COPY rows for load_input */
+	int rc;
+	struct err e;
 };
 
-/* Hash the files behind one input into the fingerprint and the input list. */
-static int hash_files(char **files, const char *role, struct file_hashes *seen, struct sha256 *fp,
-		      struct sbuf *inputs, struct err *e)
+static void fp_setting(struct fp_plan *p, const char *key, const char *value)
 {
-	for (char **f = files; *f; f++) {
-		bool added;
-		size_t i = strmap_put(seen->paths, *f, &added);
-		char *digest;
-		long long bytes;
+	sbuf_puts(&p->settings, key);
+	sbuf_putc(&p->settings, '=');
+	sbuf_append(&p->settings, value ? value : "\001", value ? strlen(value) + 1 : 2);
+}
 
-		if (added) {
-			seen->digest = xrealloc(seen->digest, (i + 1) * sizeof *seen->digest);
-			seen->bytes = xrealloc(seen->bytes, (i + 1) * sizeof *seen->bytes);
-			if (sha256_file(*f, seen->digest[i], &seen->bytes[i], e) < 0)
-				return -1;
+static int fp_file(struct fp_plan *p, const char *path, const char *role, struct err *e)
+{
+	struct stat sb;
+
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->paths[i], path) == 0 && strcmp(p->roles[i], role) == 0)
+			return 0;
+	if (stat(path, &sb) < 0)
+		return err_set(e, ERR_INPUT, path, "cannot read file: %s", strerror(errno));
+	p->paths = xrealloc(p->paths, (p->n + 1) * sizeof *p->paths);
+	p->roles = xrealloc(p->roles, (p->n + 1) * sizeof *p->roles);
+	p->bytes = xrealloc(p->bytes, (p->n + 1) * sizeof *p->bytes);
+	p->mtime = xrealloc(p->mtime, (p->n + 1) * sizeof *p->mtime);
+	p->paths[p->n] = xstrdup(path);
+	p->roles[p->n] = xstrdup(role);
+	p->bytes[p->n] = (long long)sb.st_size;
+	p->mtime[p->n] = (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
+	p->n++;
+	return 0;
+}
+
+/* Which files and settings make up the inputs. */
+static int fp_plan_make(struct loader *L, struct fp_plan *p, struct err *e)
+{
+	const struct config *cfg = L->cfg;
+	char buf[64];
+
+	fp_setting(p, "pc6risk-load", "3");
+	snprintf(buf, sizeof buf, "%lld", L->opts->max_rejects);
+	fp_setting(p, "max_rejects", buf);
+	fp_setting(p, "encoding", L->opts->encoding_set ? encoding_name(L->opts->encoding) : NULL);
+	for (size_t i = 0; i < cfg->nareas; i++) {
+		const struct config_area *a = &cfg->areas[i];
+		char **files = vec_files(a->path, e), role[32];
+		int rc = 0;
+
+		if (!files)
+			return -1;
+		snprintf(role, sizeof role, "areas:%s", level_name(a->level));
+		fp_setting(p, "role", role);
+		fp_setting(p, "layer", a->layer);
+		fp_setting(p, "srs", a->srs);
+		fp_setting(p, "code", a->code_field);
+		fp_setting(p, "name", a->name_field);
+		fp_setting(p, "parent", a->parent_field);
+		for (char **f = files; *f && rc == 0; f++)
+			rc = fp_file(p, *f, role, e);
+		vec_files_free(files);
+		if (rc < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < cfg->nindicators; i++) {
+		const struct config_indicators *in = &cfg->indicators[i];
+		char role[32], delim[2] = {in->delimiter, 0};
+
+		snprintf(role, sizeof role, "indicators:%s", level_name(in->level));
+		fp_setting(p, "role", role);
+		fp_setting(p, "key", in->key);
+		fp_setting(p, "delimiter", delim);
+		fp_setting(p, "file_encoding", encoding_name(in->encoding));
+		for (size_t j = 0; j < in->ncolumns; j++) {
+			fp_setting(p, in->columns[j].indicator, in->columns[j].column);
+			fp_setting(p, "kind", kind_name(in->columns[j].kind));
+			fp_setting(p, "unit", in->columns[j].unit);
 		}
-		digest = seen->digest[i];
-		bytes = seen->bytes[i];
-		sha256_update(fp, role, strlen(role));
-		sha256_update(fp, digest, 64);
-		db_copy_field(inputs, *f);
-		sbuf_printf(inputs, "\t%s\t%lld\t%s\n", role, bytes, digest);
+		if (fp_file(p, in->path, role, e) < 0)
+			return -1;
+	}
+	if (cfg->crosswalk) {
+		char delim[2] = {cfg->crosswalk->delimiter, 0};
+
+		fp_setting(p, "role", "crosswalk");
+		fp_setting(p, "crosswalk_pc6", cfg->crosswalk->pc6_column);
+		fp_setting(p, "crosswalk_buurt", cfg->crosswalk->buurt_column);
+		fp_setting(p, "delimiter", delim);
+		fp_setting(p, "file_encoding", encoding_name(cfg->crosswalk->encoding));
+		if (fp_file(p, cfg->crosswalk->path, "crosswalk", e) < 0)
+			return -1;
 	}
 	return 0;
 }
 
-static void fp_text(struct sha256 *fp, const char *key, const char *value)
+/* Hash the plan's files (each once, however many roles it plays). A thread's
+ * body: the outcome is in p->rc and p->e. */
+static void *fp_hash(void *arg)
 {
-	sha256_update(fp, key, strlen(key));
-	sha256_update(fp, "=", 1);
-	if (value)
-		sha256_update(fp, value, strlen(value) + 1);
-	else
-		sha256_update(fp, "\x01", 1);
+	struct fp_plan *p = arg;
+	struct sha256 fp;
+	char (*digest)[65] = xcalloc(p->n ? p->n : 1, sizeof *digest);
+
+	p->rc = 0;
+	sha256_init(&fp);
+	sha256_update(&fp, p->settings.s ? p->settings.s : "", p->settings.len);
+	for (size_t i = 0; i < p->n && p->rc == 0; i++) {
+		long long bytes;
+		size_t k;
+
+		for (k = 0; k < i && strcmp(p->paths[k], p->paths[i]) != 0; k++)
+			;
+		if (k < i)
+			memcpy(digest[i], digest[k], sizeof digest[i]);
+		else if (sha256_file(p->paths[i], digest[i], &bytes, &p->e) < 0)
+			p->rc = -1;
+		sha256_update(&fp, p->roles[i], strlen(p->roles[i]) + 1);
+		sha256_update(&fp, digest[i], 64);
+		db_copy_field(&p->inputs, p->paths[i]);
+		sbuf_printf(&p->inputs, "\t%s\t%lld\t%lld\t%s\n", p->roles[i], p->bytes[i], p->mtime[i], digest[i]);
+	}
+	sha256_hex(&fp, p->digest);
+	free(digest);
+	return NULL;
 }
 
-/* One fingerprint over the content of every input file and every config
- * setting that shapes what is loaded (not the file names: moving files
- * changes nothing). Fills inputs with COPY rows for load_input. */
-static int fingerprint(struct loader *L, char out[65], struct sbuf *inputs, struct err *e)
+static void fp_plan_free(struct fp_plan *p)
 {
-	const struct config *cfg = L->cfg;
-	struct file_hashes seen = {.paths = strmap_new()};
-	struct sha256 fp;
-	char buf[64];
-	int rc = -1;
-
-	sha256_init(&fp);
-	fp_text(&fp, "pc6risk-load", "2");
-	snprintf(buf, sizeof buf, "%lld", L->opts->max_rejects);
-	fp_text(&fp, "max_rejects", buf);
-	fp_text(&fp, "encoding", L->opts->encoding_set ? encoding_name(L->opts->encoding) : NULL);
-	for (size_t i = 0; i < cfg->nareas; i++) {
-		const struct config_area *a = &cfg->areas[i];
-		char **files = vec_files(a->path, e), role[32];
-
-		if (!files)
-			goto out;
-		snprintf(role, sizeof role, "areas:%s", level_name(a->level));
-		fp_text(&fp, "layer", a->layer);
-		fp_text(&fp, "srs", a->srs);
-		fp_text(&fp, "code", a->code_field);
-		fp_text(&fp, "name", a->name_field);
-		fp_text(&fp, "parent", a->parent_field);
-		rc = hash_files(files, role, &seen, &fp, inputs, e);
-		vec_files_free(files);
-		if (rc < 0)
-			goto out;
-		rc = -1;
+	for (size_t i = 0; i < p->n; i++) {
+		free(p->paths[i]);
+		free(p->roles[i]);
 	}
-	for (size_t i = 0; i < cfg->nindicators; i++) {
-		const struct config_indicators *in = &cfg->indicators[i];
-		char *files[2] = {in->path, NULL}, role[32], delim[2] = {in->delimiter, 0};
+	free(p->paths);
+	free(p->roles);
+	free(p->bytes);
+	free(p->mtime);
+	sbuf_free(&p->settings);
+	sbuf_free(&p->inputs);
+}
 
-		snprintf(role, sizeof role, "indicators:%s", level_name(in->level));
-		fp_text(&fp, "key", in->key);
-		fp_text(&fp, "delimiter", delim);
-		fp_text(&fp, "file_encoding", encoding_name(in->encoding));
-		for (size_t j = 0; j < in->ncolumns; j++) {
-			fp_text(&fp, in->columns[j].indicator, in->columns[j].column);
-			fp_text(&fp, "kind", kind_name(in->columns[j].kind));
-			fp_text(&fp, "unit", in->columns[j].unit);
-		}
-		if (hash_files(files, role, &seen, &fp, inputs, e) < 0)
-			goto out;
-	}
-	if (cfg->crosswalk) {
-		char *files[2] = {cfg->crosswalk->path, NULL}, delim[2] = {cfg->crosswalk->delimiter, 0};
+/* Do the files look as they did at the last load (same paths, sizes and
+ * modification times)? Only then is hashing them worth the wait. */
+static int looks_unchanged(struct loader *L, const struct fp_plan *p, struct err *e)
+{
+	struct db_result *r = db_query(L->db, "SELECT path, role, bytes, mtime FROM load_input", 0, NULL, e);
+	int same;
 
-		fp_text(&fp, "crosswalk_pc6", cfg->crosswalk->pc6_column);
-		fp_text(&fp, "crosswalk_buurt", cfg->crosswalk->buurt_column);
-		fp_text(&fp, "delimiter", delim);
-		fp_text(&fp, "file_encoding", encoding_name(cfg->crosswalk->encoding));
-		if (hash_files(files, "crosswalk", &seen, &fp, inputs, e) < 0)
-			goto out;
+	if (!r)
+		return -1;
+	same = db_nrows(r) == (int)p->n;
+	for (int i = 0; i < db_nrows(r) && same; i++) {
+		size_t k;
+
+		for (k = 0; k < p->n; k++)
+			if (strcmp(p->paths[k], db_value(r, i, 0)) == 0 && strcmp(p->roles[k], db_value(r, i, 1)) == 0)
+				break;
+		same = k < p->n && p->bytes[k] == atoll(db_value(r, i, 2)) && p->mtime[k] == atoll(db_value(r, i, 3));
 	}
-	sha256_hex(&fp, out);
-	rc = 0;
-out:
-	strmap_free(seen.paths);
-	free(seen.digest);
-	free(seen.bytes);
-	return rc;
+	db_result_free(r);
+	return same;
 }
 
 /* Is the fingerprint that of the data loaded now? Says which run loaded it. */
@@ -1436,6 +1500,8 @@ static void loader_free(struct loader *L)
 		free(L->rejects[i].reason);
 	}
 	free(L->rejects);
+	for (int l = 0; l < LEVEL_COUNT; l++)
+		sbuf_free(&L->invalid[l]);
 	strmap_free(L->cw_map);
 	free(L->cw_buurt);
 	free(L->cw_share);
@@ -1498,9 +1564,11 @@ int load_run(struct db *db, const struct config *cfg, const struct load_opts *op
 	     struct err *e)
 {
 	struct loader L = {.db = db, .cfg = cfg, .opts = opts, .st = st};
-	struct sbuf inputs = {0};
+	struct fp_plan plan = {0};
 	struct rusage ru;
 	struct timespec t;
+	pthread_t hasher;
+	bool hashing = false;
 	long long since;
 	int same, rc = -1;
 
@@ -1508,26 +1576,57 @@ int load_run(struct db *db, const struct config *cfg, const struct load_opts *op
 	for (int l = 0; l < LEVEL_COUNT; l++)
 		L.sets[l].map = strmap_new();
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	if (fingerprint(&L, st->fingerprint, &inputs, e) < 0)
+	if (fp_plan_make(&L, &plan, e) < 0)
 		goto out;
-	step_done(&t, "fingerprint");
 	if (db_begin(db, e) < 0 || db_lock(db, "load", false, e) < 0)
 		goto out;
-	same = unchanged_since(&L, st->fingerprint, &since, e);
+	/* with --force the load happens anyway: hash alongside it */
+	same = opts->force ? 0 : looks_unchanged(&L, &plan, e);
 	if (same < 0)
 		goto out;
-	if (same && !opts->force) {
-		st->unchanged = true;
-		if (count_loaded(&L, e) < 0)
+	if (same) {
+		/* probably nothing to do: hash now to be sure */
+		fp_hash(&plan);
+		if (plan.rc < 0) {
+			*e = plan.e;
 			goto out;
-		log_msg(LOG_INFO, "inputs unchanged since the load of run %lld; nothing changed (--force reloads)"
-			" fingerprint=%.12s", since, st->fingerprint);
-		db_rollback(db);
-		rc = 0;
-		goto out;
+		}
+		memcpy(st->fingerprint, plan.digest, sizeof st->fingerprint);
+		same = unchanged_since(&L, st->fingerprint, &since, e);
+		if (same < 0)
+			goto out;
+		if (same && !opts->force) {
+			st->unchanged = true;
+			if (count_loaded(&L, e) < 0)
+				goto out;
+			log_msg(LOG_INFO, "inputs unchanged since the load of run %lld; nothing changed (--force reloads)"
+				" fingerprint=%.12s", since, st->fingerprint);
+			db_rollback(db);
+			rc = 0;
+			goto out;
+		}
+	} else {
+		/* changed: hash while loading */
+		if (pthread_create(&hasher, NULL, fp_hash, &plan) != 0) {
+			err_set(e, ERR_SYSTEM, NULL, "cannot start a thread: %s", strerror(errno));
+			goto out;
+		}
+		hashing = true;
 	}
-	if (load_everything(&L, &t, e) < 0 || write_definitions(&L, st->fingerprint, &inputs, e) < 0 ||
-	    check_interrupt(e) < 0 || count_loaded(&L, e) < 0 || db_commit(db, e) < 0)
+	step_done(&t, "fingerprint");
+	if (load_everything(&L, &t, e) < 0)
+		goto out;
+	if (hashing) {
+		pthread_join(hasher, NULL);
+		hashing = false;
+		if (plan.rc < 0) {
+			*e = plan.e;
+			goto out;
+		}
+		memcpy(st->fingerprint, plan.digest, sizeof st->fingerprint);
+	}
+	if (write_definitions(&L, st->fingerprint, &plan.inputs, e) < 0 || check_interrupt(e) < 0 ||
+	    count_loaded(&L, e) < 0 || db_commit(db, e) < 0)
 		goto out;
 	step_done(&t, "commit");
 	st->rejected = (long long)L.nrejects;
@@ -1550,6 +1649,8 @@ int load_run(struct db *db, const struct config *cfg, const struct load_opts *op
 		st->peak_rss_kb / 1024);
 	rc = 0;
 out:
+	if (hashing)
+		pthread_join(hasher, NULL);
 	if (rc < 0) {
 		db_rollback(db);
 		/* too many bad rows: show them all, so they can be fixed in one go */
@@ -1561,6 +1662,6 @@ out:
 		}
 	}
 	loader_free(&L);
-	sbuf_free(&inputs);
+	fp_plan_free(&plan);
 	return rc;
 }

@@ -9,6 +9,8 @@
 static enum log_level min_level = LOG_INFO;
 static bool progress_shown;
 static struct timespec progress_last;
+static int stderr_tty = -1; /* unknown until the first progress call */
+static unsigned progress_calls;
 
 void log_set_level(enum log_level level)
 {
@@ -52,7 +54,12 @@ void log_progress(const char *what, size_t done, size_t total)
 	struct timespec now;
 	double since;
 
-	if (min_level > LOG_INFO || !isatty(STDERR_FILENO))
+	if (stderr_tty < 0)
+		stderr_tty = isatty(STDERR_FILENO);
+	if (min_level > LOG_INFO || !stderr_tty)
+		return;
+	/* look at the clock every 256 calls: callers may call per row */
+	if (done != total && (progress_calls++ & 255) != 0)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	since = (double)(now.tv_sec - progress_last.tv_sec) +

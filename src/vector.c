@@ -23,7 +23,9 @@ struct vec {
 	char *code, *name, *parent;
 	unsigned char *wkb;
 	size_t wkb_cap;
+	struct sbuf ewkb;
 	struct sbuf hex;
+	bool want_hex;
 };
 
 /* GDAL reports through a callback; send it to our log rather than stderr. The
@@ -114,6 +116,7 @@ struct vec *vec_open(const char *path, const char *layer, const char *srs, const
 	v = xcalloc(1, sizeof *v);
 	v->path = xstrdup(path);
 	v->name_idx = v->parent_idx = -1;
+	v->want_hex = true;
 	CPLErrorReset();
 	v->ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
 	if (!v->ds) {
@@ -202,7 +205,26 @@ int vec_next(struct vec *v, struct vec_feature *out, struct err *e)
 	}
 	memset(out, 0, sizeof *out);
 	out->fid = (long long)OGR_F_GetFID(v->feat);
-	snprintf(v->where, sizeof v->where, "%s#fid=%lld", v->path, out->fid);
+	/* "path#fid=N", per feature, without the cost of printf */
+	{
+		char digits[24], *d = digits + sizeof digits;
+		unsigned long long fid = out->fid < 0 ? 0 : (unsigned long long)out->fid;
+		size_t plen = strlen(v->path), dlen;
+
+		*--d = '\0';
+		do {
+			*--d = (char)('0' + fid % 10);
+			fid /= 10;
+		} while (fid);
+		dlen = strlen(d);
+		if (plen + 5 + dlen < sizeof v->where) {
+			memcpy(v->where, v->path, plen);
+			memcpy(v->where + plen, "#fid=", 5);
+			memcpy(v->where + plen + 5, d, dlen + 1);
+		} else {
+			snprintf(v->where, sizeof v->where, "%s#fid=%lld", v->path, out->fid);
+		}
+	}
 	out->where = v->where;
 	v->code = field_text(v->feat, v->code_idx);
 	v->name = field_text(v->feat, v->name_idx);
@@ -225,6 +247,7 @@ int vec_next(struct vec *v, struct vec_feature *out, struct err *e)
 	}
 	g = OGR_G_ForceToMultiPolygon(g); /* also linearises curves */
 	OGR_G_FlattenTo2D(g);
+	OGR_G_CloseRings(g); /* PostGIS refuses open rings; GeoJSON writers do leave them */
 	if (v->ct && OGR_G_Transform(g, v->ct) != OGRERR_NONE) {
 		OGR_G_DestroyGeometry(g);
 		return err_set(e, ERR_INPUT, v->where, "feature %s: cannot reproject to EPSG:28992: %s", v->code,
@@ -236,22 +259,28 @@ int vec_next(struct vec *v, struct vec_feature *out, struct err *e)
 		v->wkb = xrealloc(v->wkb, size);
 	}
 	OGR_G_ExportToIsoWkb(g, wkbNDR, v->wkb);
+	out->valid = OGR_G_IsValid(g) != 0;
 	OGR_G_DestroyGeometry(g);
 	/* EWKB: the byte order, the type with the SRID flag, the SRID, then the
 	 * rest of the WKB as it is. */
-	sbuf_reset(&v->hex);
+	sbuf_reset(&v->ewkb);
 	{
 		unsigned char head[9] = {1, v->wkb[1], v->wkb[2], v->wkb[3], (unsigned char)(v->wkb[4] | 0x20),
 					 28992 & 0xff, (28992 >> 8) & 0xff, 0, 0};
 
-		sbuf_hex(&v->hex, head, sizeof head);
+		sbuf_append(&v->ewkb, (const char *)head, sizeof head);
 	}
-	sbuf_hex(&v->hex, v->wkb + 5, size - 5);
+	sbuf_append(&v->ewkb, (const char *)v->wkb + 5, size - 5);
+	sbuf_reset(&v->hex);
+	if (v->want_hex)
+		sbuf_hex(&v->hex, (const unsigned char *)v->ewkb.s, v->ewkb.len);
 	out->code = v->code;
 	out->name = v->name;
 	out->parent = v->parent;
 	out->wkb = v->wkb;
 	out->wkb_len = size;
+	out->ewkb = (const unsigned char *)v->ewkb.s;
+	out->ewkb_len = v->ewkb.len;
 	out->ewkb_hex = v->hex.s;
 	return 1;
 }
@@ -270,6 +299,7 @@ void vec_close(struct vec *v)
 	free(v->name);
 	free(v->parent);
 	free(v->wkb);
+	sbuf_free(&v->ewkb);
 	sbuf_free(&v->hex);
 	free(v->path);
 	free(v);
@@ -326,4 +356,9 @@ void vec_files_free(char **files)
 	for (char **f = files; *f; f++)
 		free(*f);
 	free(files);
+}
+
+void vec_want_hex(struct vec *v, bool on)
+{
+	v->want_hex = on;
 }

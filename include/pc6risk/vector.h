@@ -11,6 +11,9 @@
 #ifndef PC6RISK_VECTOR_H
 #define PC6RISK_VECTOR_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "pc6risk/err.h"
 
 struct vec;
@@ -23,7 +26,10 @@ struct vec_feature {
 	const char *parent; /* likewise */
 	const unsigned char *wkb; /* ISO WKB (little-endian) of the MultiPolygon */
 	size_t wkb_len;
-	const char *ewkb_hex;     /* the same as hex EWKB with SRID 28992, ready for COPY */
+	const unsigned char *ewkb; /* the same as EWKB with SRID 28992, for binary COPY */
+	size_t ewkb_len;
+	const char *ewkb_hex;      /* and as hex, for text COPY */
+	bool valid;                /* valid by OGC rules (GEOS); else load repairs it */
 };
 
 /* Open layer (NULL: the first) of the source at path. srs (NULL: the source's
@@ -32,6 +38,10 @@ struct vec_feature {
  * NULL. */
 struct vec *vec_open(const char *path, const char *layer, const char *srs, const char *code_field,
 		     const char *name_field, const char *parent_field, struct err *e);
+
+/* Whether vec_feature.ewkb_hex is filled (default yes); a reader that sends
+ * binary COPY turns it off to save the work. Off, ewkb_hex is "". */
+void vec_want_hex(struct vec *v, bool on);
 
 /* Number of features, or -1 when the source cannot tell cheaply. */
 long long vec_count(const struct vec *v);

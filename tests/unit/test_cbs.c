@@ -31,6 +31,10 @@ Test(cbs, values_with_decimal_points_and_commas)
 	cr_assert_eq(value_of("-12.5", true), -12.5);
 	cr_assert_eq(value_of("0", true), 0);
 	cr_assert_eq(value_of("-99989", true), -99989, "just above the secret codes is a value");
+	cr_assert_eq(value_of("+7", true), 7);
+	cr_assert_eq(value_of("007", true), 7);
+	cr_assert_eq(value_of("123456789012345", true), 123456789012345.0);
+	cr_assert_eq(value_of("1234567890123456789", true), 1234567890123456789.0, "long ones go through strtod");
 }
 
 Test(cbs, secret_codes_and_unknown_words_are_missing_with_a_reason)
@@ -44,6 +48,8 @@ Test(cbs, secret_codes_and_unknown_words_are_missing_with_a_reason)
 	cr_assert_str_eq(missing_of(""), "unknown");
 	cr_assert_str_eq(missing_of("  "), "unknown");
 	cr_assert_str_eq(missing_of("."), "unknown");
+	cr_assert_str_eq(missing_of("-"), "unknown");
+	cr_assert_str_eq(missing_of("x"), "unknown");
 }
 
 Test(cbs, other_text_is_refused)
