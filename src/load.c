@@ -778,8 +778,15 @@ static int read_polygons(struct loader *L, const struct config_area *ca, struct 
 		if (check_interrupt(e) < 0)
 			goto fail;
 		if (rc < 0) {
-			/* a bad feature (no code, no geometry, not a polygon) */
-			if (e->cls != ERR_INPUT || !strchr(e->where, '#') || reject(L, e->where, NULL, e->message, e) < 0)
+			/* a bad feature (no code, no geometry, not a polygon); copied out
+			 * of e first, since reject() fills e again */
+			char where[sizeof e->where], reason[sizeof e->message];
+
+			if (e->cls != ERR_INPUT || !strchr(e->where, '#'))
+				goto fail;
+			memcpy(where, e->where, sizeof where);
+			memcpy(reason, e->message, sizeof reason);
+			if (reject(L, where, NULL, reason, e) < 0)
 				goto fail;
 			continue;
 		}

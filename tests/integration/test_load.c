@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "pc6risk/csv.h"
 #include "pc6risk/sbuf.h"
 #include "pc6risk/xalloc.h"
 #include "support.h"
@@ -911,5 +912,89 @@ Test(load, a_lost_connection_changes_nothing, .timeout = 120)
 	free(after);
 	db_close(holder);
 	db_close(watcher);
+	tiny_end(&t);
+}
+
+/* The real Amsterdam PC6 file (CBS 2020 counts, secret cells written as
+ * "Onbekend"), loaded against a grid of made-up squares, one per postcode. */
+Test(load, the_real_amsterdam_pc6_file_loads, .timeout = 300)
+{
+	struct tiny t;
+	struct db *db;
+	struct err e;
+	struct csv *c;
+	struct sbuf grid = {0};
+	char *csv = t_repo_path("demo/data/pc6_amsterdam.csv"), *path, *cfg;
+	long n = 0;
+
+	tiny_start(&t);
+	c = csv_open(csv, 0, ENCODING_AUTO, &e);
+	cr_assert_not_null(c, "%s", e.message);
+	cr_assert_eq(csv_next(c, &e), 1);
+	sbuf_puts(&grid, "{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":"
+			 "{\"name\":\"urn:ogc:def:crs:EPSG::28992\"}},\"features\":[\n");
+	while (csv_next(c, &e) == 1) {
+		/* 3 m squares in buurt West (x 80000-80500, y 450000-451000) */
+		double x = X0 + 10 + (double)(n % 150) * 3, y = Y0 + 10 + (double)(n / 150) * 3;
+
+		sbuf_printf(&grid, "%s{\"type\":\"Feature\",\"properties\":{\"PC6\":\"%s\"},\"geometry\":{\"type\":"
+				   "\"Polygon\",\"coordinates\":[[[%g,%g],[%g,%g],[%g,%g],[%g,%g],[%g,%g]]]}}\n",
+			    n ? "," : "", csv_field(c, 0), x, y, x + 2, y, x + 2, y + 2, x, y + 2, x, y);
+		n++;
+	}
+	csv_close(c);
+	sbuf_puts(&grid, "]}\n");
+	cr_assert_eq(n, 19635);
+	path = file_in(&t, "pc6.geojson");
+	t_write(path, grid.s);
+	free(path);
+	patch_config(&t, "\"indicators\": [",
+		     "\"indicators\": [{\"path\": \"AMS\", \"level\": \"pc6\", \"key\": \"PC6\","
+		     " \"columns\": {\"households\": \"Aantal Huishoudens\", \"inhabitants\": \"Aantal Inwoners\"}},\n ");
+	cfg = t_slurp(t.config, NULL);
+	{
+		char *at = strstr(cfg, "\"AMS\""), *patched = xasprintf("%.*s\"%s\"%s", (int)(at - cfg), cfg, csv, at + 5);
+
+		t_write(t.config, patched);
+		free(patched);
+	}
+	load_ok(&t);
+	db = t_db(t.schema);
+	assert_q(db, "SELECT count(*) FROM pc6", "19635");
+	assert_q(db, "SELECT count(*) FILTER (WHERE missing = 'unknown') FROM indicator WHERE level = 'pc6' AND name = 'households'", "2069");
+	assert_q(db, "SELECT count(*) FILTER (WHERE missing = 'unknown') FROM indicator WHERE level = 'pc6' AND name = 'inhabitants'", "1636");
+	assert_q(db, "SELECT sum(value)::bigint FROM indicator WHERE name = 'inhabitants'", "915270");
+	assert_q(db, "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY value) FROM indicator WHERE name = 'inhabitants'",
+		 "40");
+	db_close(db);
+	sbuf_free(&grid);
+	free(cfg);
+	free(csv);
+	tiny_end(&t);
+}
+
+Test(load, empty_geometry_and_an_unknown_crs_are_refused)
+{
+	struct tiny t;
+	char *empty = xstrdup("{\"type\":\"Feature\",\"properties\":{\"BU_CODE\":\"BU99990203\",\"BU_NAAM\":\"Leeg\","
+			      "\"WK_CODE\":\"WK999902\"},\"geometry\":null}");
+	char *where;
+
+	tiny_start(&t);
+	load_ok(&t);
+	write_tiny_layers(&t, empty);
+	where = xasprintf("%s/buurt.geojson#fid=3", t.dir);
+	assert_refused(&t, where, "feature BU99990203 has no geometry");
+	free(where);
+	write_tiny_layers(&t, NULL);
+	patch_config(&t, "\"code\": \"PC6\"", "\"code\": \"PC6\", \"srs\": \"EPSG:999999\"");
+	{
+		struct t_run r = load(&t);
+
+		cr_assert_eq(r.status, 3, "an unknown CRS in the config is a config error: %s", r.err);
+		cr_assert(strstr(r.err, "unknown coordinate reference system \"EPSG:999999\""), "%s", r.err);
+		t_run_free(&r);
+	}
+	free(empty);
 	tiny_end(&t);
 }
