@@ -10,6 +10,7 @@ COPY scripts ./scripts
 COPY include ./include
 COPY src ./src
 COPY sql ./sql
+COPY presets ./presets
 COPY demo ./demo
 RUN make -j"$(nproc)" && make install DESTDIR=/stage PREFIX=/usr/local
 

@@ -28,7 +28,7 @@ ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700 -pthread -Wa
 ALL_LDFLAGS = $(LDFLAGS) -pthread $(SAN)
 
 LIB_SRC = $(filter-out src/main.c,$(wildcard src/*.c))
-LIB_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/migrations.o
+LIB_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/migrations.o $(BUILD)/obj/presets.o
 UNIT_SRC = $(wildcard tests/unit/*.c)
 INTEG_SRC = $(wildcard tests/integration/*.c) tests/support.c
 UNIT_OBJ = $(UNIT_SRC:tests/%.c=$(BUILD)/obj/tests/%.o)
@@ -46,6 +46,14 @@ $(BUILD)/libpc6risk.a: $(LIB_OBJ)
 $(BUILD)/gen/migrations.c: scripts/embed-sql.sh $(wildcard sql/*.sql) | $(BUILD)/.deps-ok
 	mkdir -p $(@D)
 	scripts/embed-sql.sh $(wildcard sql/*.sql) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/presets.c: scripts/embed-text.sh $(wildcard presets/*.json) | $(BUILD)/.deps-ok
+	mkdir -p $(@D)
+	scripts/embed-text.sh embedded_presets embedded_npresets $(wildcard presets/*.json) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/presets.o: $(BUILD)/gen/presets.c
+	mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/migrations.o: $(BUILD)/gen/migrations.c
 	mkdir -p $(@D)

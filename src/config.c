@@ -1,4 +1,5 @@
 #include "pc6risk/config.h"
+#include "pc6risk/embedded.h"
 #include "pc6risk/sbuf.h"
 #include "pc6risk/xalloc.h"
 
@@ -378,18 +379,218 @@ static int parse_crosswalk(struct ctx *x, const cJSON *obj, struct config_crossw
 		       : 0;
 }
 
-static int parse_scenario(struct ctx *x, const cJSON *obj, const char *path, struct config_scenario *s)
+static const char *const combine_names[] = {"rate", "mean", "geometric_mean", "flags", "imd", "pca"};
+static const char *const norm_names[] = {"z", "robust_z", "rank", "minmax"};
+
+const char *combine_name(enum combine c)
 {
-	static const char *const keys[] = {"name", "title", "level", "numerator", "denominator", "per", NULL};
-	const cJSON *per;
+	return c <= COMBINE_PCA ? combine_names[c] : "?";
+}
+
+const char *norm_name(enum norm n)
+{
+	return n <= NORM_MINMAX ? norm_names[n] : "?";
+}
+
+const char *config_preset(const char *name)
+{
+	for (size_t i = 0; i < embedded_npresets; i++)
+		if (strcmp(embedded_presets[i].name, name) == 0)
+			return embedded_presets[i].text;
+	return NULL;
+}
+
+const char *const *config_preset_names(void)
+{
+	static const char *names[64];
+
+	if (!names[0])
+		for (size_t i = 0; i < embedded_npresets && i < 63; i++)
+			names[i] = embedded_presets[i].name;
+	return names;
+}
+
+/* obj.key as one of names, into *out (an enum's value); absent keeps *out. */
+static int get_choice(struct ctx *x, const cJSON *obj, const char *path, const char *key, const char *const *names,
+		      size_t n, int *out)
+{
+	char *v = NULL, *p;
+	struct sbuf list = {0};
+	int rc;
+
+	if (get_string(x, obj, path, key, false, &v) < 0)
+		return -1;
+	if (!v)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(v, names[i]) == 0) {
+			*out = (int)i;
+			free(v);
+			return 0;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		sbuf_printf(&list, "%s\"%s\"", i ? (i + 1 == n ? " or " : ", ") : "", names[i]);
+	p = join_path(path, key);
+	rc = bad(x, p, cJSON_GetObjectItemCaseSensitive(obj, key), list.s);
+	sbuf_free(&list);
+	free(p);
+	free(v);
+	return rc;
+}
+
+/* obj.key as a string or an array of strings: a new NULL-terminated list. */
+static int get_names(struct ctx *x, const cJSON *obj, const char *path, const char *key, char ***out, size_t *n)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key), *c;
+	char *p = join_path(path, key);
+	int rc = 0;
+
+	*n = 0;
+	if (!v)
+		goto out;
+	if (cJSON_IsString(v) && v->valuestring[0]) {
+		*out = xcalloc(2, sizeof **out);
+		(*out)[0] = xstrdup(v->valuestring);
+		*n = 1;
+		goto out;
+	}
+	if (!cJSON_IsArray(v) || !v->child) {
+		rc = bad(x, p, v, "must be an indicator name or a list of them");
+		goto out;
+	}
+	*out = xcalloc((size_t)cJSON_GetArraySize(v) + 1, sizeof **out);
+	cJSON_ArrayForEach(c, v)
+	{
+		if (!cJSON_IsString(c) || !c->valuestring[0]) {
+			rc = bad(x, p, c, "must list indicator names");
+			goto out;
+		}
+		(*out)[(*n)++] = xstrdup(c->valuestring);
+	}
+out:
+	free(p);
+	return rc;
+}
+
+static int get_number(struct ctx *x, const cJSON *obj, const char *path, const char *key, double lo, double hi,
+		      const char *what, double *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char *p;
+	int rc = 0;
+
+	if (!v)
+		return 0;
+	if (!cJSON_IsNumber(v) || v->valuedouble < lo || v->valuedouble > hi) {
+		p = join_path(path, key);
+		rc = bad(x, p, v, what);
+		free(p);
+	} else {
+		*out = v->valuedouble;
+	}
+	return rc;
+}
+
+static int get_bool(struct ctx *x, const cJSON *obj, const char *path, const char *key, bool *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char *p;
+	int rc = 0;
+
+	if (!v)
+		return 0;
+	if (!cJSON_IsBool(v)) {
+		p = join_path(path, key);
+		rc = bad(x, p, v, "must be true or false");
+		free(p);
+	} else {
+		*out = cJSON_IsTrue(v);
+	}
+	return rc;
+}
+
+static int parse_list(struct ctx *x, const cJSON *obj, const char *path, const char *key, bool required,
+		      size_t sz, void **items, size_t *n,
+		      int (*fn)(struct ctx *, const cJSON *, const char *, void *));
+
+static int parse_term(struct ctx *x, const cJSON *obj, const char *path, struct config_term *t)
+{
+	static const char *const keys[] = {"name", "value", "base", "numerator", "denominator", "direction", "domain",
+					   "level", "optional", NULL};
+	static const char *const directions[] = {"up", "down"};
+	int dir = 0;
 	char *p;
 
-	if (want_object(x, obj, path) < 0 || check_keys(x, obj, path, keys) < 0)
+	if (want_object(x, obj, path) < 0 || check_keys(x, obj, path, keys) < 0 ||
+	    get_string(x, obj, path, "name", true, &t->name) < 0 ||
+	    get_string(x, obj, path, "value", false, &t->value) < 0 ||
+	    get_string(x, obj, path, "base", false, &t->base) < 0 ||
+	    get_names(x, obj, path, "numerator", &t->numerator, &t->nnumerator) < 0 ||
+	    get_names(x, obj, path, "denominator", &t->denominator, &t->ndenominator) < 0 ||
+	    get_choice(x, obj, path, "direction", directions, 2, &dir) < 0 ||
+	    get_string(x, obj, path, "domain", false, &t->domain) < 0 ||
+	    get_bool(x, obj, path, "optional", &t->optional) < 0)
 		return -1;
-	if (get_string(x, obj, path, "name", true, &s->name) < 0 ||
-	    get_string(x, obj, path, "title", false, &s->title) < 0 || get_level(x, obj, path, &s->level) < 0 ||
-	    get_string(x, obj, path, "numerator", true, &s->numerator) < 0 ||
-	    get_string(x, obj, path, "denominator", true, &s->denominator) < 0)
+	if (!name_ok(t->name, false)) {
+		p = join_path(path, "name");
+		bad(x, p, cJSON_GetObjectItemCaseSensitive(obj, "name"),
+		    "must be lowercase letters, digits and _, starting with a letter");
+		free(p);
+		return -1;
+	}
+	if (!cJSON_GetObjectItemCaseSensitive(obj, "direction"))
+		return err_set(x->e, ERR_CONFIG, x->file, "%s.direction: is required (\"up\": more is more risk, or \"down\")",
+			       path);
+	t->direction = dir == 0 ? 1 : -1;
+	if (!t->value == !t->nnumerator || !t->nnumerator != !t->ndenominator)
+		return err_set(x->e, ERR_CONFIG, x->file,
+			       "%s: give either \"value\" (a figure as it is) or \"numerator\" and \"denominator\" (a rate)",
+			       path);
+	if (t->base && !t->value)
+		return err_set(x->e, ERR_CONFIG, x->file, "%s.base: only a \"value\" (a share) has a base", path);
+	if (cJSON_GetObjectItemCaseSensitive(obj, "level")) {
+		if (get_level(x, obj, path, &t->level) < 0)
+			return -1;
+		t->level_given = true;
+	}
+	if (!t->domain)
+		t->domain = xstrdup(t->name);
+	return 0;
+}
+
+static int add_domain(struct config_scenario *s, const char *name, double weight)
+{
+	for (size_t i = 0; i < s->ndomains; i++)
+		if (strcmp(s->domains[i].name, name) == 0)
+			return 0;
+	s->domains = xrealloc(s->domains, (s->ndomains + 1) * sizeof *s->domains);
+	s->domains[s->ndomains].name = xstrdup(name);
+	s->domains[s->ndomains].weight = weight;
+	s->ndomains++;
+	return 1;
+}
+
+static int term_cb(struct ctx *x, const cJSON *v, const char *path, void *item)
+{
+	return parse_term(x, v, path, item);
+}
+
+/* The full form of a scenario (a preset's keys merged with the user's). */
+static int parse_scenario_full(struct ctx *x, const cJSON *obj, const char *path, struct config_scenario *s)
+{
+	static const char *const keys[] = {"preset", "name", "title", "about", "level", "outputs", "reference",
+					   "normalise", "winsorise", "shrink", "combine", "flags", "weight", "volume",
+					   "domains", "indicators", "size", "numerator", "denominator", "per", NULL};
+	static const char *const references[] = {"gemeente", "all"};
+	const cJSON *v, *c;
+	int choice;
+	char *p;
+
+	if (want_object(x, obj, path) < 0 || check_keys(x, obj, path, keys) < 0 ||
+	    get_string(x, obj, path, "name", true, &s->name) < 0 ||
+	    get_string(x, obj, path, "title", false, &s->title) < 0 ||
+	    get_string(x, obj, path, "about", false, &s->about) < 0 || get_level(x, obj, path, &s->level) < 0)
 		return -1;
 	if (!name_ok(s->name, true)) {
 		p = join_path(path, "name");
@@ -400,18 +601,244 @@ static int parse_scenario(struct ctx *x, const cJSON *obj, const char *path, str
 	}
 	if (!s->title)
 		s->title = xstrdup(s->name);
-	s->per = 100;
-	per = cJSON_GetObjectItemCaseSensitive(obj, "per");
-	if (per) {
-		if (!cJSON_IsNumber(per) || !(per->valuedouble > 0)) {
-			p = join_path(path, "per");
-			bad(x, p, per, "must be a number > 0");
+
+	/* the plain rate: numerator / denominator * per */
+	if (cJSON_GetObjectItemCaseSensitive(obj, "numerator") && !cJSON_GetObjectItemCaseSensitive(obj, "indicators")) {
+		struct config_term *t;
+
+		s->combine = COMBINE_RATE;
+		s->per = 100;
+		s->nterms = 1;
+		s->terms = t = xcalloc(1, sizeof *t);
+		t->name = xstrdup("rate");
+		t->direction = 1;
+		t->level = s->level;
+		t->level_given = true;
+		if (get_names(x, obj, path, "numerator", &t->numerator, &t->nnumerator) < 0 ||
+		    get_names(x, obj, path, "denominator", &t->denominator, &t->ndenominator) < 0 ||
+		    get_number(x, obj, path, "per", 1e-9, 1e12, "must be a number > 0", &s->per) < 0)
+			return -1;
+		if (!t->ndenominator)
+			return err_set(x->e, ERR_CONFIG, x->file, "%s.denominator: is required", path);
+		t->domain = xstrdup("rate");
+		add_domain(s, "rate", 1);
+		s->outputs[s->level] = true;
+		return 0;
+	}
+
+	choice = COMBINE_MEAN;
+	if (get_choice(x, obj, path, "combine", combine_names, 6, &choice) < 0)
+		return -1;
+	s->combine = (enum combine)choice;
+	if (s->combine == COMBINE_RATE)
+		return err_set(x->e, ERR_CONFIG, x->file, "%s.combine: \"rate\" takes \"numerator\" and \"denominator\"",
+			       path);
+	choice = 0;
+	if (get_choice(x, obj, path, "reference", references, 2, &choice) < 0)
+		return -1;
+	s->reference_all = choice == 1;
+	choice = NORM_ROBUST_Z;
+	if (get_choice(x, obj, path, "normalise", norm_names, 4, &choice) < 0)
+		return -1;
+	s->normalise = (enum norm)choice;
+	s->winsor_lo = 0;
+	s->winsor_hi = 1;
+	if ((v = cJSON_GetObjectItemCaseSensitive(obj, "winsorise"))) {
+		if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) != 2 || !cJSON_IsNumber(v->child) ||
+		    !cJSON_IsNumber(v->child->next) || v->child->valuedouble < 0 ||
+		    v->child->valuedouble >= v->child->next->valuedouble || v->child->next->valuedouble > 100) {
+			p = join_path(path, "winsorise");
+			bad(x, p, v, "must be [low, high] percentiles, 0 <= low < high <= 100");
 			free(p);
 			return -1;
 		}
-		s->per = per->valuedouble;
+		s->winsor_lo = v->child->valuedouble / 100;
+		s->winsor_hi = v->child->next->valuedouble / 100;
+	}
+	s->shrink = true;
+	if (get_bool(x, obj, path, "shrink", &s->shrink) < 0)
+		return -1;
+	s->flag_percentile = 0.8;
+	s->flags_needed = 3;
+	if ((v = cJSON_GetObjectItemCaseSensitive(obj, "flags"))) {
+		static const char *const flag_keys[] = {"percentile", "needed", NULL};
+		char *fp = join_path(path, "flags");
+		double pct = 80;
+		int rc = want_object(x, v, fp) < 0 || check_keys(x, v, fp, flag_keys) < 0 ||
+				 get_number(x, v, fp, "percentile", 1, 99, "must be a percentile from 1 to 99", &pct) < 0 ||
+				 get_int(x, v, fp, "needed", 1, 100, &s->flags_needed) < 0
+			 ? -1
+			 : 0;
+
+		free(fp);
+		if (rc < 0)
+			return -1;
+		s->flag_percentile = pct / 100;
+	}
+	if (get_string(x, obj, path, "weight", false, &s->weight) < 0)
+		return -1;
+	if ((v = cJSON_GetObjectItemCaseSensitive(obj, "volume"))) {
+		static const char *const vol_keys[] = {"count", "share", NULL};
+		char *vp = join_path(path, "volume");
+		int rc = want_object(x, v, vp) < 0 || check_keys(x, v, vp, vol_keys) < 0 ||
+				 get_string(x, v, vp, "count", true, &s->volume_count) < 0 ||
+				 get_string(x, v, vp, "share", true, &s->volume_share) < 0
+			 ? -1
+			 : 0;
+
+		free(vp);
+		if (rc < 0)
+			return -1;
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(obj, "size"))) {
+		static const char *const size_keys[] = {"indicator", "min", NULL};
+		char *sp = join_path(path, "size");
+		int rc = want_object(x, v, sp) < 0 || check_keys(x, v, sp, size_keys) < 0 ||
+				 get_string(x, v, sp, "indicator", true, &s->size) < 0 ||
+				 get_number(x, v, sp, "min", 0, 1e12, "must be a number >= 0", &s->min_size) < 0
+			 ? -1
+			 : 0;
+
+		free(sp);
+		if (rc < 0)
+			return -1;
+	}
+
+	/* outputs: the scenario's level and coarser ones */
+	if ((v = cJSON_GetObjectItemCaseSensitive(obj, "outputs"))) {
+		size_t i = 0;
+
+		p = join_path(path, "outputs");
+		if (!cJSON_IsArray(v) || !v->child) {
+			bad(x, p, v, "must be a list of levels");
+			free(p);
+			return -1;
+		}
+		cJSON_ArrayForEach(c, v)
+		{
+			enum level l;
+
+			if (!cJSON_IsString(c) || level_parse(c->valuestring, &l) < 0 || l > s->level) {
+				char *ip = xasprintf("%s[%zu]", p, i);
+
+				bad(x, ip, c, "must be the scenario's level or a coarser one");
+				free(ip);
+				free(p);
+				return -1;
+			}
+			s->outputs[l] = true;
+			i++;
+		}
+		free(p);
+	} else {
+		s->outputs[s->level] = true;
+	}
+
+	/* indicators */
+	if (parse_list(x, obj, path, "indicators", true, sizeof *s->terms, (void **)&s->terms, &s->nterms, term_cb) < 0)
+		return -1;
+	for (size_t i = 0; i < s->nterms; i++) {
+		if (!s->terms[i].level_given)
+			s->terms[i].level = s->level;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(s->terms[i].name, s->terms[j].name) == 0)
+				return err_set(x->e, ERR_CONFIG, x->file, "%s.indicators[%zu].name: \"%s\" is used twice", path,
+					       i, s->terms[i].name);
+		if (s->terms[i].level > s->level)
+			return err_set(x->e, ERR_CONFIG, x->file,
+				       "%s.indicators[%zu].level: must be the scenario's level (%s) or a coarser one", path, i,
+				       level_name(s->level));
+	}
+	/* domains: weighted when given, else equal, in order of first mention */
+	if ((v = cJSON_GetObjectItemCaseSensitive(obj, "domains"))) {
+		p = join_path(path, "domains");
+		if (!cJSON_IsObject(v) || !v->child) {
+			bad(x, p, v, "must map domain names to weights");
+			free(p);
+			return -1;
+		}
+		cJSON_ArrayForEach(c, v)
+		{
+			if (!cJSON_IsNumber(c) || !(c->valuedouble > 0)) {
+				char *dp = join_path(p, c->string);
+
+				bad(x, dp, c, "must be a weight > 0");
+				free(dp);
+				free(p);
+				return -1;
+			}
+			add_domain(s, c->string, c->valuedouble);
+		}
+		free(p);
+		for (size_t i = 0; i < s->nterms; i++) {
+			size_t d;
+
+			for (d = 0; d < s->ndomains && strcmp(s->domains[d].name, s->terms[i].domain) != 0; d++)
+				;
+			if (d == s->ndomains)
+				return err_set(x->e, ERR_CONFIG, x->file,
+					       "%s.indicators[%zu].domain: \"%s\" is not in %s.domains", path, i,
+					       s->terms[i].domain, path);
+		}
+	} else {
+		for (size_t i = 0; i < s->nterms; i++)
+			add_domain(s, s->terms[i].domain, 1);
+	}
+	if (s->combine == COMBINE_FLAGS && (size_t)s->flags_needed > s->ndomains)
+		return err_set(x->e, ERR_CONFIG, x->file, "%s.flags.needed: %d, but the scenario has %zu domains", path,
+			       s->flags_needed, s->ndomains);
+	if (s->volume_share) {
+		size_t i;
+
+		for (i = 0; i < s->nterms && strcmp(s->terms[i].name, s->volume_share) != 0; i++)
+			;
+		if (i == s->nterms)
+			return err_set(x->e, ERR_CONFIG, x->file, "%s.volume.share: \"%s\" is none of the scenario's indicators",
+				       path, s->volume_share);
 	}
 	return 0;
+}
+
+/* A scenario: a preset, with the keys given beside "preset" replacing its
+ * own, or the full form. */
+static int parse_scenario(struct ctx *x, const cJSON *obj, const char *path, struct config_scenario *s)
+{
+	const cJSON *preset = cJSON_GetObjectItemCaseSensitive(obj, "preset");
+	cJSON *merged;
+	const char *text;
+	int rc;
+
+	if (want_object(x, obj, path) < 0)
+		return -1;
+	if (!preset)
+		return parse_scenario_full(x, obj, path, s);
+	if (!cJSON_IsString(preset) || !(text = config_preset(preset->valuestring))) {
+		struct sbuf list = {0};
+		char *p = join_path(path, "preset");
+
+		for (const char *const *n = config_preset_names(); *n; n++)
+			sbuf_printf(&list, "%s\"%s\"", n == config_preset_names() ? "" : ", ", *n);
+		err_set(x->e, ERR_CONFIG, x->file, "%s: no such preset; the presets are %s", p, list.s);
+		sbuf_free(&list);
+		free(p);
+		return -1;
+	}
+	merged = cJSON_Parse(text);
+	if (!merged)
+		return err_set(x->e, ERR_INTERNAL, x->file, "preset %s is not valid JSON", preset->valuestring);
+	for (const cJSON *c = obj->child; c; c = c->next) {
+		if (strcmp(c->string, "preset") == 0)
+			continue;
+		if (cJSON_GetObjectItemCaseSensitive(merged, c->string))
+			cJSON_ReplaceItemInObjectCaseSensitive(merged, c->string, cJSON_Duplicate(c, true));
+		else
+			cJSON_AddItemToObject(merged, c->string, cJSON_Duplicate(c, true));
+	}
+	rc = parse_scenario_full(x, merged, path, s);
+	if (rc == 0)
+		s->preset = xstrdup(preset->valuestring);
+	cJSON_Delete(merged);
+	return rc;
 }
 
 /* Parse an array of objects at obj.key with fn, into a new array of n items of size sz. */
@@ -472,6 +899,100 @@ static bool reads_indicator(const struct config_indicators *in, const char *name
 	return false;
 }
 
+/* Are all of names read at level? Sets *missing to the first that is not. */
+static bool reads_all(const struct config *c, enum level level, char *const *names, size_t n, const char **missing)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!config_has_indicator(c, level, names[i])) {
+			*missing = names[i];
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The figures a term needs, as one list. */
+static size_t term_needs(const struct config_term *t, char **out, size_t cap)
+{
+	size_t n = 0;
+
+	if (t->value && n < cap)
+		out[n++] = t->value;
+	if (t->base && n < cap)
+		out[n++] = t->base;
+	for (size_t i = 0; i < t->nnumerator && n < cap; i++)
+		out[n++] = t->numerator[i];
+	for (size_t i = 0; i < t->ndenominator && n < cap; i++)
+		out[n++] = t->denominator[i];
+	return n;
+}
+
+/* A scenario against the inputs: each indicator is read at its level (or,
+ * when none was given, the nearest coarser level that has it, and is then
+ * inherited), the weight, volume and size indicators at the scenario's level. */
+static int check_scenario(struct ctx *x, struct config_scenario *s, size_t i)
+{
+	const struct config *c = x->cfg;
+	const char *missing = NULL;
+	size_t present = 0;
+
+	for (size_t j = 0; j < s->nterms; j++) {
+		struct config_term *t = &s->terms[j];
+		char *need[64];
+		size_t n = term_needs(t, need, 64);
+		int l = t->level;
+
+		if (!t->level_given)
+			for (; l >= LEVEL_GEMEENTE && !reads_all(c, (enum level)l, need, n, &missing); l--)
+				;
+		if (l >= LEVEL_GEMEENTE && reads_all(c, (enum level)l, need, n, &missing)) {
+			t->level = (enum level)l;
+			t->present = true;
+			present++;
+			continue;
+		}
+		reads_all(c, t->level_given ? t->level : s->level, need, n, &missing);
+		if (t->optional)
+			continue;
+		err_set(x->e, ERR_CONFIG, x->file,
+			"scenarios[%zu] (%s): indicator \"%s\" (for \"%s\") is read for no level from %s up", i, s->name,
+			missing, t->name, level_name(t->level_given ? t->level : s->level));
+		return err_hint(x->e, "add it to inputs.indicators, or leave the scenario out%s",
+				strcmp(missing, "mobility_outcome") == 0
+					? " (generatie needs an outcome or mobility layer, such as the Kansenkaart's)"
+					: "");
+	}
+	if (present == 0)
+		return err_set(x->e, ERR_CONFIG, x->file, "scenarios[%zu] (%s): none of its indicators is read", i,
+			       s->name);
+	if (s->combine == COMBINE_RATE && !config_has_indicator(c, s->level, c->k_indicator))
+		return err_set(x->e, ERR_CONFIG, x->file,
+			       "privacy.count: no indicator \"%s\" is read for level %s, which scenarios[%zu] scores",
+			       c->k_indicator, level_name(s->level), i);
+	if (s->combine != COMBINE_RATE && !config_has_indicator(c, s->level, c->k_indicator))
+		return err_set(x->e, ERR_CONFIG, x->file,
+			       "privacy.count: no indicator \"%s\" is read for level %s, where scenarios[%zu] (%s) combines "
+			       "its figures",
+			       c->k_indicator, level_name(s->level), i, s->name);
+	{
+		const char *own[3] = {s->weight, s->volume_count, s->size};
+		const char *key[3] = {"weight", "volume.count", "size.indicator"};
+
+		for (int k = 0; k < 3; k++)
+			if (own[k] && !config_has_indicator(c, s->level, own[k]))
+				return err_set(x->e, ERR_CONFIG, x->file,
+					       "scenarios[%zu].%s: no indicator \"%s\" is read for level %s", i, key[k],
+					       own[k], level_name(s->level));
+	}
+	/* too small to rank: by default fewer than 10 households, as the CBS and
+	 * the Kansenkaart do */
+	if (!s->size && s->combine != COMBINE_RATE && config_has_indicator(c, s->level, "households")) {
+		s->size = xstrdup("households");
+		s->min_size = 10;
+	}
+	return 0;
+}
+
 /* Checks that span sections: every level once, the tree complete, scenarios
  * naming indicators that are read. */
 static int cross_check(struct ctx *x)
@@ -513,34 +1034,22 @@ static int cross_check(struct ctx *x)
 		}
 	}
 	for (size_t i = 0; i < c->nscenarios; i++) {
-		const struct config_scenario *s = &c->scenarios[i];
-		const char *need[] = {s->numerator, s->denominator, c->k_indicator};
-		const char *what[] = {"numerator", "denominator", NULL};
+		struct config_scenario *s = &c->scenarios[i];
 
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(c->scenarios[j].name, s->name) == 0)
 				return err_set(x->e, ERR_CONFIG, x->file,
 					       "scenarios[%zu].name: \"%s\" is already the name of scenarios[%zu]", i,
 					       s->name, j);
-		for (int j = 0; j < 3; j++) {
-			if (config_has_indicator(c, s->level, need[j]))
-				continue;
-			if (what[j])
-				return err_set(x->e, ERR_CONFIG, x->file,
-					       "scenarios[%zu].%s: no indicator \"%s\" is read for level %s", i,
-					       what[j], need[j], level_name(s->level));
-			return err_set(x->e, ERR_CONFIG, x->file,
-				       "privacy.count: no indicator \"%s\" is read for level %s, which scenarios[%zu] "
-				       "scores",
-				       need[j], level_name(s->level), i);
-		}
+		if (check_scenario(x, s, i) < 0)
+			return -1;
 	}
 	return 0;
 }
 
 static int parse_root(struct ctx *x, const cJSON *root)
 {
-	static const char *const keys[] = {"database", "inputs", "scenarios", "privacy", "publish", NULL};
+	static const char *const keys[] = {"database", "inputs", "scenarios", "compare", "privacy", "publish", NULL};
 	static const char *const db_keys[] = {"schema", NULL};
 	static const char *const in_keys[] = {"areas", "indicators", "crosswalk", NULL};
 	static const char *const pr_keys[] = {"k", "count", NULL};
@@ -579,6 +1088,19 @@ static int parse_root(struct ctx *x, const cJSON *root)
 	if (parse_list(x, root, "", "scenarios", true, sizeof *c->scenarios, (void **)&c->scenarios,
 		       &c->nscenarios, scenario_cb) < 0)
 		return -1;
+
+	c->compare_draws = 200;
+	c->compare_seed = 1;
+	if ((v = cJSON_GetObjectItemCaseSensitive(root, "compare"))) {
+		static const char *const cmp_keys[] = {"draws", "seed", NULL};
+		int seed = 1;
+
+		if (want_object(x, v, "compare") < 0 || check_keys(x, v, "compare", cmp_keys) < 0 ||
+		    get_int(x, v, "compare", "draws", 0, 100000, &c->compare_draws) < 0 ||
+		    get_int(x, v, "compare", "seed", 0, 1000000000, &seed) < 0)
+			return -1;
+		c->compare_seed = (unsigned long long)seed;
+	}
 
 	c->k = 10;
 	c->k_indicator = xstrdup("households");
@@ -971,8 +1493,30 @@ void config_free(struct config *c)
 
 		free(s->name);
 		free(s->title);
-		free(s->numerator);
-		free(s->denominator);
+		free(s->about);
+		free(s->preset);
+		for (size_t j = 0; j < s->nterms; j++) {
+			struct config_term *t = &s->terms[j];
+
+			free(t->name);
+			free(t->value);
+			free(t->base);
+			free(t->domain);
+			for (size_t k = 0; k < t->nnumerator; k++)
+				free(t->numerator[k]);
+			for (size_t k = 0; k < t->ndenominator; k++)
+				free(t->denominator[k]);
+			free(t->numerator);
+			free(t->denominator);
+		}
+		free(s->terms);
+		for (size_t j = 0; j < s->ndomains; j++)
+			free(s->domains[j].name);
+		free(s->domains);
+		free(s->weight);
+		free(s->volume_count);
+		free(s->volume_share);
+		free(s->size);
 	}
 	free(c->scenarios);
 	for (size_t i = 0; i < c->nneighbourhoods; i++)

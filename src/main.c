@@ -2,6 +2,7 @@
  * main — the command line: argv into a subcommand, errors into exit codes.
  * The only place that prints an error record and the only place that exits.
  */
+#include "pc6risk/compare.h"
 #include "pc6risk/config.h"
 #include "pc6risk/db.h"
 #include "pc6risk/err.h"
@@ -38,11 +39,12 @@ enum {
 	OPT_LOAD = 1 << 5,        /* --force, --max-rejects, --rejects, --encoding */
 	OPT_SYNTH = 1 << 6,       /* --area, --postcodes, --seed, --data */
 	OPT_SYNTH_OUT = 1 << 7,   /* --out, as synth means it */
-	OPT_SCRATCH = 1 << 8      /* --schema, as synth means it */
+	OPT_SCRATCH = 1 << 8,     /* --schema, as synth means it */
+	OPT_COMPARE = 1 << 9      /* --draws, --seed */
 };
 
 /* Long options without a short form. */
-enum { LONG_AREA = 256, LONG_POSTCODES, LONG_SEED, LONG_DATA };
+enum { LONG_AREA = 256, LONG_POSTCODES, LONG_SEED, LONG_DATA, LONG_DRAWS };
 
 /* What the command line said. */
 struct opts {
@@ -57,6 +59,8 @@ struct opts {
 	const char *rejects;
 	bool encoding_set;
 	enum encoding encoding;
+	const char *draws;      /* compare */
+	const char *arg;        /* presets: the one argument */
 	const char *area;       /* synth */
 	const char *postcodes;
 	const char *seed;
@@ -84,6 +88,9 @@ static const struct {
 	{OPT_SYNTH, "    --postcodes N", "nl: how many PC6 (default 450000; 100 to 1000000)"},
 	{OPT_SYNTH, "    --seed N", "seed of the random numbers, 0 to 2^64-1 (default 1); the same\n"
 				 "                       seed gives the same files"},
+	{OPT_COMPARE, "    --draws N", "Monte Carlo draws per scenario (default: compare.draws, 200)"},
+	{OPT_COMPARE, "    --seed N", "seed of the draws (default: compare.seed, 1); the same seed\n"
+				   "                       gives the same intervals"},
 	{OPT_SYNTH, "    --data DIR", "the real files to start from (default: ./demo/data when it\n"
 				 "                       exists, else " PC6RISK_DATADIR "/demo/data)"},
 	{OPT_SYNTH_OUT, "-o, --out DIR", "where the files go (default: ./AREA-synthetic); created when\n"
@@ -164,6 +171,18 @@ static int cmd_init(struct opts *o, struct err *e)
 	return rc;
 }
 
+/* A whole number from 0 to max, from an option value; -1 when it is not one. */
+static int parse_number(const char *text, unsigned long long max, unsigned long long *out)
+{
+	char *end;
+
+	if (!text[0] || text[0] == '-' || text[0] == '+' || text[0] == ' ')
+		return -1;
+	errno = 0;
+	*out = strtoull(text, &end, 10);
+	return *end || errno == ERANGE || *out > max ? -1 : 0;
+}
+
 /* What every recorded stage command does: config, connection, a run record
  * around the stages. */
 static int staged(struct opts *o, struct err *e, unsigned stages)
@@ -190,6 +209,13 @@ static int staged(struct opts *o, struct err *e, unsigned stages)
 				.encoding_set = o->encoding_set,
 				.encoding = o->encoding,
 			},
+			.compare = {
+				.draws = cfg->compare_draws,
+				.seed = cfg->compare_seed,
+				.select = (const char *const *)o->select,
+				.nselect = o->nselect,
+				.print = true,
+			},
 			.publish = {
 				.out_dir = o->out,
 				.select = (const char *const *)o->select,
@@ -199,6 +225,12 @@ static int staged(struct opts *o, struct err *e, unsigned stages)
 			},
 		};
 
+		unsigned long long n;
+
+		if (o->draws && parse_number(o->draws, 100000, &n) == 0)
+			ro.compare.draws = (int)n;
+		if (o->seed && parse_number(o->seed, ~0ULL, &n) == 0)
+			ro.compare.seed = n;
 		rc = run_stages(db, cfg, stages, &ro, &counts, e);
 	}
 	run_end(db, id, &counts, rc < 0 ? e : NULL);
@@ -223,6 +255,33 @@ static int cmd_protect(struct opts *o, struct err *e)
 	return staged(o, e, RUN_PROTECTED);
 }
 
+static int cmd_compare(struct opts *o, struct err *e)
+{
+	return staged(o, e, RUN_COMPARED);
+}
+
+static int cmd_presets(struct opts *o, struct err *e)
+{
+	const char *const *names = config_preset_names();
+
+	if (o->arg) {
+		const char *text = config_preset(o->arg);
+
+		if (!text) {
+			err_set(e, ERR_USAGE, NULL, "no preset \"%s\"", o->arg);
+			return err_hint(e, "`pc6risk presets` lists them");
+		}
+		fputs(text, stdout);
+		return 0;
+	}
+	printf("Scenario presets (pc6risk presets NAME prints one, to copy into a config):\n\n");
+	for (const char *const *n = names; *n; n++)
+		printf("  %s\n", *n);
+	printf("\nUse one in the config as {\"preset\": \"NAME\"}, changing keys beside it:\n"
+	       "  {\"preset\": \"imd-nl\", \"reference\": \"all\"}\n");
+	return 0;
+}
+
 static int cmd_publish(struct opts *o, struct err *e)
 {
 	return staged(o, e, RUN_PUBLISHED);
@@ -233,17 +292,6 @@ static int cmd_refresh(struct opts *o, struct err *e)
 	return staged(o, e, RUN_ALL);
 }
 
-/* A whole number from 0 to max, from an option value; -1 when it is not one. */
-static int parse_number(const char *text, unsigned long long max, unsigned long long *out)
-{
-	char *end;
-
-	if (!text[0] || text[0] == '-' || text[0] == '+' || text[0] == ' ')
-		return -1;
-	errno = 0;
-	*out = strtoull(text, &end, 10);
-	return *end || errno == ERANGE || *out > max ? -1 : 0;
-}
 
 static int cmd_synth(struct opts *o, struct err *e)
 {
@@ -296,6 +344,15 @@ static const struct command commands[] = {
 	 "last load, nothing is read again and nothing changes.\n"},
 	{"score", cmd_score, OPT_CONFIG | OPT_SCHEMA | OPT_LOG, "compute every scenario's scores",
 	 "Compute the scores of every scenario in the config for the loaded data.\n"},
+	{"compare", cmd_compare, OPT_CONFIG | OPT_SCHEMA | OPT_COMPARE | OPT_SELECT | OPT_LOG,
+	 "compare the scenarios: agreement, robust picks, rank intervals",
+	 "Compare every pair of scenarios (Spearman rho, Kendall tau, overlap of the top 3, 5\n"
+	 "and 10 buurten), find the robust top N (in the top N of all scenarios but at most\n"
+	 "one), and run a Monte Carlo of each scenario's uncertain choices (weights, flag\n"
+	 "percentile and count, normalisation, shrinkage) for every buurt's rank interval.\n"
+	 "Writes tables compare_pair and compare_area and prints the agreement, the robust\n"
+	 "picks and a panel of the selected neighbourhoods (--select, else\n"
+	 "publish.neighbourhoods). refresh runs it between score and protect.\n"},
 	{"protect", cmd_protect, OPT_CONFIG | OPT_SCHEMA | OPT_LOG, "decide what may be published",
 	 "Apply the privacy rules (privacy.k, privacy.count) to the scores: a unit smaller\n"
 	 "than k, or without a figure, is suppressed. Writes the only tables publish reads.\n"},
@@ -305,10 +362,14 @@ static const struct command commands[] = {
 	 "neighbourhoods/<name>.geojson per selected wijk or buurt (with its PC6) and\n"
 	 "release.json; then point <dir>/current at it. A failure leaves the previous\n"
 	 "release in place. Prints each scenario's ranked table on standard output.\n"},
-	{"refresh", cmd_refresh, OPT_CONFIG | OPT_SCHEMA | OPT_OUT | OPT_SELECT | OPT_LOAD | OPT_LOG,
-	 "load, score, protect and publish as one recorded run",
-	 "Run load, score, protect and publish in turn as one run, recorded in the run\n"
-	 "table with its counts, or with its error when a stage fails.\n"},
+	{"refresh", cmd_refresh, OPT_CONFIG | OPT_SCHEMA | OPT_OUT | OPT_SELECT | OPT_LOAD | OPT_COMPARE | OPT_LOG,
+	 "load, score, compare, protect and publish as one recorded run",
+	 "Run load, score, compare, protect and publish in turn as one run, recorded in the\n"
+	 "run table with its counts, or with its error when a stage fails.\n"},
+	{"presets", cmd_presets, 0, "list the shipped scenario presets, or print one",
+	 "Without an argument, list the scenario presets; with a NAME, print that preset's\n"
+	 "JSON, ready to copy into a config's scenarios and change. docs/scenarios.md\n"
+	 "explains each.\n"},
 	{"synth", cmd_synth, OPT_SYNTH | OPT_SYNTH_OUT | OPT_SCRATCH | OPT_LOG,
 	 "write a synthetic input set to try or benchmark",
 	 "Write a SYNTHETIC input set in the formats load reads: a GeoPackage (gemeente,\n"
@@ -348,7 +409,8 @@ static void usage(FILE *f)
 
 static void command_usage(const struct command *c)
 {
-	printf("Usage: pc6risk %s%s\n\n%s", c->name, c->accepts ? " [options]" : "", c->help);
+	printf("Usage: pc6risk %s%s%s\n\n%s", c->name, c->accepts ? " [options]" : "",
+	       strcmp(c->name, "presets") == 0 ? " [NAME]" : "", c->help);
 	printf("\nOptions:\n");
 	for (size_t i = 0; i < sizeof option_help / sizeof option_help[0]; i++)
 		if (c->accepts & option_help[i].bit)
@@ -390,6 +452,7 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 		{"postcodes", required_argument, NULL, LONG_POSTCODES},
 		{"seed", required_argument, NULL, LONG_SEED},
 		{"data", required_argument, NULL, LONG_DATA},
+		{"draws", required_argument, NULL, LONG_DRAWS},
 		{NULL, 0, NULL, 0},
 	};
 	char cmdname[64];
@@ -408,7 +471,8 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 		case 'o': need = OPT_OUT | OPT_SYNTH_OUT, name = "--out"; o->out = optarg; break;
 		case LONG_AREA: need = OPT_SYNTH, name = "--area"; o->area = optarg; break;
 		case LONG_POSTCODES: need = OPT_SYNTH, name = "--postcodes"; o->postcodes = optarg; break;
-		case LONG_SEED: need = OPT_SYNTH, name = "--seed"; o->seed = optarg; break;
+		case LONG_SEED: need = OPT_SYNTH | OPT_COMPARE, name = "--seed"; o->seed = optarg; break;
+		case LONG_DRAWS: need = OPT_COMPARE, name = "--draws"; o->draws = optarg; break;
 		case LONG_DATA: need = OPT_SYNTH, name = "--data"; o->data = optarg; break;
 		case 's': need = OPT_SELECT, name = "--select"; split_list(optarg, o); break;
 		case 'F': need = OPT_LOAD, name = "--force"; o->force = true; break;
@@ -452,6 +516,8 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 			return 2;
 		}
 	}
+	if (optind < argc && strcmp(c->name, "presets") == 0 && optind + 1 == argc)
+		o->arg = argv[optind++];
 	if (optind < argc) {
 		fprintf(stderr, "pc6risk %s: unexpected argument '%s'\nTry 'pc6risk %s--help'.\n", c->name,
 			argv[optind], cmdname);

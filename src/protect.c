@@ -15,22 +15,23 @@ static const char areas_sql[] =
 	" UNION ALL SELECT 'pc6', p.code, NULL, p.buurt_code, b.wijk_code, w.gemeente_code, p.geom"
 	"  FROM pc6 p JOIN buurt b ON b.code = p.buurt_code JOIN wijk w ON w.code = b.wijk_code";
 
-/* $1 scenario, $2 level, $3 size indicator, $4 k. */
+/* $1 scenario, $2 level, $3 size indicator (for messages), $4 k. A unit is
+ * published when its size is known and at least k and it has a ranked score;
+ * published scores are rounded to one decimal and ranked again among the
+ * published units of the same reference area. */
 static const char values_sql[] =
 	"INSERT INTO protected_value (scenario, level, code, status, reason, score, rank, ranked)"
 	" SELECT $1, $2, code, CASE WHEN why IS NULL THEN 'published' ELSE 'suppressed' END, why,"
 	"  CASE WHEN why IS NULL THEN shown END,"
-	"  CASE WHEN why IS NULL THEN rank() OVER (PARTITION BY why IS NULL ORDER BY shown DESC) END,"
-	"  CASE WHEN why IS NULL THEN count(*) FILTER (WHERE why IS NULL) OVER () END"
+	"  CASE WHEN why IS NULL THEN rank() OVER (PARTITION BY why IS NULL, reference ORDER BY shown DESC) END,"
+	"  CASE WHEN why IS NULL THEN count(*) FILTER (WHERE why IS NULL) OVER (PARTITION BY reference) END"
 	" FROM ("
-	"  SELECT s.code, round(s.value::numeric, 1)::float8 AS shown, CASE"
-	"   WHEN c.code IS NULL THEN format('size unknown: no %s figure', $3::text)"
-	"   WHEN c.value IS NULL THEN format('size unknown: %s is %s', $3::text, c.missing)"
-	"   WHEN c.value < $4::int THEN format('fewer than %s %s', $4::int, $3::text)"
-	"   ELSE s.reason"
+	"  SELECT s.code, s.reference, round(s.value::numeric, 1)::float8 AS shown, CASE"
+	"   WHEN s.size IS NULL THEN format('size unknown: no %s figure', $3::text)"
+	"   WHEN s.size < $4::int THEN format('fewer than %s %s', $4::int, $3::text)"
+	"   WHEN s.value IS NULL OR s.rank IS NULL THEN s.reason"
 	"  END AS why"
 	"  FROM score s"
-	"  LEFT JOIN indicator c ON c.level = s.level AND c.code = s.code AND c.name = $3"
 	"  WHERE s.scenario = $1 AND s.level = $2) j";
 
 int protect_run(struct db *db, const struct config *cfg, struct protect_stats *st, struct err *e)
@@ -45,12 +46,19 @@ int protect_run(struct db *db, const struct config *cfg, struct protect_stats *s
 		goto fail;
 	for (size_t i = 0; i < cfg->nscenarios; i++) {
 		const struct config_scenario *s = &cfg->scenarios[i];
-		const char *params[4] = {s->name, level_name(s->level), cfg->k_indicator, k};
+		const char *params[4] = {s->name, NULL, cfg->k_indicator, k};
 		struct db_result *r;
 		long long published, suppressed;
 
-		if (db_execp(db, values_sql, 4, params, e) < 0)
-			goto fail;
+		/* PC6 scores wait for protect to band and merge them (they are not
+		 * released one by one); the coarser levels go through the k rule */
+		for (int l = LEVEL_GEMEENTE; l <= LEVEL_BUURT; l++) {
+			if (!s->outputs[l])
+				continue;
+			params[1] = level_name((enum level)l);
+			if (db_execp(db, values_sql, 4, params, e) < 0)
+				goto fail;
+		}
 		r = db_query(db,
 			     "SELECT count(*) FILTER (WHERE status = 'published'),"
 			     " count(*) FILTER (WHERE status = 'suppressed')"

@@ -45,6 +45,12 @@ static const char values_sql[] =
 	" FROM protected_value v JOIN protected_area a USING (level, code)" SCOPE_WHERE
 	" ORDER BY a.level = 'pc6', a.code COLLATE \"C\", v.scenario COLLATE \"C\"";
 
+/* The level a scenario is shown at: buurt when it scores buurten. */
+static enum level display_level(const struct config_scenario *s)
+{
+	return s->outputs[LEVEL_BUURT] ? LEVEL_BUURT : s->level;
+}
+
 int publish_select(const struct area_ref *areas, size_t n, const char *query, size_t *found, struct err *e)
 {
 	static const char *const levels[] = {"wijk", "buurt"};
@@ -274,7 +280,7 @@ static int write_release_json(struct db *db, const struct config *cfg, const cha
 		sbuf_puts(&b, ", \"title\": ");
 		sbuf_json_string(&b, s->title);
 		sbuf_printf(&b, ", \"level\": \"%s\", \"properties\": \"%s_*\", \"published\": %s, \"suppressed\": %s}",
-			    level_name(s->level), s->name, db_value(r, 0, 0), db_value(r, 0, 1));
+			    level_name(display_level(s)), s->name, db_value(r, 0, 0), db_value(r, 0, 1));
 		db_result_free(r);
 	}
 	sbuf_puts(&b, "\n  ],\n  \"neighbourhoods\": [");
@@ -404,7 +410,7 @@ static int print_ranking(struct db *db, const struct config *cfg, const struct s
 {
 	for (size_t s = 0; s < cfg->nscenarios; s++) {
 		const struct config_scenario *sc = &cfg->scenarios[s];
-		const char *params[1] = {sc->name};
+		const char *params[2] = {sc->name, level_name(display_level(sc))};
 		struct db_result *r;
 		int n, suppressed = 0, shown_to = 0;
 
@@ -412,9 +418,9 @@ static int print_ranking(struct db *db, const struct config *cfg, const struct s
 			     "SELECT v.status, v.rank, v.ranked, a.code, a.name, a.wijk_code, w.name, v.score"
 			     " FROM protected_value v JOIN protected_area a USING (level, code)"
 			     " LEFT JOIN protected_area w ON w.level = 'wijk' AND w.code = a.wijk_code"
-			     " WHERE v.scenario = $1"
+			     " WHERE v.scenario = $1 AND v.level = $2"
 			     " ORDER BY v.status, v.rank, a.code COLLATE \"C\"",
-			     1, params, e);
+			     2, params, e);
 		if (!r)
 			return -1;
 		n = db_nrows(r);
@@ -422,9 +428,9 @@ static int print_ranking(struct db *db, const struct config *cfg, const struct s
 			suppressed += strcmp(db_value(r, i, 0), "suppressed") == 0;
 		printf("\n%s: %s\n", sc->name, sc->title);
 		printf("%d %s ranked (highest score first), %d suppressed (fewer than %d %s, or no figure)\n\n",
-		       n - suppressed, level_plural(sc->level), suppressed, cfg->k, cfg->k_indicator);
+		       n - suppressed, level_plural(display_level(sc)), suppressed, cfg->k, cfg->k_indicator);
 		printf("%5s  %-10s  ", "rank", "code");
-		pad(level_name(sc->level), 30);
+		pad(level_name(display_level(sc)), 30);
 		printf("  ");
 		pad("wijk", 34);
 		printf("  %7s\n", "score");
@@ -462,7 +468,7 @@ static int print_ranking(struct db *db, const struct config *cfg, const struct s
 				count++;
 			}
 			printf("%s (%s %s, %s): %d %s ranked %s of %d", sel[k].query, sel[k].level, sel[k].code,
-			       sel[k].name, count, count == 1 ? level_name(sc->level) : level_plural(sc->level),
+			       sel[k].name, count, count == 1 ? level_name(display_level(sc)) : level_plural(display_level(sc)),
 			       count ? ranks.s : "-", n - suppressed);
 			if (hidden)
 				printf(", %d suppressed", hidden);

@@ -39,7 +39,13 @@ char *run_counts_json(const struct run_counts *c)
 		sep = ", ";
 	}
 	if (c->done & RUN_SCORED) {
-		sbuf_printf(&b, "%s\"scored\": %lld, \"without_score\": %lld", sep, c->score.scored, c->score.unscored);
+		sbuf_printf(&b, "%s\"scored\": %lld, \"without_score\": %lld, \"too_small_to_rank\": %lld", sep,
+			    c->score.scored, c->score.unscored, c->score.too_small);
+		sep = ", ";
+	}
+	if (c->done & RUN_COMPARED) {
+		sbuf_printf(&b, "%s\"compared_pairs\": %lld, \"monte_carlo_draws\": %lld, \"monte_carlo_seconds\": %.3f", sep,
+			    c->compare.pairs, c->compare.draws, c->compare.draw_seconds);
 		sep = ", ";
 	}
 	if (c->done & RUN_PROTECTED) {
@@ -107,6 +113,7 @@ int run_stages(struct db *db, const struct config *cfg, unsigned stages, const s
 		switch (stage) {
 		case RUN_LOADED: rc = load_run(db, cfg, &opts->load, &c->load, e); break;
 		case RUN_SCORED: rc = score_run(db, cfg, &c->score, e); break;
+		case RUN_COMPARED: rc = compare_run(db, cfg, &opts->compare, &c->compare, e); break;
 		case RUN_PROTECTED: rc = protect_run(db, cfg, &c->protect, e); break;
 		case RUN_PUBLISHED: rc = publish_run(db, cfg, &opts->publish, &c->publish, e); break;
 		}

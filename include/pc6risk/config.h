@@ -76,14 +76,72 @@ struct config_crosswalk {
 	enum encoding encoding;
 };
 
-/* scenarios[i]. The foundation scenario kind is a rate: numerator / denominator * per. */
+/* How a scenario turns its indicators into one score. */
+enum combine {
+	COMBINE_RATE,    /* one rate, numerator / denominator * per, as it is */
+	COMBINE_MEAN,    /* weighted mean of the normalised domains */
+	COMBINE_GEOMEAN, /* weighted geometric mean: every domain must be high */
+	COMBINE_FLAGS,   /* count of domains at or above a percentile; at risk from `needed` */
+	COMBINE_IMD,     /* domain ranks through the IMD exponential transform, weighted */
+	COMBINE_PCA      /* the first principal component */
+};
+
+/* How indicators are made comparable (the order of stats.h's stats_norm). */
+enum norm { NORM_Z, NORM_ROBUST_Z, NORM_RANK, NORM_MINMAX };
+
+const char *combine_name(enum combine c);
+const char *norm_name(enum norm n);
+
+/* One indicator of a scenario: a figure as it is, or a rate of summed counts. */
+struct config_term {
+	char *name;           /* its name in the scenario's outputs */
+	char *value;          /* a figure used as it is (a share, an amount), or NULL for a rate */
+	char *base;           /* for a share: the count it is a share of (to shrink it), or NULL */
+	char **numerator;     /* a rate: sum(numerator) / sum(denominator) */
+	size_t nnumerator;
+	char **denominator;
+	size_t ndenominator;
+	int direction;        /* +1: more is more risk ("up"); -1: less is more risk ("down") */
+	char *domain;         /* the domain it counts in (its own name when not given) */
+	enum level level;     /* where its figures are read: given, or after checking, the scenario's
+				 level or the nearest coarser one that has them (inherited) */
+	bool level_given;
+	bool optional;        /* may be missing from the inputs: then it is left out */
+	bool present;         /* after checking: its figures are read */
+};
+
+/* A domain and its weight. */
+struct config_domain {
+	char *name;
+	double weight;
+};
+
+/* scenarios[i], from a preset (presets/NAME.json, changed by the keys given
+ * beside "preset") or written out in full; see docs/scenarios.md. */
 struct config_scenario {
-	char *name;  /* [a-z0-9][a-z0-9_-]*, used in file and property names */
+	char *name;     /* [a-z0-9][a-z0-9_-]*, used in file and property names */
 	char *title;
-	enum level level;
-	char *numerator;
-	char *denominator;
-	double per;
+	char *about;    /* what it measures, in a sentence or two, or NULL */
+	char *preset;   /* the preset it came from, or NULL */
+	enum combine combine;
+	enum level level;           /* the level its figures are combined at */
+	bool outputs[LEVEL_COUNT];  /* the levels it scores: its own and coarser ones */
+	bool reference_all;         /* normalise and rank over everything loaded, else within each gemeente */
+	enum norm normalise;
+	double winsor_lo, winsor_hi; /* quantiles, 0 and 1 when not winsorising */
+	bool shrink;                 /* empirical-Bayes shrinkage of rates toward the buurt (then wijk) */
+	struct config_term *terms;
+	size_t nterms;
+	struct config_domain *domains; /* in order of first mention */
+	size_t ndomains;
+	double flag_percentile;  /* COMBINE_FLAGS: a domain is flagged at or above this quantile */
+	int flags_needed;        /* COMBINE_FLAGS: at risk from this many flags */
+	char *weight;            /* the indicator that weights a unit when scores go up a level; NULL: equal */
+	char *volume_count;      /* expected number affected = volume_count * term volume_share / 100 */
+	char *volume_share;
+	char *size;              /* too small to rank when this indicator is below min_size */
+	double min_size;
+	double per;              /* COMBINE_RATE */
 };
 
 struct config {
@@ -107,6 +165,9 @@ struct config {
 	size_t nneighbourhoods;
 	int keep_releases;
 	char *attribution; /* publish.attribution: source credit written with every release, or NULL */
+
+	int compare_draws;            /* compare.draws: Monte Carlo draws per scenario */
+	unsigned long long compare_seed;
 };
 
 /* Read and check the file at path. NULL with e filled (ERR_CONFIG) on failure. */
@@ -115,6 +176,11 @@ struct config *config_load(const char *path, struct err *e);
 /* The same, from text in memory; path is only used in messages and to resolve
  * relative paths. */
 struct config *config_parse(const char *text, size_t len, const char *path, struct err *e);
+
+/* The JSON text of a shipped preset (presets/NAME.json), or NULL. */
+const char *config_preset(const char *name);
+/* The names of the shipped presets, NULL-terminated. */
+const char *const *config_preset_names(void);
 
 /* Is name usable as a schema: lowercase letters, digits and _, starting with a
  * letter, at most 40 characters? */

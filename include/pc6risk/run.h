@@ -8,6 +8,7 @@
 #ifndef PC6RISK_RUN_H
 #define PC6RISK_RUN_H
 
+#include "pc6risk/compare.h"
 #include "pc6risk/config.h"
 #include "pc6risk/db.h"
 #include "pc6risk/err.h"
@@ -20,9 +21,10 @@
 enum {
 	RUN_LOADED = 1,
 	RUN_SCORED = 2,
-	RUN_PROTECTED = 4,
-	RUN_PUBLISHED = 8,
-	RUN_ALL = 15
+	RUN_COMPARED = 4,
+	RUN_PROTECTED = 8,
+	RUN_PUBLISHED = 16,
+	RUN_ALL = 31
 };
 
 /* What a run did, stage by stage; `done` says which stages finished. */
@@ -30,6 +32,7 @@ struct run_counts {
 	unsigned done;
 	struct load_stats load;
 	struct score_stats score;
+	struct compare_stats compare;
 	struct protect_stats protect;
 	struct publish_stats publish;
 };
@@ -48,6 +51,7 @@ char *run_counts_json(const struct run_counts *c);
 /* The command-line choices the stages take. */
 struct run_opts {
 	struct load_opts load;
+	struct compare_opts compare;
 	struct publish_opts publish;
 };
 
