@@ -66,7 +66,8 @@ double stats_imd_transform(double r);
  * of the correlation matrix is found by power iteration from a fixed start
  * (tolerance 1e-12, at most 10000 steps). Its sign makes loadings[sign_col]
  * >= 0. scores[i] = sum_j loadings[j] * z[i][j]; *explained gets the share of
- * the total variance it explains. Returns 0, or -1 when p == 0 or n < 2. */
+ * the total variance it explains. Returns 0, or -1 when p == 0, n < 2 or
+ * sign_col >= p. */
 int stats_pca1(const double *X, size_t n, size_t p, size_t sign_col, double *loadings, double *scores,
 	       double *explained);
 
@@ -79,7 +80,7 @@ double stats_spearman(const double *a, const double *b, size_t n);
  * fewer than 2 pairs or no spread. */
 double stats_kendall(const double *a, const double *b, size_t n);
 
-/* The n units with the highest values of a and of b (NaN never counts; ties
+/* The `top` units with the highest values of a and of b (NaN never counts; ties
  * broken by lower index), and the Jaccard index |A & B| / |A | B| of the two
  * top-N sets; 1 when both are empty. */
 double stats_jaccard_top(const double *a, const double *b, size_t n, size_t top);
