@@ -954,9 +954,19 @@ static int check_scenario(struct ctx *x, struct config_scenario *s, size_t i)
 		reads_all(c, t->level_given ? t->level : s->level, need, n, &missing);
 		if (t->optional)
 			continue;
-		err_set(x->e, ERR_CONFIG, x->file,
-			"scenarios[%zu] (%s): indicator \"%s\" (for \"%s\") is read for no level from %s up", i, s->name,
-			missing, t->name, level_name(t->level_given ? t->level : s->level));
+		if (s->combine == COMBINE_RATE) {
+			bool in_num = false;
+
+			for (size_t k = 0; k < t->nnumerator; k++)
+				in_num = in_num || strcmp(t->numerator[k], missing) == 0;
+			err_set(x->e, ERR_CONFIG, x->file, "scenarios[%zu].%s: no indicator \"%s\" is read for level %s", i,
+				in_num ? "numerator" : "denominator", missing, level_name(s->level));
+		} else {
+			err_set(x->e, ERR_CONFIG, x->file,
+				"scenarios[%zu].indicators[%zu] (%s%s%s): no indicator \"%s\" is read for level %s%s", i, j,
+				t->name, s->preset ? ", from preset " : "", s->preset ? s->preset : "", missing,
+				level_name(t->level_given ? t->level : s->level), t->level_given ? "" : " or coarser");
+		}
 		return err_hint(x->e, "add it to inputs.indicators, or leave the scenario out%s",
 				strcmp(missing, "mobility_outcome") == 0
 					? " (generatie needs an outcome or mobility layer, such as the Kansenkaart's)"

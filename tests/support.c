@@ -148,11 +148,15 @@ void t_rmtree(const char *path)
 	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* A schema name of this test process; one left behind by an earlier run
+ * that had the same process id is dropped first. */
 char *t_schema(const char *prefix)
 {
 	static int n;
+	char *s = xasprintf("%s_%ld_%d", prefix, (long)getpid(), n++);
 
-	return xasprintf("%s_%ld_%d", prefix, (long)getpid(), n++);
+	t_drop_schema(s);
+	return s;
 }
 
 struct db *t_db(const char *schema)

@@ -417,7 +417,10 @@ Test(demo, publishing_again_gives_identical_bytes, .timeout = 300)
 	sleep(1); /* release ids carry the second they were made */
 	r = t_pc6risk((const char *[]){"publish", "-c", d.config, "--schema", d.schema, "--out", d.out, NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_str_eq(r.out, d.run.out, "the ranked table is the same");
+	/* refresh prints the comparison of the scenarios, then what publish prints */
+	cr_assert(strlen(r.out) > 0 && strlen(d.run.out) > strlen(r.out) &&
+			  strcmp(d.run.out + strlen(d.run.out) - strlen(r.out), r.out) == 0,
+		  "the ranked table is the same:\n%s\n---\n%s", r.out, d.run.out);
 	t_run_free(&r);
 	second = link_target(d.out);
 	cr_assert_str_neq(first, second, "a new release was made");

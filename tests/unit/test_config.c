@@ -140,7 +140,8 @@ Test(config, meaning_errors_name_the_key_path)
 	cr_assert_str_eq(fails(replace(", \"parent\": \"WK_CODE\"", "")),
 			 "conf/pc6risk.json: inputs.areas[2].parent: is required");
 	cr_assert_str_eq(fails(replace("\"numerator\": \"benefit_recipients\"", "\"numerator\": \"benefits\"")),
-			 "conf/pc6risk.json: scenarios[0].numerator: no indicator \"benefits\" is read for level buurt");
+			 "conf/pc6risk.json: scenarios[0].numerator: no indicator \"benefits\" is read for level buurt\n"
+			 "hint: add it to inputs.indicators, or leave the scenario out");
 	cr_assert_str_eq(fails(replace("\"privacy\": {\"k\": 10}", "\"privacy\": {\"count\": \"inhabitants\"}")),
 			 "conf/pc6risk.json: privacy.count: no indicator \"inhabitants\" is read for level buurt, "
 			 "which scenarios[0] scores");
