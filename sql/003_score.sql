@@ -99,3 +99,30 @@ CREATE TABLE compare_run (
     seed bigint NOT NULL,
     seconds double precision NOT NULL
 );
+
+-- What protect releases of compare; publish reads these, never compare_*.
+-- The agreement of the scenarios (statistics over many areas) ...
+CREATE TABLE protected_agreement (LIKE compare_pair INCLUDING ALL);
+
+-- ... and, per published area, how sure its rank is. The rank columns are
+-- NULL where the published ranks are not those compare ranked (an area of the
+-- same reference was hidden), so no hidden area shows through a rank gap.
+CREATE TABLE protected_compare (
+    scenario text NOT NULL,
+    level text NOT NULL,
+    code text NOT NULL,
+    median_rank double precision,
+    rank_p05 double precision,
+    rank_p95 double precision,
+    p_top_3 double precision,
+    p_top_5 double precision,
+    p_top_10 double precision,
+    robust_top_3 boolean,
+    robust_top_5 boolean,
+    robust_top_10 boolean,
+    drivers text,
+    PRIMARY KEY (scenario, level, code),
+    FOREIGN KEY (scenario, level, code) REFERENCES protected_value ON DELETE CASCADE
+);
+
+CREATE TABLE protected_compare_run (LIKE compare_run INCLUDING ALL);

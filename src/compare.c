@@ -6,6 +6,7 @@
 #include "pc6risk/score.h"
 #include "pc6risk/signals.h"
 #include "pc6risk/stats.h"
+#include "pc6risk/strmap.h"
 #include "pc6risk/text.h"
 #include "pc6risk/xalloc.h"
 
@@ -269,35 +270,127 @@ static void put_num(struct sbuf *b, double v)
 		sbuf_printf(b, "%.17g", v);
 }
 
-static void print_agreement(const struct config *cfg, struct scored *sc, size_t nb)
+static void print_agreement(const struct config *cfg, struct scored *sc, size_t n, const char *what)
 {
-	printf("\nAgreement of the scenarios over the buurten (Spearman rho, Kendall tau, overlap of the top 5):\n\n");
-	printf("  %-22s %-22s %6s %6s %6s\n", "scenario", "with", "rho", "tau", "top 5");
+	bool header = false;
+
 	for (size_t a = 0; a < cfg->nscenarios; a++) {
 		for (size_t b = a + 1; b < cfg->nscenarios; b++) {
 			double *va, *vb;
+			size_t both = 0;
 
 			if (!sc[a].present || !sc[b].present)
 				continue;
-			va = ranked_values(&sc[a], nb);
-			vb = ranked_values(&sc[b], nb);
-			printf("  %-22s %-22s %6.2f %6.2f %6.2f\n", cfg->scenarios[a].name, cfg->scenarios[b].name,
-			       stats_spearman(va, vb, nb), stats_kendall(va, vb, nb), stats_jaccard_top(va, vb, nb, 5));
+			if (!header) {
+				printf("\nAgreement of the scenarios over the %s (Spearman rho, Kendall tau-b, overlap of the "
+				       "top 3, 5, 10):\n\n",
+				       what);
+				printf("  %-22s %-22s %7s %6s %6s %6s %6s %6s\n", "scenario", "with", "areas", "rho", "tau",
+				       "top 3", "top 5", "top 10");
+				header = true;
+			}
+			va = ranked_values(&sc[a], n);
+			vb = ranked_values(&sc[b], n);
+			for (size_t i = 0; i < n; i++)
+				both += !isnan(va[i]) && !isnan(vb[i]);
+			printf("  %-22s %-22s %7zu %6.2f %6.2f %6.2f %6.2f %6.2f\n", cfg->scenarios[a].name,
+			       cfg->scenarios[b].name, both, stats_spearman(va, vb, n), stats_kendall(va, vb, n),
+			       stats_jaccard_top(va, vb, n, 3), stats_jaccard_top(va, vb, n, 5),
+			       stats_jaccard_top(va, vb, n, 10));
 			free(va);
 			free(vb);
 		}
 	}
 }
 
+/* The names of the buurten of the model, by index (NULL when unknown). */
+static char **buurt_names(struct db *db, const struct score_model *m, struct err *e)
+{
+	size_t nb = score_model_count(m, LEVEL_BUURT);
+	struct db_result *r = db_query(db, "SELECT code, name FROM buurt", 0, NULL, e);
+	struct strmap *by_code;
+	char **out;
+
+	if (!r)
+		return NULL;
+	by_code = strmap_new();
+	for (size_t b = 0; b < nb; b++)
+		strmap_put(by_code, score_model_code(m, LEVEL_BUURT, b), NULL); /* index b: the codes are unique */
+	out = xcalloc(nb ? nb : 1, sizeof *out);
+	for (int i = 0; i < db_nrows(r); i++) {
+		long b = strmap_get(by_code, db_value(r, i, 0));
+
+		if (b >= 0 && db_value(r, i, 1))
+			out[b] = xstrdup(db_value(r, i, 1));
+	}
+	strmap_free(by_code);
+	db_result_free(r);
+	return out;
+}
+
+/* The draws' ranks of buurt b, as doubles. */
+static double *draw_ranks_of(const struct mc *mc, size_t nb, int draws, size_t b)
+{
+	double *dr = xmalloc((size_t)(draws > 0 ? draws : 1) * sizeof *dr);
+
+	for (int d = 0; d < draws; d++)
+		dr[d] = mc->ranks[(size_t)d * nb + b];
+	return dr;
+}
+
+/* Each scenario's top 5 buurten with how sure their places are and what
+ * drives them. */
+static void print_tops(const struct config *cfg, const struct score_model *m, const struct scored *sc,
+		       const struct mc *mc, size_t nb, int draws, char **names, char ***drive)
+{
+	size_t top[5];
+
+	printf("\nTop 5 of each scenario, with the median rank, the 5-95 %% rank interval and the chance of a top-5 "
+	       "place over %d draws, and the two domains that drive the score:\n",
+	       draws);
+	for (size_t s = 0; s < cfg->nscenarios; s++) {
+		double *v;
+		size_t got;
+
+		if (!sc[s].present)
+			continue;
+		printf("\n  %-40s %6s  %-9s %6s  %s\n", cfg->scenarios[s].name, "median", "5-95 %", "top 5", "drivers");
+		v = ranked_values(&sc[s], nb);
+		got = stats_top(v, nb, 5, top);
+		for (size_t i = 0; i < got; i++) {
+			size_t b = top[i];
+			char med[16] = "", interval[32] = "", ptop[16] = "";
+
+			if (mc[s].ranks && draws > 0) {
+				double *dr = draw_ranks_of(&mc[s], nb, draws, b);
+				size_t in = 0;
+
+				for (int d = 0; d < draws; d++)
+					in += !isnan(dr[d]) && dr[d] <= 5;
+				snprintf(med, sizeof med, "%.0f", stats_quantile(dr, (size_t)draws, 0.5));
+				snprintf(interval, sizeof interval, "%.0f-%.0f", stats_quantile(dr, (size_t)draws, 0.05),
+					 stats_quantile(dr, (size_t)draws, 0.95));
+				snprintf(ptop, sizeof ptop, "%.0f %%", 100.0 * (double)in / draws);
+				free(dr);
+			}
+			printf("  %4.0f  %-11s %-22.22s %6s  %-9s %6s  %s\n", sc[s].rank[b],
+			       score_model_code(m, LEVEL_BUURT, b), names[b] ? names[b] : "", med, interval, ptop,
+			       drive[s] && drive[s][b] ? drive[s][b] : "");
+		}
+		free(v);
+	}
+}
+
 int compare_run(struct db *db, const struct config *cfg, const struct compare_opts *opts, struct compare_stats *st,
 		struct err *e)
 {
-	size_t ns = cfg->nscenarios, nb, npc6, npilots = 0;
+	size_t ns = cfg->nscenarios, nb = 0, npc6 = 0, npilots = 0;
 	struct score_model *m = NULL;
 	struct scored *buurt = xcalloc(ns ? ns : 1, sizeof *buurt), *pc6 = xcalloc(ns ? ns : 1, sizeof *pc6);
 	struct mc *mc = xcalloc(ns ? ns : 1, sizeof *mc);
 	int *robust[3] = {NULL, NULL, NULL}, threads = opts->threads;
 	struct pilot *pilots = NULL;
+	char ***drive = xcalloc(ns ? ns : 1, sizeof *drive), **names = NULL;
 	struct timespec t0, t1;
 	int rc = -1;
 
@@ -387,12 +480,9 @@ int compare_run(struct db *db, const struct config *cfg, const struct compare_op
 		double *draw_ranks = xmalloc((opts->draws > 0 ? (size_t)opts->draws : 1) * sizeof *draw_ranks);
 
 		for (size_t s = 0; s < ns; s++) {
-			char **drive;
-
 			if (!buurt[s].present)
 				continue;
-			drive = drivers(db, m, cfg->scenarios[s].name, e);
-			if (!drive)
+			if (!(drive[s] = drivers(db, m, cfg->scenarios[s].name, e)))
 				goto out;
 			for (size_t b = 0; b < nb; b++) {
 				double med = NAN, p05 = NAN, p95 = NAN, ptop[3] = {NAN, NAN, NAN};
@@ -432,12 +522,10 @@ int compare_run(struct db *db, const struct config *cfg, const struct compare_op
 				for (int k = 0; k < 3; k++)
 					sbuf_printf(&rows, "\t%s", robust[k][b] ? "t" : "f");
 				sbuf_putc(&rows, '\t');
-				db_copy_field(&rows, drive[b]);
+				db_copy_field(&rows, drive[s][b]);
 				sbuf_putc(&rows, '\n');
-				free(drive[b]);
 				st->areas++;
 			}
-			free(drive);
 		}
 		free(draw_ranks);
 		rc = db_copy_begin(db,
@@ -471,12 +559,17 @@ int compare_run(struct db *db, const struct config *cfg, const struct compare_op
 		const char *const *queries = opts->select ? opts->select : (const char *const *)cfg->neighbourhoods;
 		size_t nq = opts->select ? opts->nselect : cfg->nneighbourhoods;
 
-		print_agreement(cfg, buurt, nb);
+		print_agreement(cfg, buurt, nb, "buurten");
+		print_agreement(cfg, pc6, npc6, "PC6");
+		if (!(names = buurt_names(db, m, e)))
+			goto out;
 		printf("\nRobust top 5 (in the top 5 of all scenarios but at most one):");
 		for (size_t b = 0, shown = 0; b < nb; b++)
 			if (robust[1][b])
-				printf("%s %s", shown++ ? "," : "", score_model_code(m, LEVEL_BUURT, b));
+				printf("%s %s %s", shown++ ? "," : "", score_model_code(m, LEVEL_BUURT, b),
+				       names[b] ? names[b] : "");
 		printf("\n");
+		print_tops(cfg, m, buurt, mc, nb, opts->draws, names, drive);
 		npilots = pilot_buurten(db, m, queries, nq, &pilots, e);
 		if (npilots > 0) {
 			printf("\nPilot panel: rank among the buurten [5-95 %% interval over %d draws]\n\n", opts->draws);
@@ -497,10 +590,8 @@ int compare_run(struct db *db, const struct config *cfg, const struct compare_op
 					if (isnan(buurt[s].rank[b]))
 						snprintf(cell, sizeof cell, "-");
 					else if (mc[s].ranks) {
-						double *dr = xmalloc((size_t)opts->draws * sizeof *dr);
+						double *dr = draw_ranks_of(&mc[s], nb, opts->draws, b);
 
-						for (int d = 0; d < opts->draws; d++)
-							dr[d] = mc[s].ranks[(size_t)d * nb + b];
 						snprintf(cell, sizeof cell, "%.0f [%.0f-%.0f]", buurt[s].rank[b],
 							 stats_quantile(dr, (size_t)opts->draws, 0.05),
 							 stats_quantile(dr, (size_t)opts->draws, 0.95));
@@ -528,7 +619,14 @@ out:
 		free(pc6[s].value);
 		free(pc6[s].rank);
 		free(mc[s].ranks);
+		for (size_t b = 0; drive[s] && b < nb; b++)
+			free(drive[s][b]);
+		free(drive[s]);
 	}
+	for (size_t b = 0; names && b < nb; b++)
+		free(names[b]);
+	free(drive);
+	free(names);
 	for (int k = 0; k < 3; k++)
 		free(robust[k]);
 	free(buurt);

@@ -969,7 +969,7 @@ static int check_scenario(struct ctx *x, struct config_scenario *s, size_t i)
 		}
 		return err_hint(x->e, "add it to inputs.indicators, or leave the scenario out%s",
 				strcmp(missing, "mobility_outcome") == 0
-					? " (generatie needs an outcome or mobility layer, such as the Kansenkaart's)"
+					? " (generatie cannot run without an outcome or mobility layer, such as the Kansenkaart's)"
 					: "");
 	}
 	if (present == 0)
@@ -996,7 +996,7 @@ static int check_scenario(struct ctx *x, struct config_scenario *s, size_t i)
 	}
 	/* too small to rank: by default fewer than 10 households, as the CBS and
 	 * the Kansenkaart do */
-	if (!s->size && s->combine != COMBINE_RATE && config_has_indicator(c, s->level, "households")) {
+	if (!s->size && config_has_indicator(c, s->level, "households")) {
 		s->size = xstrdup("households");
 		s->min_size = 10;
 	}
@@ -1099,7 +1099,7 @@ static int parse_root(struct ctx *x, const cJSON *root)
 		       &c->nscenarios, scenario_cb) < 0)
 		return -1;
 
-	c->compare_draws = 200;
+	c->compare_draws = 1000;
 	c->compare_seed = 1;
 	if ((v = cJSON_GetObjectItemCaseSensitive(root, "compare"))) {
 		static const char *const cmp_keys[] = {"draws", "seed", NULL};

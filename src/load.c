@@ -1424,22 +1424,6 @@ static int unchanged_since(struct loader *L, const char *fp, long long *run, str
 	return same;
 }
 
-/* A CSV field, quoted when it has to be. */
-static void csv_put(struct sbuf *b, const char *s)
-{
-	if (!strpbrk(s, ";\"\r\n")) {
-		sbuf_puts(b, s);
-		return;
-	}
-	sbuf_putc(b, '"');
-	for (; *s; s++) {
-		if (*s == '"')
-			sbuf_putc(b, '"');
-		sbuf_putc(b, *s);
-	}
-	sbuf_putc(b, '"');
-}
-
 /* Write the skipped rows as a ';' CSV: where, code, reason. Replaces the file
  * in one rename. */
 static int write_rejects(struct loader *L, struct err *e)
@@ -1450,11 +1434,11 @@ static int write_rejects(struct loader *L, struct err *e)
 
 	sbuf_puts(&b, "where;code;reason\n");
 	for (size_t i = 0; i < L->nrejects; i++) {
-		csv_put(&b, L->rejects[i].where);
+		sbuf_csv_field(&b, L->rejects[i].where, ';');
 		sbuf_putc(&b, ';');
-		csv_put(&b, L->rejects[i].code);
+		sbuf_csv_field(&b, L->rejects[i].code, ';');
 		sbuf_putc(&b, ';');
-		csv_put(&b, L->rejects[i].reason);
+		sbuf_csv_field(&b, L->rejects[i].reason, ';');
 		sbuf_putc(&b, '\n');
 	}
 	tmp = xasprintf("%s.tmp.%ld", L->opts->rejects_path, (long)getpid());
@@ -1528,8 +1512,9 @@ static int load_everything(struct loader *L, struct timespec *t, struct err *e)
 	step_done(t, "read crosswalk");
 	if (db_exec(L->db,
 		    "CREATE TEMP TABLE stage_pc6 (code text NOT NULL, geom geometry NOT NULL) ON COMMIT DROP;"
-		    "TRUNCATE protected_value, protected_area, score, figure, indicator_def, pc6_overlap, pc6, buurt, wijk,"
-		    " gemeente, load_input",
+		    "TRUNCATE protected_compare, protected_agreement, protected_compare_run, protected_value,"
+		    " protected_area, compare_pair, compare_area, compare_run, score, score_part, rate, rate_part, figure,"
+		    " indicator_def, pc6_overlap, pc6, buurt, wijk, gemeente, load_input",
 		    e) < 0 ||
 	    drop_keys(L, e) < 0)
 		return -1;

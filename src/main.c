@@ -88,7 +88,7 @@ static const struct {
 	{OPT_SYNTH, "    --postcodes N", "nl: how many PC6 (default 450000; 100 to 1000000)"},
 	{OPT_SYNTH, "    --seed N", "seed of the random numbers, 0 to 2^64-1 (default 1); the same\n"
 				 "                       seed gives the same files"},
-	{OPT_COMPARE, "    --draws N", "Monte Carlo draws per scenario (default: compare.draws, 200)"},
+	{OPT_COMPARE, "    --draws N", "Monte Carlo draws per scenario (default: compare.draws, 1000)"},
 	{OPT_COMPARE, "    --seed N", "seed of the draws (default: compare.seed, 1); the same seed\n"
 				   "                       gives the same intervals"},
 	{OPT_SYNTH, "    --data DIR", "the real files to start from (default: ./demo/data when it\n"
@@ -547,6 +547,19 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 			bad = "--seed: must be a whole number from 0 to 18446744073709551615";
 		else if (o->out && !o->out[0])
 			bad = "--out: must not be empty";
+		if (bad) {
+			fprintf(stderr, "pc6risk %s: %s\nTry 'pc6risk %s--help'.\n", c->name, bad, cmdname);
+			return 2;
+		}
+	}
+	if (c->accepts & OPT_COMPARE) {
+		unsigned long long n;
+		const char *bad = NULL;
+
+		if (o->draws && parse_number(o->draws, 100000, &n) < 0)
+			bad = "--draws: must be a whole number from 0 to 100000";
+		else if (o->seed && parse_number(o->seed, ~0ULL, &n) < 0)
+			bad = "--seed: must be a whole number from 0 to 18446744073709551615";
 		if (bad) {
 			fprintf(stderr, "pc6risk %s: %s\nTry 'pc6risk %s--help'.\n", c->name, bad, cmdname);
 			return 2;

@@ -6,7 +6,7 @@
 #include <string.h>
 
 static const char areas_sql[] =
-	"TRUNCATE protected_value, protected_area;"
+	"TRUNCATE protected_compare, protected_agreement, protected_compare_run, protected_value, protected_area;"
 	"INSERT INTO protected_area (level, code, name, buurt_code, wijk_code, gemeente_code, geom)"
 	" SELECT 'gemeente', code, name, NULL, NULL, code, geom FROM gemeente"
 	" UNION ALL SELECT 'wijk', code, name, NULL, code, gemeente_code, geom FROM wijk"
@@ -33,6 +33,27 @@ static const char values_sql[] =
 	"  END AS why"
 	"  FROM score s"
 	"  WHERE s.scenario = $1 AND s.level = $2) j";
+
+/* What compare found, for published areas only. The rank columns stay
+ * NULL unless every area compare ranked in that reference area is published
+ * (score.ranked_of = protected_value.ranked): otherwise a gap in the ranks
+ * would show where a hidden area lies. The agreement statistics are over
+ * many areas and released as they are. */
+static const char compare_sql[] =
+	"INSERT INTO protected_agreement SELECT * FROM compare_pair;"
+	"INSERT INTO protected_compare_run SELECT * FROM compare_run;"
+	"INSERT INTO protected_compare (scenario, level, code, median_rank, rank_p05, rank_p95, p_top_3, p_top_5,"
+	" p_top_10, robust_top_3, robust_top_5, robust_top_10, drivers)"
+	" SELECT c.scenario, c.level, c.code, CASE WHEN all_shown THEN c.median_rank END,"
+	"  CASE WHEN all_shown THEN c.rank_p05 END, CASE WHEN all_shown THEN c.rank_p95 END,"
+	"  CASE WHEN all_shown THEN c.p_top_3 END, CASE WHEN all_shown THEN c.p_top_5 END,"
+	"  CASE WHEN all_shown THEN c.p_top_10 END, CASE WHEN all_shown THEN c.robust_top_3 END,"
+	"  CASE WHEN all_shown THEN c.robust_top_5 END, CASE WHEN all_shown THEN c.robust_top_10 END, c.drivers"
+	" FROM (SELECT c.*, v.ranked IS NOT DISTINCT FROM s.ranked_of AS all_shown"
+	"  FROM compare_area c"
+	"  JOIN protected_value v ON v.scenario = c.scenario AND v.level = c.level AND v.code = c.code"
+	"  JOIN score s ON s.scenario = c.scenario AND s.level = c.level AND s.code = c.code"
+	"  WHERE v.status = 'published') c";
 
 int protect_run(struct db *db, const struct config *cfg, struct protect_stats *st, struct err *e)
 {
@@ -79,7 +100,7 @@ int protect_run(struct db *db, const struct config *cfg, struct protect_stats *s
 		log_msg(LOG_INFO, "protected scenario=%s k=%d count=%s published=%lld suppressed=%lld", s->name,
 			cfg->k, cfg->k_indicator, published, suppressed);
 	}
-	if (db_commit(db, e) < 0)
+	if (db_exec(db, compare_sql, e) < 0 || db_commit(db, e) < 0)
 		goto fail;
 	return 0;
 fail:

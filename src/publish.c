@@ -1,6 +1,7 @@
 #include "pc6risk/publish.h"
 #include "pc6risk/fsx.h"
 #include "pc6risk/log.h"
+#include "pc6risk/report.h"
 #include "pc6risk/sbuf.h"
 #include "pc6risk/signals.h"
 #include "pc6risk/text.h"
@@ -548,6 +549,17 @@ int publish_run(struct db *db, const struct config *cfg, const struct publish_op
 	if (write_release_json(db, cfg, staging, st->release, opts->run_id, sel, nsel, e) < 0)
 		goto fail_staging;
 	st->files++;
+	{
+		struct report_pick *picks = xcalloc(nsel ? nsel : 1, sizeof *picks);
+		int w;
+
+		for (size_t i = 0; i < nsel; i++)
+			picks[i] = (struct report_pick){sel[i].query, sel[i].level, sel[i].code, sel[i].name};
+		w = report_write(db, cfg, staging, picks, nsel, &st->files, e);
+		free(picks);
+		if (w < 0)
+			goto fail_staging;
+	}
 	if (signals_pending()) {
 		err_set(e, ERR_SYSTEM, NULL, "interrupted by signal %d; the previous publication is unchanged",
 			signals_pending());

@@ -175,3 +175,22 @@ void sbuf_json_number(struct sbuf *b, double v, int decimals)
 		strcpy(tmp, "0");
 	sbuf_puts(b, tmp);
 }
+
+void sbuf_csv_field(struct sbuf *b, const char *s, char delim)
+{
+	const char special[] = {delim, '"', '\r', '\n', '\0'};
+
+	if (!s)
+		return;
+	if (!strpbrk(s, special)) {
+		sbuf_puts(b, s);
+		return;
+	}
+	sbuf_putc(b, '"');
+	for (; *s; s++) {
+		if (*s == '"')
+			sbuf_putc(b, '"');
+		sbuf_putc(b, *s);
+	}
+	sbuf_putc(b, '"');
+}

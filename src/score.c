@@ -836,6 +836,9 @@ static void aggregate(const struct score_model *m, const struct config_scenario 
 	o->too_small = xcalloc(n ? n : 1, sizeof *o->too_small);
 	o->why = xcalloc(n ? n : 1, sizeof *o->why);
 	o->ref = reference_groups(m, s, level);
+	const double *own_small = s->size ? figure(m, s->level, s->size, NULL) : NULL;
+	double *small = own_small ? xcalloc(n ? n : 1, sizeof *small) : NULL;
+
 	for (size_t j = 0; j < n; j++) {
 		o->volume[j] = NAN;
 		o->at_risk[j] = -1;
@@ -846,6 +849,10 @@ static void aggregate(const struct score_model *m, const struct config_scenario 
 
 		if (a < 0)
 			continue;
+		/* an unknown (secret) size counts as nothing: an area is ranked
+		 * only when its known parts are big enough */
+		if (small && !isnan(own_small[i]))
+			small[a] += own_small[i];
 		if (!isnan(own->size[i]))
 			o->size[a] += own->size[i];
 		if (!isnan(own->volume[i]))
@@ -868,6 +875,7 @@ static void aggregate(const struct score_model *m, const struct config_scenario 
 		}
 	}
 	for (size_t j = 0; j < n; j++) {
+		o->too_small[j] = small && !(small[j] >= s->min_size);
 		o->value[j] = wsum[j] > 0 ? o->value[j] / wsum[j] : NAN;
 		if (isnan(o->value[j]))
 			o->why[j] = "none of its areas has a score";
@@ -876,6 +884,7 @@ static void aggregate(const struct score_model *m, const struct config_scenario 
 	}
 	free(wsum);
 	free(dw);
+	free(small);
 }
 
 int score_compute(const struct score_model *m, const struct config_scenario *s, const struct score_variation *v,
@@ -1095,7 +1104,9 @@ int score_run(struct db *db, const struct config *cfg, struct score_stats *st, s
 	memset(st, 0, sizeof *st);
 	if (db_begin(db, e) < 0)
 		return -1;
-	if (db_lock(db, "score", false, e) < 0 || db_exec(db, "TRUNCATE score, score_part, rate, rate_part", e) < 0)
+	/* what compare found belongs to the scores it compared */
+	if (db_lock(db, "score", false, e) < 0 ||
+	    db_exec(db, "TRUNCATE score, score_part, rate, rate_part, compare_pair, compare_area, compare_run", e) < 0)
 		goto out;
 	if (!(m = score_model_load(db, cfg, e)))
 		goto out;

@@ -38,4 +38,9 @@ void sbuf_json_string(struct sbuf *b, const char *s);
  * no trailing zeros ("12.5", "3", "-0.25"). NaN and infinities append null. */
 void sbuf_json_number(struct sbuf *b, double v, int decimals);
 
+/* Append s as a CSV field for a file separated by delim (RFC 4180): quoted,
+ * with quotes doubled, when it holds delim, a quote or a line break. NULL
+ * appends nothing (an empty field). */
+void sbuf_csv_field(struct sbuf *b, const char *s, char delim);
+
 #endif
