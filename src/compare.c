@@ -430,27 +430,21 @@ int compare_run(struct db *db, const struct config *cfg, const struct compare_op
 	    (npc6 > 0 && write_pairs(db, cfg, LEVEL_PC6, pc6, npc6, st, e) < 0))
 		goto out;
 
-	/* robust top N: in the top N of every scenario but at most one */
+	/* robust top N: in the top N (rank <= N, so ties at the edge are all in)
+	 * of every scenario but at most one */
 	for (int k = 0; k < 3; k++) {
-		size_t present = 0, *top = xmalloc(tops[k] * sizeof *top);
+		size_t present = 0;
 
 		robust[k] = xcalloc(nb, sizeof *robust[k]);
 		for (size_t s = 0; s < ns; s++) {
-			double *v;
-			size_t got;
-
 			if (!buurt[s].present)
 				continue;
 			present++;
-			v = ranked_values(&buurt[s], nb);
-			got = stats_top(v, nb, tops[k], top);
-			for (size_t i = 0; i < got; i++)
-				robust[k][top[i]]++;
-			free(v);
+			for (size_t b = 0; b < nb; b++)
+				robust[k][b] += !isnan(buurt[s].rank[b]) && buurt[s].rank[b] <= (double)tops[k];
 		}
 		for (size_t b = 0; b < nb; b++)
 			robust[k][b] = present > 0 && (size_t)robust[k][b] >= (present > 1 ? present - 1 : 1);
-		free(top);
 	}
 
 	/* Monte Carlo, each scenario's draws over the cores */

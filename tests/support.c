@@ -225,3 +225,30 @@ void t_sleep_ms(int ms)
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }
+
+char *t_square(double x0, double y0, double x1, double y1)
+{
+	return xasprintf("{\"type\":\"Polygon\",\"coordinates\":[[[%g,%g],[%g,%g],[%g,%g],[%g,%g],[%g,%g]]]}", x0, y0,
+			 x1, y0, x1, y1, x0, y1, x0, y0);
+}
+
+char *t_feature(const char *props, char *geometry)
+{
+	char *f = xasprintf("{\"type\":\"Feature\",\"properties\":{%s},\"geometry\":%s}", props, geometry);
+
+	free(geometry);
+	return f;
+}
+
+void t_write_layer(const char *path, const char *const *features)
+{
+	struct sbuf b = {0};
+
+	sbuf_puts(&b, "{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":"
+		      "{\"name\":\"urn:ogc:def:crs:EPSG::28992\"}},\"features\":[\n");
+	for (size_t i = 0; features[i]; i++)
+		sbuf_printf(&b, "%s%s\n", i ? "," : "", features[i]);
+	sbuf_puts(&b, "]}\n");
+	t_write(path, b.s);
+	sbuf_free(&b);
+}

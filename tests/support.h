@@ -53,4 +53,12 @@ char *t_slurp(const char *path, size_t *len);
 /* Write text to path, replacing it. */
 void t_write(const char *path, const char *text);
 
+/* GeoJSON in EPSG:28992 for hand-made area trees: an axis-parallel square
+ * polygon (to free), a feature of props (the inside of a JSON object) around a
+ * geometry it takes over, and a FeatureCollection file of NULL-terminated
+ * features. */
+char *t_square(double x0, double y0, double x1, double y1);
+char *t_feature(const char *props, char *geometry);
+void t_write_layer(const char *path, const char *const *features);
+
 #endif

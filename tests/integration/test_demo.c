@@ -17,6 +17,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pc6risk/compare.h"
+#include "pc6risk/config.h"
+#include "pc6risk/csv.h"
+#include "pc6risk/sbuf.h"
 #include "pc6risk/xalloc.h"
 #include "support.h"
 
@@ -58,7 +62,9 @@ static void demo_start(struct demo *d)
 	r = t_pc6risk((const char *[]){"init", "-c", d->config, "--schema", d->schema, NULL});
 	cr_assert_eq(r.status, 0, "init: %s", r.err);
 	t_run_free(&r);
-	d->run = t_pc6risk((const char *[]){"refresh", "-c", d->config, "--schema", d->schema, "--out", d->out, NULL});
+	/* fewer draws than the demo's 1000: the tests look at what they give, not how exact */
+	d->run = t_pc6risk((const char *[]){"refresh", "-c", d->config, "--schema", d->schema, "--out", d->out,
+					    "--draws", "100", NULL});
 	cr_assert_eq(d->run.status, 0, "refresh: %s", d->run.err);
 }
 
@@ -585,5 +591,140 @@ Test(demo, a_bad_input_file_changes_nothing_and_names_line_and_column, .timeout 
 	db_close(db);
 	t_rmtree(dir);
 	free(dir);
+	demo_end(&d);
+}
+
+/* The Monte Carlo's results as one text, to compare runs. */
+static char *mc_text(struct db *db)
+{
+	return t_query1(db, "SELECT string_agg(concat_ws(' ', scenario, code, median_rank, rank_p05, rank_p95, p_top_3,"
+			    " p_top_5, p_top_10), ';' ORDER BY scenario, code) FROM compare_area");
+}
+
+static char *run_compare(struct db *db, const struct config *cfg, uint64_t seed, int threads)
+{
+	struct compare_opts o = {.draws = 60, .seed = seed, .threads = threads};
+	struct compare_stats st;
+	struct err e;
+
+	cr_assert_eq(compare_run(db, cfg, &o, &st, &e), 0, "compare: %s", e.message);
+	cr_assert_eq(st.draws, (long long)cfg->nscenarios * 60);
+	return mc_text(db);
+}
+
+Test(demo, the_monte_carlo_repeats_for_a_seed_whatever_the_threads, .timeout = 300)
+{
+	struct demo d;
+	struct config *cfg;
+	struct db *db;
+	struct err e;
+	char *one, *two, *again, *other;
+
+	demo_start(&d);
+	db = t_db(d.schema);
+	cfg = config_load(d.config, &e);
+	cr_assert_not_null(cfg, "%s", e.message);
+	one = run_compare(db, cfg, 11, 1);
+	two = run_compare(db, cfg, 11, 2);
+	again = run_compare(db, cfg, 11, 2);
+	other = run_compare(db, cfg, 12, 2);
+	cr_assert_str_eq(one, two, "one thread and two give the same draws");
+	cr_assert_str_eq(two, again, "the same seed gives the same intervals");
+	cr_assert_str_neq(two, other, "another seed gives other draws");
+	free(one);
+	free(two);
+	free(again);
+	free(other);
+	config_free(cfg);
+	db_close(db);
+	demo_end(&d);
+}
+
+/* report.csv: one row per scenario and released area above PC6; a hidden area
+ * shows no figure of any kind, and the robust picks follow their definition. */
+Test(demo, the_report_hides_what_protect_hides_and_names_the_robust_picks, .timeout = 300)
+{
+	static const int figures[] = {8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20};
+	struct demo d;
+	struct db *db;
+	struct csv *c;
+	struct err e;
+	char *path, *text, *want;
+	cJSON *report, *robust;
+	long rows = 0, published = 0, with_interval = 0;
+	struct sbuf got = {0};
+	const cJSON *item;
+
+	demo_start(&d);
+	db = t_db(d.schema);
+	path = out_file(&d, "report.csv");
+	c = csv_open(path, ',', ENCODING_UTF8, &e);
+	cr_assert_not_null(c, "%s", e.message);
+	cr_assert_eq(csv_next(c, &e), 1);
+	cr_assert_eq(csv_nfields(c), 21);
+	cr_assert_str_eq(csv_field(c, 0), "scenario");
+	cr_assert_str_eq(csv_field(c, 20), "drivers");
+	while (csv_next(c, &e) == 1) {
+		const char *status = csv_field(c, 6);
+
+		rows++;
+		cr_assert_eq(csv_nfields(c), 21, "line %ld", rows + 1);
+		cr_assert_neq(strcmp(csv_field(c, 1), "pc6"), 0, "no PC6 row is released yet");
+		if (strcmp(status, "suppressed") == 0) {
+			cr_assert_neq(csv_field(c, 7)[0], '\0', "a hidden area says why");
+			for (size_t k = 0; k < sizeof figures / sizeof figures[0]; k++)
+				cr_assert_eq(csv_field(c, figures[k])[0], '\0', "%s %s shows %s although hidden",
+					     csv_field(c, 0), csv_field(c, 2), csv_field(c, figures[k]));
+			continue;
+		}
+		cr_assert_str_eq(status, "published");
+		published++;
+		cr_assert_neq(csv_field(c, 8)[0], '\0', "a published area has a score");
+		if (csv_field(c, 11)[0]) {
+			double med = strtod(csv_field(c, 11), NULL), of = strtod(csv_field(c, 10), NULL);
+
+			with_interval++;
+			cr_assert(med >= 1 && med <= of, "median rank %g of %g", med, of);
+			cr_assert_leq(strtod(csv_field(c, 12), NULL), med);
+			cr_assert_geq(strtod(csv_field(c, 13), NULL), med);
+		}
+	}
+	csv_close(c);
+	cr_assert_eq(rows, count(db, "SELECT count(*) FROM protected_value WHERE level <> 'pc6'"));
+	cr_assert_eq(published, count(db, "SELECT count(*) FROM protected_value WHERE level <> 'pc6'"
+					  " AND status = 'published'"));
+	cr_assert_eq(with_interval, count(db, "SELECT count(*) FROM protected_value WHERE level = 'buurt'"
+					      " AND status = 'published'"),
+		     "every published buurt has its rank interval (no buurt ranked by score is hidden in the demo)");
+	free(path);
+
+	/* the robust top 5: in the top 5 (rank <= 5) of all scenarios but one */
+	path = out_file(&d, "report.json");
+	report = read_json(path, &text);
+	robust = cJSON_GetObjectItem(cJSON_GetObjectItem(report, "robust_top"), "5");
+	cJSON_ArrayForEach(item, robust)
+		sbuf_printf(&got, "%s%s", got.len ? "," : "", cJSON_GetObjectItem(item, "code")->valuestring);
+	want = t_query1(db, "SELECT string_agg(code, ',' ORDER BY code COLLATE \"C\") FROM (SELECT code FROM score"
+			    " WHERE level = 'buurt' AND rank <= 5 GROUP BY code"
+			    " HAVING count(*) >= (SELECT count(DISTINCT scenario) - 1 FROM score)) r");
+	cr_assert_str_eq(got.s ? got.s : "", want);
+	cr_assert_gt(strlen(want), 0, "the demo has robust picks");
+	/* the panel has every buurt of Schildersbuurt under every scenario */
+	item = cJSON_GetArrayItem(cJSON_GetObjectItem(report, "neighbourhoods"), 0);
+	cr_assert_str_eq(cJSON_GetObjectItem(item, "query")->valuestring, "Schildersbuurt");
+	cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(item, "buurten")), 3);
+	{
+		const cJSON *buurt;
+
+		cJSON_ArrayForEach(buurt, cJSON_GetObjectItem(item, "buurten"))
+			cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(buurt, "scenarios")),
+				     count(db, "SELECT count(DISTINCT scenario) FROM score"));
+	}
+	sbuf_free(&got);
+	free(want);
+	free(text);
+	cJSON_Delete(report);
+	free(path);
+	db_close(db);
 	demo_end(&d);
 }

@@ -27,34 +27,6 @@ struct tiny {
 	char *config;
 };
 
-static char *square(double x0, double y0, double x1, double y1)
-{
-	return xasprintf("{\"type\":\"Polygon\",\"coordinates\":[[[%g,%g],[%g,%g],[%g,%g],[%g,%g],[%g,%g]]]}", x0, y0,
-			 x1, y0, x1, y1, x0, y1, x0, y0);
-}
-
-/* Write a GeoJSON file in EPSG:28992 with one feature per (props, geometry). */
-static void write_layer(const char *path, const char *const *features)
-{
-	struct sbuf b = {0};
-
-	sbuf_puts(&b, "{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":"
-		      "{\"name\":\"urn:ogc:def:crs:EPSG::28992\"}},\"features\":[\n");
-	for (size_t i = 0; features[i]; i++)
-		sbuf_printf(&b, "%s%s\n", i ? "," : "", features[i]);
-	sbuf_puts(&b, "]}\n");
-	t_write(path, b.s);
-	sbuf_free(&b);
-}
-
-static char *feature(const char *props, char *geometry)
-{
-	char *f = xasprintf("{\"type\":\"Feature\",\"properties\":{%s},\"geometry\":%s}", props, geometry);
-
-	free(geometry);
-	return f;
-}
-
 static char *file_in(const struct tiny *t, const char *name)
 {
 	return xasprintf("%s/%s", t->dir, name);
@@ -62,38 +34,38 @@ static char *file_in(const struct tiny *t, const char *name)
 
 static void write_tiny_layers(const struct tiny *t, const char *extra_buurt)
 {
-	char *g[2] = {feature("\"GM_CODE\":\"GM9999\",\"GM_NAAM\":\"Testgemeente\"", square(X0, Y0, X0 + 1000, Y0 + 1000)),
+	char *g[2] = {t_feature("\"GM_CODE\":\"GM9999\",\"GM_NAAM\":\"Testgemeente\"", t_square(X0, Y0, X0 + 1000, Y0 + 1000)),
 		      NULL};
-	char *w[3] = {feature("\"WK_CODE\":\"WK999901\",\"WK_NAAM\":\"Wijk 01 West\",\"GM_CODE\":\"GM9999\"",
-			      square(X0, Y0, X0 + 500, Y0 + 1000)),
-		      feature("\"WK_CODE\":\"WK999902\",\"WK_NAAM\":\"Wijk 02 Oost\",\"GM_CODE\":\"GM9999\"",
-			      square(X0 + 500, Y0, X0 + 1000, Y0 + 1000)),
+	char *w[3] = {t_feature("\"WK_CODE\":\"WK999901\",\"WK_NAAM\":\"Wijk 01 West\",\"GM_CODE\":\"GM9999\"",
+			      t_square(X0, Y0, X0 + 500, Y0 + 1000)),
+		      t_feature("\"WK_CODE\":\"WK999902\",\"WK_NAAM\":\"Wijk 02 Oost\",\"GM_CODE\":\"GM9999\"",
+			      t_square(X0 + 500, Y0, X0 + 1000, Y0 + 1000)),
 		      NULL};
-	char *b[5] = {feature("\"BU_CODE\":\"BU99990101\",\"BU_NAAM\":\"West\",\"WK_CODE\":\"WK999901\"",
-			      square(X0, Y0, X0 + 500, Y0 + 1000)),
-		      feature("\"BU_CODE\":\"BU99990201\",\"BU_NAAM\":\"Oost-Noord\",\"WK_CODE\":\"WK999902\"",
-			      square(X0 + 500, Y0 + 500, X0 + 1000, Y0 + 1000)),
-		      feature("\"BU_CODE\":\"BU99990202\",\"BU_NAAM\":\"Oost-Zuid\",\"WK_CODE\":\"WK999902\"",
-			      square(X0 + 500, Y0, X0 + 1000, Y0 + 500)),
+	char *b[5] = {t_feature("\"BU_CODE\":\"BU99990101\",\"BU_NAAM\":\"West\",\"WK_CODE\":\"WK999901\"",
+			      t_square(X0, Y0, X0 + 500, Y0 + 1000)),
+		      t_feature("\"BU_CODE\":\"BU99990201\",\"BU_NAAM\":\"Oost-Noord\",\"WK_CODE\":\"WK999902\"",
+			      t_square(X0 + 500, Y0 + 500, X0 + 1000, Y0 + 1000)),
+		      t_feature("\"BU_CODE\":\"BU99990202\",\"BU_NAAM\":\"Oost-Zuid\",\"WK_CODE\":\"WK999902\"",
+			      t_square(X0 + 500, Y0, X0 + 1000, Y0 + 500)),
 		      extra_buurt ? xstrdup(extra_buurt) : NULL, NULL};
 	/* 9999ZZ straddles west (60 %) and oost-zuid (40 %) */
-	char *p[5] = {feature("\"PC6\":\"9999AA\"", square(X0 + 100, Y0 + 100, X0 + 200, Y0 + 200)),
-		      feature("\"PC6\":\"9999 ab\"", square(X0 + 600, Y0 + 600, X0 + 700, Y0 + 700)),
-		      feature("\"PC6\":\"9999AC\"", square(X0 + 600, Y0 + 100, X0 + 700, Y0 + 200)),
-		      feature("\"PC6\":\"9999ZZ\"", square(X0 + 440, Y0 + 300, X0 + 540, Y0 + 400)), NULL};
+	char *p[5] = {t_feature("\"PC6\":\"9999AA\"", t_square(X0 + 100, Y0 + 100, X0 + 200, Y0 + 200)),
+		      t_feature("\"PC6\":\"9999 ab\"", t_square(X0 + 600, Y0 + 600, X0 + 700, Y0 + 700)),
+		      t_feature("\"PC6\":\"9999AC\"", t_square(X0 + 600, Y0 + 100, X0 + 700, Y0 + 200)),
+		      t_feature("\"PC6\":\"9999ZZ\"", t_square(X0 + 440, Y0 + 300, X0 + 540, Y0 + 400)), NULL};
 	char *path;
 
 	path = file_in(t, "gemeente.geojson");
-	write_layer(path, (const char *const *)g);
+	t_write_layer(path, (const char *const *)g);
 	free(path);
 	path = file_in(t, "wijk.geojson");
-	write_layer(path, (const char *const *)w);
+	t_write_layer(path, (const char *const *)w);
 	free(path);
 	path = file_in(t, "buurt.geojson");
-	write_layer(path, (const char *const *)b);
+	t_write_layer(path, (const char *const *)b);
 	free(path);
 	path = file_in(t, "pc6.geojson");
-	write_layer(path, (const char *const *)p);
+	t_write_layer(path, (const char *const *)p);
 	free(path);
 	for (int i = 0; g[i]; i++)
 		free(g[i]);
@@ -252,8 +224,8 @@ static void load_ok(struct tiny *t)
 Test(load, a_duplicate_code_is_refused_at_its_second_feature)
 {
 	struct tiny t;
-	char *dup = feature("\"BU_CODE\":\"BU99990202\",\"BU_NAAM\":\"Again\",\"WK_CODE\":\"WK999902\"",
-			    square(X0 + 900, Y0, X0 + 1000, Y0 + 100));
+	char *dup = t_feature("\"BU_CODE\":\"BU99990202\",\"BU_NAAM\":\"Again\",\"WK_CODE\":\"WK999902\"",
+			    t_square(X0 + 900, Y0, X0 + 1000, Y0 + 100));
 	char *where, *what;
 
 	tiny_start(&t);
@@ -271,8 +243,8 @@ Test(load, a_duplicate_code_is_refused_at_its_second_feature)
 Test(load, a_buurt_in_an_unknown_wijk_is_refused)
 {
 	struct tiny t;
-	char *extra = feature("\"BU_CODE\":\"BU99990301\",\"BU_NAAM\":\"Nergens\",\"WK_CODE\":\"WK999903\"",
-			      square(X0 + 900, Y0, X0 + 1000, Y0 + 100));
+	char *extra = t_feature("\"BU_CODE\":\"BU99990301\",\"BU_NAAM\":\"Nergens\",\"WK_CODE\":\"WK999903\"",
+			      t_square(X0 + 900, Y0, X0 + 1000, Y0 + 100));
 	char *where;
 
 	tiny_start(&t);
@@ -288,8 +260,8 @@ Test(load, a_buurt_in_an_unknown_wijk_is_refused)
 Test(load, a_bad_code_is_refused_with_the_reason)
 {
 	struct tiny t;
-	char *extra = feature("\"BU_CODE\":\"B99990301\",\"BU_NAAM\":\"Typo\",\"WK_CODE\":\"WK999902\"",
-			      square(X0 + 900, Y0, X0 + 1000, Y0 + 100));
+	char *extra = t_feature("\"BU_CODE\":\"B99990301\",\"BU_NAAM\":\"Typo\",\"WK_CODE\":\"WK999902\"",
+			      t_square(X0 + 900, Y0, X0 + 1000, Y0 + 100));
 
 	tiny_start(&t);
 	load_ok(&t);

@@ -258,3 +258,77 @@ Test(config, encodings_and_the_crosswalk)
 	cr_assert_eq(encoding_parse("utf-16", &enc), -1);
 	cr_assert_str_eq(kind_name(KIND_SHARE), "share");
 }
+
+/* Every figure a shipped preset reads: PC6 figures, buurt-only figures and
+ * the outcome layer generatie needs. */
+static const char all_figures[] =
+	"{\"inputs\": {\"areas\": [\n"
+	" {\"level\": \"gemeente\", \"path\": \"g.geojson\", \"code\": \"GM_CODE\", \"name\": \"GM_NAAM\"},\n"
+	" {\"level\": \"wijk\", \"path\": \"w.geojson\", \"code\": \"WK_CODE\", \"name\": \"WK_NAAM\", \"parent\": \"GM_CODE\"},\n"
+	" {\"level\": \"buurt\", \"path\": \"b.geojson\", \"code\": \"BU_CODE\", \"name\": \"BU_NAAM\", \"parent\": \"WK_CODE\"},\n"
+	" {\"level\": \"pc6\", \"path\": \"p.geojson\", \"code\": \"PC6\"}],\n"
+	" \"indicators\": [\n"
+	"  {\"path\": \"pc6.csv\", \"level\": \"pc6\", \"key\": \"PC6\", \"columns\": {\"inhabitants\": \"A\",\n"
+	"   \"households\": \"B\", \"children_0_17\": \"C\", \"dwellings\": \"D\", \"dwellings_before_1945\": \"E\",\n"
+	"   \"inhabitants_15_24\": \"F\", \"inhabitants_25_44\": \"G\", \"inhabitants_45_64\": \"H\",\n"
+	"   \"benefits_below_aow_age\": \"I\", \"one_parent_households\": \"J\", \"two_parent_households\": \"K\",\n"
+	"   \"low_income_share\": {\"column\": \"L\", \"kind\": \"share\"}, \"rented_share\": {\"column\": \"M\", \"kind\": \"share\"},\n"
+	"   \"woz_value\": {\"column\": \"N\", \"kind\": \"amount\"}, \"gas_use\": {\"column\": \"O\", \"kind\": \"amount\"},\n"
+	"   \"income_class\": {\"column\": \"P\", \"kind\": \"amount\"}, \"mean_household_size\": {\"column\": \"Q\", \"kind\": \"amount\"}}},\n"
+	"  {\"path\": \"buurt.csv\", \"level\": \"buurt\", \"key\": \"BU_CODE\", \"columns\": {\n"
+	"   \"low_education_share\": {\"column\": \"R\", \"kind\": \"share\"}, \"poor_health_share\": {\"column\": \"S\", \"kind\": \"share\"},\n"
+	"   \"below_110_social_minimum_share\": {\"column\": \"T\", \"kind\": \"share\"},\n"
+	"   \"crimes_per_1000\": {\"column\": \"U\", \"kind\": \"amount\"},\n"
+	"   \"mobility_outcome\": {\"column\": \"V\", \"kind\": \"share\"}}}]},\n"
+	" \"scenarios\": [{\"preset\": \"kansarmoede-3van6\"}, {\"preset\": \"imd-nl\"}, {\"preset\": \"kinderarmoede-kern\"},\n"
+	"  {\"preset\": \"generatie\"}, {\"preset\": \"data-gedreven\"}]}\n";
+
+Test(config, every_shipped_preset_runs_when_its_figures_are_read)
+{
+	struct err e;
+	struct config *c = config_parse(all_figures, strlen(all_figures), "p.json", &e);
+	const struct config_scenario *s;
+	double imd[7] = {22.5, 22.5, 13.5, 13.5, 9.3, 9.3, 9.3};
+	size_t n = 0;
+
+	cr_assert_not_null(c, "%s", e.message);
+	for (const char *const *name = config_preset_names(); *name; name++)
+		n++;
+	cr_assert_eq(c->nscenarios, n, "the config uses every shipped preset");
+	s = &c->scenarios[0];
+	cr_assert_str_eq(s->preset, "kansarmoede-3van6");
+	cr_assert_eq(s->combine, COMBINE_FLAGS);
+	cr_assert_eq(s->ndomains, 6, "income, work, family, housing, education, health");
+	cr_assert_float_eq(s->flag_percentile, 0.8, 1e-12);
+	cr_assert_eq(s->flags_needed, 3);
+	for (size_t j = 0; j < s->nterms; j++)
+		if (strcmp(s->terms[j].domain, "education") == 0 || strcmp(s->terms[j].domain, "health") == 0)
+			cr_assert_eq(s->terms[j].level, LEVEL_BUURT, "%s is inherited from the buurt", s->terms[j].name);
+	s = &c->scenarios[1];
+	cr_assert_eq(s->combine, COMBINE_IMD);
+	cr_assert_eq(s->ndomains, 7);
+	for (size_t d = 0; d < 7; d++)
+		cr_assert_float_eq(s->domains[d].weight, imd[d], 1e-12, "IMD domain %zu", d);
+	cr_assert_eq(c->scenarios[3].combine, COMBINE_GEOMEAN);
+	cr_assert_eq(c->scenarios[4].combine, COMBINE_PCA);
+	for (size_t i = 0; i < c->nscenarios; i++)
+		for (size_t j = 0; j < c->scenarios[i].nterms; j++)
+			cr_assert_null(strstr(c->scenarios[i].terms[j].name, "migra"),
+				       "no preset uses migration background (%s)", c->scenarios[i].name);
+	config_free(c);
+}
+
+Test(config, generatie_without_an_outcome_layer_says_it_cannot_run)
+{
+	static char text[sizeof all_figures];
+	const char *cut = ",\n   \"mobility_outcome\": {\"column\": \"V\", \"kind\": \"share\"}";
+	const char *at = strstr(all_figures, cut);
+
+	cr_assert_not_null(at);
+	snprintf(text, sizeof text, "%.*s%s", (int)(at - all_figures), all_figures, at + strlen(cut));
+	cr_assert_str_eq(fails(text),
+			 "conf/pc6risk.json: scenarios[3].indicators[3] (outcome, from preset generatie): no indicator "
+			 "\"mobility_outcome\" is read for level pc6 or coarser\n"
+			 "hint: add it to inputs.indicators, or leave the scenario out (generatie cannot run without an "
+			 "outcome or mobility layer, such as the Kansenkaart's)");
+}
