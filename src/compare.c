@@ -599,9 +599,9 @@ int compare_run(struct db *db, const struct config *cfg, const struct compare_op
 			}
 		}
 		if (opts->draws > 0)
-			printf("\nMonte Carlo: %lld draws in %.1f s (%.0f draws/s, %d threads)\n", st->draws,
-			       st->draw_seconds, st->draw_seconds > 0 ? (double)st->draws / st->draw_seconds : 0.0,
-			       threads);
+			printf("\nMonte Carlo: %d draws per scenario, %lld in all, in %.1f s (%.0f draws/s, %d threads)\n",
+			       opts->draws, st->draws, st->draw_seconds,
+			       st->draw_seconds > 0 ? (double)st->draws / st->draw_seconds : 0.0, threads);
 	}
 	rc = 0;
 out:

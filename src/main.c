@@ -355,12 +355,14 @@ static const struct command commands[] = {
 	 "publish.neighbourhoods). refresh runs it between score and protect.\n"},
 	{"protect", cmd_protect, OPT_CONFIG | OPT_SCHEMA | OPT_LOG, "decide what may be published",
 	 "Apply the privacy rules (privacy.k, privacy.count) to the scores: a unit smaller\n"
-	 "than k, or without a figure, is suppressed. Writes the only tables publish reads.\n"},
+	 "than k, or without a figure, is suppressed. What compare found is released for\n"
+	 "published units only. Writes the only tables publish reads.\n"},
 	{"publish", cmd_publish, OPT_CONFIG | OPT_SCHEMA | OPT_OUT | OPT_SELECT | OPT_LOG,
 	 "write GeoJSON and the ranked table from what protect allowed",
 	 "Write a new release under <dir>/releases/<id>/: buurten.geojson (every buurt),\n"
-	 "neighbourhoods/<name>.geojson per selected wijk or buurt (with its PC6) and\n"
-	 "release.json; then point <dir>/current at it. A failure leaves the previous\n"
+	 "neighbourhoods/<name>.geojson per selected wijk or buurt (with its PC6),\n"
+	 "report.csv and report.json (the comparison of the scenarios, docs/report.md)\n"
+	 "and release.json; then point <dir>/current at it. A failure leaves the previous\n"
 	 "release in place. Prints each scenario's ranked table on standard output.\n"},
 	{"refresh", cmd_refresh, OPT_CONFIG | OPT_SCHEMA | OPT_OUT | OPT_SELECT | OPT_LOAD | OPT_COMPARE | OPT_LOG,
 	 "load, score, compare, protect and publish as one recorded run",
