@@ -88,20 +88,17 @@ static void json_num(struct sbuf *b, const char *text, int decimals)
 /* "key": value pairs of an area's rank and how sure it is. */
 static void json_rank_fields(struct sbuf *b, struct db_result *r, int i)
 {
-	sbuf_puts(b, "\"rank\": ");
-	json_num(b, db_value(r, i, C_RANK), 0);
-	sbuf_puts(b, ", \"ranked_of\": ");
-	json_num(b, db_value(r, i, C_RANKED), 0);
-	sbuf_puts(b, ", \"score\": ");
-	json_num(b, db_value(r, i, C_SCORE), 1);
-	sbuf_puts(b, ", \"median_rank\": ");
-	json_num(b, db_value(r, i, C_MEDIAN), 1);
-	sbuf_puts(b, ", \"rank_p05\": ");
-	json_num(b, db_value(r, i, C_P05), 1);
-	sbuf_puts(b, ", \"rank_p95\": ");
-	json_num(b, db_value(r, i, C_P95), 1);
-	sbuf_puts(b, ", \"p_top_5\": ");
-	json_num(b, db_value(r, i, C_TOP5), 3);
+	static const struct {
+		const char *key;
+		int column, decimals;
+	} fields[] = {{"rank", C_RANK, 0},	   {"ranked_of", C_RANKED, 0}, {"score", C_SCORE, 1},
+		      {"median_rank", C_MEDIAN, 1}, {"rank_p05", C_P05, 1},	{"rank_p95", C_P95, 1},
+		      {"p_top_5", C_TOP5, 3}};
+
+	for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++) {
+		sbuf_printf(b, "%s\"%s\": ", f ? ", " : "", fields[f].key);
+		json_num(b, db_value(r, i, fields[f].column), fields[f].decimals);
+	}
 	sbuf_puts(b, ", \"drivers\": ");
 	sbuf_json_string(b, db_value(r, i, C_DRIVERS));
 }
