@@ -239,10 +239,21 @@ int db_copy_begin(struct db *db, const char *sql, struct err *e)
 	return rc;
 }
 
+/* COPY data goes in pieces of this size: libpq copies each piece into its
+ * output buffer, which would otherwise grow to the whole payload (hundreds of
+ * MB for a national score) and be faulted in page by page. */
+#define COPY_PIECE (1 << 20)
+
 int db_copy_put(struct db *db, const char *data, size_t len, struct err *e)
 {
-	if (len > 0x7fffffff || PQputCopyData(db->conn, data, (int)len) != 1)
-		return fail_result(db, NULL, e);
+	while (len > 0) {
+		int n = len > COPY_PIECE ? COPY_PIECE : (int)len;
+
+		if (PQputCopyData(db->conn, data, n) != 1)
+			return fail_result(db, NULL, e);
+		data += n;
+		len -= (size_t)n;
+	}
 	return 0;
 }
 

@@ -266,6 +266,17 @@ void pc6gen_extras(struct gen_rng *r, double deprivation, struct pc6gen_extras *
 	x->crime = 55 * exp(0.3 * d + 0.25 * gen_normal(r));
 }
 
+void pc6gen_outcome(struct gen_rng *r, double deprivation, double local, double regional, struct pc6gen_extras *x)
+{
+	/* tanh: where bijstand is very high or very low, outcomes differ less
+	 * than the rates do; the fields and the noise are about as strong as
+	 * present poverty, so the two rank buurten differently */
+	double d = tanh(deprivation - PC6GEN_NL_DEPRIVATION);
+
+	x->child_outcome = 100 * gen_logistic(gen_logit(0.45) + 0.55 * d + 0.35 * local + 0.2 * regional +
+					       0.15 * gen_normal(r));
+}
+
 const struct pc6gen_column pc6gen_columns[] = {
 	{"INWONER", "inhabitants", "count"},
 	{"INW_014", "children_0_14", "count"},

@@ -908,6 +908,22 @@ int score_compute(const struct score_model *m, const struct config_scenario *s, 
 
 /* ---- writing ------------------------------------------------------------ */
 
+/* COPY rows go to the server in pieces of about this size while the next ones
+ * are made, so PostgreSQL stores them while we compute, and a national score
+ * never holds its hundreds of MB of rows in memory at once. */
+#define ROWS_PIECE (1 << 20)
+
+/* Send what rows holds once it is at least `least` bytes, and empty it. */
+static int put_piece(struct db *db, struct sbuf *rows, size_t least, struct err *e)
+{
+	if (rows->len < least)
+		return 0;
+	if (db_copy_put(db, rows->s, rows->len, e) < 0)
+		return -1;
+	sbuf_reset(rows);
+	return 0;
+}
+
 static void put_double_or_null(struct sbuf *b, double v)
 {
 	if (isnan(v))
@@ -916,10 +932,13 @@ static void put_double_or_null(struct sbuf *b, double v)
 		pgbin_float8(b, v);
 }
 
-/* Binary COPY rows for score: one scenario at one level. */
-static void score_rows(const struct score_model *m, const struct config_scenario *s, enum level level,
-		       const struct outcome *o, struct sbuf *rows, struct score_stats *st)
+/* Binary COPY rows for score: one scenario at one level, sent in pieces
+ * through the COPY the caller began. */
+static int score_rows(struct db *db, const struct score_model *m, const struct config_scenario *s, enum level level,
+		      const struct outcome *o, struct sbuf *rows, struct score_stats *st, struct err *e)
 {
+	int rc = 0;
+
 	double *rank = xmalloc((o->n ? o->n : 1) * sizeof *rank), *of = xmalloc((o->n ? o->n : 1) * sizeof *of);
 	double *pct = xmalloc((o->n ? o->n : 1) * sizeof *pct), *ranked = xmalloc((o->n ? o->n : 1) * sizeof *ranked);
 	bool *null = xcalloc(o->ndomains ? o->ndomains : 1, sizeof *null);
@@ -931,7 +950,7 @@ static void score_rows(const struct score_model *m, const struct config_scenario
 		ref_for_pct[i] = o->ref[i];
 	}
 	group_percentile(ranked, ref_for_pct, o->n, pct);
-	for (size_t i = 0; i < o->n; i++) {
+	for (size_t i = 0; i < o->n && rc == 0; i++) {
 		char reason[200];
 		const char *why = NULL;
 
@@ -985,6 +1004,7 @@ static void score_rows(const struct score_model *m, const struct config_scenario
 		} else {
 			pgbin_null(rows);
 		}
+		rc = put_piece(db, rows, ROWS_PIECE, e);
 	}
 	free(rank);
 	free(of);
@@ -992,6 +1012,7 @@ static void score_rows(const struct score_model *m, const struct config_scenario
 	free(ranked);
 	free(null);
 	free(ref_for_pct);
+	return rc;
 }
 
 static int write_parts(struct db *db, const struct score_model *m, const struct config_scenario *s, struct err *e)
@@ -1064,6 +1085,9 @@ static int write_rates(struct db *db, const struct score_model *m, struct err *e
 		for (int c = 0; c < 4; c++)
 			a[c] = xmalloc(nr * sizeof *a[c]);
 		null = xmalloc(nr * sizeof *null);
+		if (rc == 0)
+			rc = db_copy_begin(db, "COPY rate (level, code, raw, shrunk, weight, sd) FROM STDIN WITH (FORMAT binary)",
+					   e);
 		pgbin_header(&rows);
 		for (size_t i = 0; i < n && rc == 0; i++) {
 			pgbin_row(&rows, 6);
@@ -1078,11 +1102,10 @@ static int write_rates(struct db *db, const struct score_model *m, struct err *e
 				}
 				pgbin_float8_array(&rows, a[c], null, nr);
 			}
+			rc = put_piece(db, &rows, ROWS_PIECE, e);
 		}
 		pgbin_trailer(&rows);
-		if (rc == 0 && (db_copy_begin(db, "COPY rate (level, code, raw, shrunk, weight, sd) FROM STDIN WITH (FORMAT binary)",
-					      e) < 0 ||
-				db_copy_put(db, rows.s, rows.len, e) < 0 || db_copy_end(db, e) < 0))
+		if (rc == 0 && (put_piece(db, &rows, 0, e) < 0 || db_copy_end(db, e) < 0))
 			rc = -1;
 		for (int c = 0; c < 4; c++)
 			free(a[c]);
@@ -1122,30 +1145,35 @@ int score_run(struct db *db, const struct config *cfg, struct score_stats *st, s
 		struct outcome own;
 		long long before = st->scored;
 
+		int put = 0;
+
 		if (compute_own(m, s, NULL, &own, e) < 0)
 			goto out;
+		if (db_copy_begin(db,
+				  "COPY score (scenario, level, code, value, rank, ranked_of, percentile, flags, at_risk,"
+				  " too_small, size, volume, reference, reason, domains) FROM STDIN WITH (FORMAT binary)",
+				  e) < 0) {
+			outcome_free(&own);
+			goto out;
+		}
 		sbuf_reset(&rows);
 		pgbin_header(&rows);
-		for (int l = LEVEL_COUNT - 1; l >= 0; l--) {
+		for (int l = LEVEL_COUNT - 1; l >= 0 && put == 0; l--) {
 			struct outcome up;
 
 			if (!s->outputs[l])
 				continue;
 			if ((enum level)l == s->level) {
-				score_rows(m, s, (enum level)l, &own, &rows, st);
+				put = score_rows(db, m, s, (enum level)l, &own, &rows, st, e);
 				continue;
 			}
 			aggregate(m, s, &own, (enum level)l, &up);
-			score_rows(m, s, (enum level)l, &up, &rows, st);
+			put = score_rows(db, m, s, (enum level)l, &up, &rows, st, e);
 			outcome_free(&up);
 		}
 		outcome_free(&own);
 		pgbin_trailer(&rows);
-		if (db_copy_begin(db,
-				  "COPY score (scenario, level, code, value, rank, ranked_of, percentile, flags, at_risk,"
-				  " too_small, size, volume, reference, reason, domains) FROM STDIN WITH (FORMAT binary)",
-				  e) < 0 ||
-		    db_copy_put(db, rows.s, rows.len, e) < 0 || db_copy_end(db, e) < 0 || write_parts(db, m, s, e) < 0)
+		if (put < 0 || put_piece(db, &rows, 0, e) < 0 || db_copy_end(db, e) < 0 || write_parts(db, m, s, e) < 0)
 			goto out;
 		log_msg(LOG_INFO, "scored scenario=%s combine=%s level=%s areas=%lld", s->name, combine_name(s->combine),
 			level_name(s->level), st->scored - before);

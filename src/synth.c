@@ -1049,6 +1049,37 @@ out:
 
 /* ------------------------------------------------------- figures */
 
+/* The outcome layer per buurt. Its spatial fields live on the buurt centres
+ * (the mean of their PC6): 1 km, so neighbouring buurten resemble each other,
+ * and 10 km, for differences between regions. Streams of their own, so the
+ * other figures keep their numbers. */
+static void outcomes(struct world *w)
+{
+	double *x = xcalloc(w->nbu + 1, sizeof *x), *y = xcalloc(w->nbu + 1, sizeof *y);
+	double *local = xcalloc(w->nbu + 1, sizeof *local), *regional = xcalloc(w->nbu + 1, sizeof *regional);
+	struct gen_rng r = stream(w, "%s/outcome", w->area);
+
+	for (size_t i = 0; i < w->nbu; i++) {
+		const struct bu *b = &w->bu[i];
+
+		for (size_t j = 0; j < b->n; j++) {
+			x[i] += w->pc[b->first + j].x / (double)b->n;
+			y[i] += w->pc[b->first + j].y / (double)b->n;
+		}
+	}
+	gen_smooth_field(&r, w->nbu, x, y, 1000, local);
+	gen_smooth_field(&r, w->nbu, x, y, 10000, regional);
+	for (size_t i = 0; i < w->nbu; i++) {
+		struct gen_rng rb = stream(w, "%s/outcome", w->bu[i].code);
+
+		pc6gen_outcome(&rb, w->bu[i].model.deprivation, local[i], regional[i], &w->bu[i].extras);
+	}
+	free(x);
+	free(y);
+	free(local);
+	free(regional);
+}
+
 static int figures(struct world *w, struct err *e)
 {
 	double *x = xcalloc(w->npc + 1, sizeof *x), *y = xcalloc(w->npc + 1, sizeof *y);
@@ -1078,6 +1109,8 @@ static int figures(struct world *w, struct err *e)
 		free(f);
 		pc6gen_extras(&rx, b->model.deprivation, &b->extras);
 	}
+	if (rc == 0)
+		outcomes(w);
 	free(x);
 	free(y);
 	free(z);
@@ -2182,7 +2215,9 @@ static int write_buurt_csv(struct world *w, struct err *e)
 	free(name);
 	if (rc < 0)
 		return -1;
-	sbuf_printf(&b, "BU_CODE;BU_NAAM;WK_CODE;GM_CODE;%sP_LAAG_OPL;P_SLECHT_GEZ;P_HH_110SM;P_HH_120SM;MISDR_1000;BRON\n",
+	sbuf_printf(&b,
+		    "BU_CODE;BU_NAAM;WK_CODE;GM_CODE;%sP_LAAG_OPL;P_SLECHT_GEZ;P_HH_110SM;P_HH_120SM;MISDR_1000;"
+		    "P_KIND_LAAGINK;BRON\n",
 		    nl ? "AANT_INW;AANTAL_HH;WWB_UITTOT;AO_WW_UIT;" : "");
 	for (size_t i = 0; i < w->nbu; i++) {
 		const struct bu *bu = &w->bu[i];
@@ -2199,6 +2234,7 @@ static int write_buurt_csv(struct world *w, struct err *e)
 		put_share(&b, bu->extras.below110, secret);
 		put_share(&b, bu->extras.below120, secret);
 		put_share(&b, bu->extras.crime, secret);
+		put_share(&b, bu->extras.child_outcome, bu->model.inhabitants < PC6GEN_OUTCOME_MIN_INHABITANTS);
 		sbuf_puts(&b, ";" PC6GEN_BRON "\n");
 	}
 	rc = out_put(&o, &b, e);
@@ -2218,6 +2254,7 @@ static const struct {
 	{"P_HH_110SM", "below_110_social_minimum_share", "share"},
 	{"P_HH_120SM", "below_120_social_minimum_share", "share"},
 	{"MISDR_1000", "crimes_per_1000", "amount"},
+	{"P_KIND_LAAGINK", "mobility_outcome", "share"},
 };
 
 static void config_columns(struct sbuf *b, bool pc6, bool nl)
@@ -2290,7 +2327,10 @@ static int write_config(struct world *w, struct err *e)
 	sbuf_printf(&b, "      \"title\": \"Bijstandsuitkeringen per 100 huishoudens (%s)\",\n",
 		    nl ? "SYNTHETISCH" : "CBS KWB 2015");
 	sbuf_puts(&b, "      \"level\": \"buurt\",\n      \"numerator\": \"benefit_recipients\",\n"
-		      "      \"denominator\": \"households\",\n      \"per\": 100\n    }\n  ],\n"
+		      "      \"denominator\": \"households\",\n      \"per\": 100\n    },\n"
+		      "    {\"preset\": \"kansarmoede-3van6\"},\n    {\"preset\": \"imd-nl\"},\n"
+		      "    {\"preset\": \"kinderarmoede-kern\"},\n    {\"preset\": \"generatie\"},\n"
+		      "    {\"preset\": \"data-gedreven\"}\n  ],\n"
 		      "  \"privacy\": {\"k\": 10, \"count\": \"households\"},\n  \"publish\": {\n"
 		      "    \"dir\": \"maps/out\",\n");
 	sbuf_printf(&b, "    \"neighbourhoods\": [%s],\n", nl ? "" : "\"Schildersbuurt\", \"Laakkwartier\", \"Bouwlust\"");
@@ -2350,8 +2390,11 @@ static int write_metadata(struct world *w, const struct synth_stats *st, struct 
 			" PC6;Huisnummer;Buurt2015;Wijk2015;Gemeente2015, one row per synthetic address\"},\n", cw);
 	sbuf_printf(&b, "    {\"name\": \"%s\", \"synthetic\": true, \"what\": \"buurt figures that exist only at buurt"
 			" level (%% low education, %% poor health, %% below 110/120 %% of the social minimum, crimes per"
-			" 1,000)%s; column BRON = %s\"},\n",
-		    buurt, nl ? " and the buurt totals (sums of the PC6)" : "", PC6GEN_BRON);
+			" 1,000, and P_KIND_LAAGINK: %% of children from low-income households who have a low income as"
+			" adults, an outcome layer like the Kansenkaart's, secret below %d inhabitants)%s; column BRON ="
+			" %s\"},\n",
+		    buurt, PC6GEN_OUTCOME_MIN_INHABITANTS, nl ? " and the buurt totals (sums of the PC6)" : "",
+		    PC6GEN_BRON);
 	sbuf_puts(&b, "    {\"name\": \"pc6risk.json\", \"synthetic\": true, \"what\": \"a config that loads this set;"
 		      " publish.attribution says SYNTHETISCH\"}\n  ]");
 	if (!nl) {

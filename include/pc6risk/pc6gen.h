@@ -92,9 +92,21 @@ struct pc6gen_extras {
 	double below110;      /* % of households below 110 % of the social minimum */
 	double below120;      /* % of households below 120 % of the social minimum */
 	double crime;         /* registered crimes per 1,000 inhabitants */
+	double child_outcome; /* % of children from low-income households with a low income as adults */
 };
 
 void pc6gen_extras(struct gen_rng *r, double deprivation, struct pc6gen_extras *x);
+
+/* The outcome layer (as the Kansenkaart's outcomes of children of low-income
+ * parents) into x->child_outcome: around a Dutch 45 %, rising with the buurt's
+ * deprivation but saturating (tanh), plus a local and a regional spatial field
+ * (standard normal, the caller's, shared with neighbouring buurten) and noise
+ * of its own, so it ranks buurten differently from present poverty. */
+void pc6gen_outcome(struct gen_rng *r, double deprivation, double local, double regional, struct pc6gen_extras *x);
+
+/* Below this many inhabitants a buurt's child_outcome is secret: the cohort of
+ * children of low-income parents behind it would be a handful. */
+#define PC6GEN_OUTCOME_MIN_INHABITANTS 100
 
 /* A PC6 figure, as CBS publishes it: what is secret (fewer than 5 inhabitants
  * for person figures, also fewer than 5 households for household figures,

@@ -36,6 +36,17 @@ static const char *replace(const char *from, const char *to)
 	return buf;
 }
 
+/* Insert what before the first occurrence of at in text (of size cap). */
+static void insert_before(char *text, size_t cap, const char *at, const char *what)
+{
+	char *p = strstr(text, at);
+	size_t n = strlen(what);
+
+	cr_assert(p != NULL && strlen(text) + n < cap, "test bug: \"%s\" not in the text, or no room", at);
+	memmove(p + n, p, strlen(p) + 1);
+	memcpy(p, what, n);
+}
+
 /* Parse text as conf/pc6risk.json; expect failure; return the formatted error. */
 static const char *fails(const char *text)
 {
@@ -331,4 +342,37 @@ Test(config, generatie_without_an_outcome_layer_says_it_cannot_run)
 			 "\"mobility_outcome\" is read for level pc6 or coarser\n"
 			 "hint: add it to inputs.indicators, or leave the scenario out (generatie cannot run without an "
 			 "outcome or mobility layer, such as the Kansenkaart's)");
+}
+
+/* generatie needs an outcome layer; read per buurt, each PC6 inherits it. */
+Test(config, generatie_runs_on_an_outcome_layer_read_per_buurt)
+{
+	char text[8192];
+	struct err e;
+	struct config *c;
+	const struct config_scenario *s;
+
+	snprintf(text, sizeof text, "%s",
+		 replace("\"benefit_recipients\": \"WWB_UITTOT\"}}",
+			 "\"benefit_recipients\": \"WWB_UITTOT\", \"mobility_outcome\": {\"column\": \"P_KIND_LAAGINK\","
+			 " \"kind\": \"share\"}}},\n"
+			 "      {\"path\": \"pc6.csv\", \"level\": \"pc6\", \"key\": \"PC6\", \"delimiter\": \";\",\n"
+			 "       \"columns\": {\"households\": \"AANTAL_HH\", \"children_0_17\": \"INW_017\","
+			 " \"low_income_share\": {\"column\": \"P_LINK_HH\", \"kind\": \"share\"},"
+			 " \"benefits_below_aow_age\": \"UITKMINAOW\", \"inhabitants_15_24\": \"INW_1524\","
+			 " \"inhabitants_25_44\": \"INW_2544\", \"inhabitants_45_64\": \"INW_4564\","
+			 " \"one_parent_households\": \"HH_EENOUD\", \"two_parent_households\": \"HH_TWEEOUD\"}}"));
+	insert_before(text, sizeof text, "{\"name\": \"bijstand\"", "{\"preset\": \"generatie\"},\n    ");
+	c = config_parse(text, strlen(text), "conf/pc6risk.json", &e);
+	cr_assert_not_null(c, "%s", e.message);
+	cr_assert_eq(c->nscenarios, 2);
+	s = &c->scenarios[0];
+	cr_assert_str_eq(s->name, "generatie");
+	cr_assert_eq(s->level, LEVEL_PC6);
+	for (size_t j = 0; j < s->nterms; j++) {
+		cr_assert(s->terms[j].present, "%s is read", s->terms[j].name);
+		cr_assert_eq(s->terms[j].level, strcmp(s->terms[j].name, "outcome") == 0 ? LEVEL_BUURT : LEVEL_PC6, "%s",
+			     s->terms[j].name);
+	}
+	config_free(c);
 }

@@ -145,6 +145,32 @@ Test(pc6gen, bijstand_goes_where_deprivation_is_high)
 	cr_assert_gt(hi / nhi, 1.5 * lo / nlo, "rate where z is high %g, low %g", hi / nhi, lo / nlo);
 }
 
+Test(pc6gen, outcomes_rise_with_deprivation_and_saturate)
+{
+	struct gen_rng r;
+	struct pc6gen_extras x;
+	double mean[5] = {0};
+
+	gen_seed(&r, 5, 0);
+	/* the mean outcome at the Dutch level, +-1 and +-3 around it */
+	for (int k = 0; k < 5; k++) {
+		static const double d[5] = {-3, -1, 0, 1, 3};
+
+		for (int i = 0; i < 2000; i++) {
+			pc6gen_outcome(&r, PC6GEN_NL_DEPRIVATION + d[k], 0, 0, &x);
+			cr_assert(x.child_outcome > 0 && x.child_outcome < 100);
+			mean[k] += x.child_outcome / 2000;
+		}
+	}
+	cr_assert(fabs(mean[2] - 45) < 1, "the Dutch level: %g", mean[2]);
+	for (int k = 1; k < 5; k++)
+		cr_assert_gt(mean[k], mean[k - 1] + 1, "rises with deprivation: %g after %g", mean[k], mean[k - 1]);
+	cr_assert_lt(mean[4] - mean[3], (mean[3] - mean[2]) / 2, "saturates: %g %g %g", mean[2], mean[3], mean[4]);
+	/* a local field 3 sd high lifts it by about 25 points, whatever the poverty */
+	pc6gen_outcome(&r, PC6GEN_NL_DEPRIVATION, 3, 0, &x);
+	cr_assert_gt(x.child_outcome, 55);
+}
+
 Test(pc6gen, an_empty_buurt_needs_no_pc6_but_people_do)
 {
 	struct gen_rng r;

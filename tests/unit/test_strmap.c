@@ -24,7 +24,7 @@ Test(strmap, keys_get_dense_indexes_in_order)
 Test(strmap, holds_a_national_set)
 {
 	struct strmap *m = strmap_new();
-	char key[16];
+	char key[32];
 
 	for (int i = 0; i < 500000; i++) {
 		snprintf(key, sizeof key, "%04dX%d", 1000 + i % 9000, i);
