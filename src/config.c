@@ -1057,12 +1057,166 @@ static int cross_check(struct ctx *x)
 	return 0;
 }
 
+static const char *const disclosure_names[] = {"person", "dwelling", "income"};
+
+const char *disclosure_name(enum disclosure d)
+{
+	return d < DISC_COUNT ? disclosure_names[d] : "?";
+}
+
+/* privacy.figures: {"indicator": "person" | "dwelling" | "income", ...}, or the
+ * default: those of inhabitants, households, dwellings (dwelling) and
+ * benefit_recipients (income) that are read per PC6. */
+static int parse_figures(struct ctx *x, const cJSON *v)
+{
+	static const char *const defaults[][2] = {
+		{"inhabitants", "person"},
+		{"households", "person"},
+		{"dwellings", "dwelling"},
+		{"benefit_recipients", "income"},
+	};
+	struct config_privacy *p = &x->cfg->privacy;
+	const cJSON *f;
+
+	if (!v) {
+		p->figures = xcalloc(4, sizeof *p->figures);
+		for (size_t i = 0; i < 4; i++) {
+			if (!config_has_indicator(x->cfg, LEVEL_PC6, defaults[i][0]))
+				continue;
+			p->figures[p->nfigures].name = xstrdup(defaults[i][0]);
+			p->figures[p->nfigures++].kind = i == 2 ? DISC_DWELLING : i == 3 ? DISC_INCOME : DISC_PERSON;
+		}
+		return 0;
+	}
+	if (want_object(x, v, "privacy.figures") < 0)
+		return -1;
+	p->figures = xcalloc((size_t)cJSON_GetArraySize(v) + 1, sizeof *p->figures);
+	cJSON_ArrayForEach(f, v)
+	{
+		char *path = join_path("privacy.figures", f->string);
+		int kind = -1, rc = 0;
+
+		if (!config_has_indicator(x->cfg, LEVEL_PC6, f->string))
+			rc = bad(x, path, f, "must name a count indicator read for level pc6");
+		else if (cJSON_IsString(f))
+			for (int k = 0; k < DISC_COUNT; k++)
+				if (strcmp(f->valuestring, disclosure_names[k]) == 0)
+					kind = k;
+		if (rc == 0 && kind < 0)
+			rc = bad(x, path, f, "must be \"person\", \"dwelling\" or \"income\"");
+		free(path);
+		if (rc < 0)
+			return -1;
+		p->figures[p->nfigures].name = xstrdup(f->string);
+		p->figures[p->nfigures++].kind = (enum disclosure)kind;
+	}
+	return 0;
+}
+
+/* Is any indicator read per PC6? */
+static bool pc6_counts_read(const struct config *c)
+{
+	for (size_t i = 0; i < c->nindicators; i++)
+		if (c->indicators[i].level == LEVEL_PC6)
+			return true;
+	return false;
+}
+
+/* privacy: the policy and its numbers, each defaulting by policy. */
+static int parse_privacy(struct ctx *x, const cJSON *v)
+{
+	static const char *const keys[] = {"policy", "k",     "count",   "round",        "income_min", "income_round",
+					   "dominance", "range", "bands", "exact_scores", "figures",    NULL};
+	static const char *const policies[] = {"public", "internal"};
+	struct config *c = x->cfg;
+	struct config_privacy *p = &c->privacy;
+	int policy = POLICY_PUBLIC, k = -1;
+	bool internal;
+
+	if (v && (want_object(x, v, "privacy") < 0 || check_keys(x, v, "privacy", keys) < 0 ||
+		  get_choice(x, v, "privacy", "policy", policies, 2, &policy) < 0 ||
+		  get_int(x, v, "privacy", "k", 2, 1000000000, &k) < 0 ||
+		  get_string(x, v, "privacy", "count", false, &c->k_indicator) < 0))
+		return -1;
+	internal = policy == POLICY_INTERNAL;
+	p->policy = (enum policy)policy;
+	if (!c->k_indicator)
+		c->k_indicator = xstrdup("households");
+	c->k = k > 0 ? k : internal ? 10 : 5;
+	p->round = 5;
+	p->income_min = internal ? c->k : 100;
+	p->income_round = internal ? 5 : 100;
+	p->dominance = 0.3;
+	p->range = 0.5;
+	p->bands = 10;
+	if (v && (get_int(x, v, "privacy", "round", 1, 1000000, &p->round) < 0 ||
+		  get_int(x, v, "privacy", "income_min", 1, 1000000000, &p->income_min) < 0 ||
+		  get_int(x, v, "privacy", "income_round", 1, 1000000, &p->income_round) < 0 ||
+		  get_number(x, v, "privacy", "dominance", 0.01, 1, "must be a share between 0.01 and 1", &p->dominance) <
+			  0 ||
+		  get_number(x, v, "privacy", "range", 0, 10, "must be a number between 0 and 10", &p->range) < 0 ||
+		  get_int(x, v, "privacy", "bands", 2, 100, &p->bands) < 0 ||
+		  get_bool(x, v, "privacy", "exact_scores", &p->exact_scores) < 0))
+		return -1;
+	if (!internal && p->exact_scores)
+		return bad(x, "privacy.exact_scores", cJSON_GetObjectItemCaseSensitive(v, "exact_scores"),
+			   "must be false under the public policy, which publishes PC6 group scores only in bands");
+	if (!internal) {
+		const cJSON *why = NULL;
+		const char *what = NULL;
+
+		if (c->k < 5)
+			why = cJSON_GetObjectItemCaseSensitive(v, "k"), what = "privacy.k";
+		else if (p->income_min < 100)
+			why = cJSON_GetObjectItemCaseSensitive(v, "income_min"), what = "privacy.income_min";
+		else if (p->income_round < 100)
+			why = cJSON_GetObjectItemCaseSensitive(v, "income_round"), what = "privacy.income_round";
+		else if (p->dominance > 0.3)
+			why = cJSON_GetObjectItemCaseSensitive(v, "dominance"), what = "privacy.dominance";
+		else if (p->round < 5)
+			why = cJSON_GetObjectItemCaseSensitive(v, "round"), what = "privacy.round";
+		if (what)
+			return bad(x, what, why,
+				   "may not be weaker than CBS's rules under the public policy (k >= 5, round >= 5, "
+				   "income_min >= 100, income_round >= 100, dominance <= 0.3); use \"policy\": \"internal\" "
+				   "for use inside the municipality");
+	}
+	/* the size rules of a region: CBS's 5 inhabitants and 5 dwellings, or k
+	 * of privacy.count */
+	if (internal) {
+		p->size[p->nsize].name = xstrdup(c->k_indicator);
+		p->size[p->nsize++].min = c->k;
+	} else {
+		/* without inhabitants per PC6, privacy.count stands in for them */
+		p->size[p->nsize].name = xstrdup(config_has_indicator(c, LEVEL_PC6, "inhabitants") || !pc6_counts_read(c)
+							 ? "inhabitants"
+							 : c->k_indicator);
+		p->size[p->nsize++].min = c->k;
+		if (config_has_indicator(c, LEVEL_PC6, "dwellings")) {
+			p->size[p->nsize].name = xstrdup("dwellings");
+			p->size[p->nsize++].min = c->k;
+		}
+	}
+	if (config_area(c, LEVEL_PC6) && pc6_counts_read(c)) {
+		for (size_t i = 0; i < p->nsize; i++)
+			if (!config_has_indicator(c, LEVEL_PC6, p->size[i].name))
+			{
+				err_set(x->e, ERR_CONFIG, x->file,
+					"privacy: the %s policy needs the count \"%s\" per PC6, and no indicator of that "
+					"name is read for level pc6",
+					policies[policy], p->size[i].name);
+				return err_hint(x->e, "add it to inputs.indicators%s",
+						internal ? ", or set privacy.count" : "");
+			}
+	}
+	return parse_figures(x, v ? cJSON_GetObjectItemCaseSensitive(v, "figures") : NULL);
+}
+
 static int parse_root(struct ctx *x, const cJSON *root)
 {
 	static const char *const keys[] = {"database", "inputs", "scenarios", "compare", "privacy", "publish", NULL};
 	static const char *const db_keys[] = {"schema", NULL};
 	static const char *const in_keys[] = {"areas", "indicators", "crosswalk", NULL};
-	static const char *const pr_keys[] = {"k", "count", NULL};
 	static const char *const pub_keys[] = {"dir", "neighbourhoods", "keep", "attribution", NULL};
 	struct config *c = x->cfg;
 	const cJSON *v;
@@ -1112,14 +1266,8 @@ static int parse_root(struct ctx *x, const cJSON *root)
 		c->compare_seed = (unsigned long long)seed;
 	}
 
-	c->k = 10;
-	c->k_indicator = xstrdup("households");
-	if ((v = cJSON_GetObjectItemCaseSensitive(root, "privacy"))) {
-		if (want_object(x, v, "privacy") < 0 || check_keys(x, v, "privacy", pr_keys) < 0 ||
-		    get_int(x, v, "privacy", "k", 2, 1000000000, &c->k) < 0 ||
-		    get_string(x, v, "privacy", "count", false, &c->k_indicator) < 0)
-			return -1;
-	}
+	if (parse_privacy(x, cJSON_GetObjectItemCaseSensitive(root, "privacy")) < 0)
+		return -1;
 
 	c->out_dir = resolve(c, "maps/out");
 	c->keep_releases = 5;
@@ -1536,6 +1684,11 @@ void config_free(struct config *c)
 	free(c->dir);
 	free(c->schema);
 	free(c->k_indicator);
+	for (size_t i = 0; i < c->privacy.nsize; i++)
+		free(c->privacy.size[i].name);
+	for (size_t i = 0; i < c->privacy.nfigures; i++)
+		free(c->privacy.figures[i].name);
+	free(c->privacy.figures);
 	free(c->out_dir);
 	free(c->attribution);
 	free(c);

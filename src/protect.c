@@ -1,12 +1,17 @@
 #include "pc6risk/protect.h"
 #include "pc6risk/log.h"
+#include "pc6risk/sbuf.h"
+#include "pc6risk/sdc.h"
+#include "pc6risk/xalloc.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char areas_sql[] =
-	"TRUNCATE protected_compare, protected_agreement, protected_compare_run, protected_value, protected_area;"
+	"TRUNCATE protected_compare, protected_agreement, protected_compare_run, protected_value, protected_area,"
+	" protected_group, protected_group_value, protected_figure, protected_policy;"
 	"INSERT INTO protected_area (level, code, name, buurt_code, wijk_code, gemeente_code, geom)"
 	" SELECT 'gemeente', code, name, NULL, NULL, code, geom FROM gemeente"
 	" UNION ALL SELECT 'wijk', code, name, NULL, code, gemeente_code, geom FROM wijk"
@@ -15,24 +20,44 @@ static const char areas_sql[] =
 	" UNION ALL SELECT 'pc6', p.code, NULL, p.buurt_code, b.wijk_code, w.gemeente_code, p.geom"
 	"  FROM pc6 p JOIN buurt b ON b.code = p.buurt_code JOIN wijk w ON w.code = b.wijk_code";
 
-/* $1 scenario, $2 level, $3 size indicator (for messages), $4 k. A unit is
- * published when its size is known and at least k and it has a ranked score;
- * published scores are rounded to one decimal and ranked again among the
- * published units of the same reference area. */
+/* $1 scenario, $2 level, $3 size indicator (for messages), $4 k. Without PC6
+ * (and so without groups) a unit is published when its size is known and at
+ * least k and it has a ranked score. A buurt with PC6 is published when it
+ * meets the size rules on its own (protect_buurt, filled from sdc) and has a
+ * ranked score; one that does not shows its wijk's score, unranked. Published
+ * scores are rounded to one decimal and ranked again among the published
+ * units of the same reference area. */
 static const char values_sql[] =
-	"INSERT INTO protected_value (scenario, level, code, status, reason, score, rank, ranked)"
-	" SELECT $1, $2, code, CASE WHEN why IS NULL THEN 'published' ELSE 'suppressed' END, why,"
-	"  CASE WHEN why IS NULL THEN shown END,"
+	"INSERT INTO protected_value (scenario, level, code, status, reason, score, rank, ranked, shown_from)"
+	" SELECT $1, $2, code, CASE WHEN why IS NULL OR wijk_score IS NOT NULL THEN 'published' ELSE 'suppressed' END,"
+	"  CASE WHEN wijk_score IS NULL THEN why END,"
+	"  CASE WHEN why IS NULL THEN shown ELSE wijk_score END,"
 	"  CASE WHEN why IS NULL THEN rank() OVER (PARTITION BY why IS NULL, reference ORDER BY shown DESC) END,"
-	"  CASE WHEN why IS NULL THEN count(*) FILTER (WHERE why IS NULL) OVER (PARTITION BY reference) END"
+	"  CASE WHEN why IS NULL THEN count(*) FILTER (WHERE why IS NULL) OVER (PARTITION BY reference) END,"
+	"  CASE WHEN why IS NOT NULL AND wijk_score IS NOT NULL THEN 'wijk' END"
 	" FROM ("
 	"  SELECT s.code, s.reference, round(s.value::numeric, 1)::float8 AS shown, CASE"
-	"   WHEN s.size IS NULL THEN format('size unknown: no %s figure', $3::text)"
-	"   WHEN s.size < $4::int THEN format('fewer than %s %s', $4::int, $3::text)"
+	"   WHEN pb.meets IS NOT NULL AND NOT pb.meets THEN 'below the size rules on its own'"
+	"   WHEN pb.meets IS NULL AND s.size IS NULL THEN format('size unknown: no %s figure', $3::text)"
+	"   WHEN pb.meets IS NULL AND s.size < $4::int THEN format('fewer than %s %s', $4::int, $3::text)"
 	"   WHEN s.value IS NULL OR s.rank IS NULL THEN s.reason"
-	"  END AS why"
-	"  FROM score s"
+	"  END AS why,"
+	"  CASE WHEN pb.meets IS NOT NULL AND NOT pb.meets THEN"
+	"   (SELECT round(w.value::numeric, 1)::float8 FROM score w JOIN buurt b ON b.wijk_code = w.code"
+	"    WHERE w.scenario = $1 AND w.level = 'wijk' AND b.code = s.code) END AS wijk_score"
+	"  FROM score s LEFT JOIN protect_buurt pb ON $2 = 'buurt' AND pb.code = s.code"
 	"  WHERE s.scenario = $1 AND s.level = $2) j";
+
+/* Each group's score: the mean of its PC6 scores, banded by rank within its
+ * reference area ($2 bands; 1 = least risk); exact only when $3. */
+static const char group_values_sql[] =
+	"INSERT INTO protected_group_value (scenario, group_code, band, bands, score)"
+	" SELECT $1, code, ntile($2::int) OVER (PARTITION BY ref ORDER BY score, code COLLATE \"C\"), $2::int,"
+	"  CASE WHEN $3::bool THEN round(score::numeric, 1)::float8 END"
+	" FROM (SELECT g.code, min(s.reference) AS ref, avg(s.value) AS score"
+	"  FROM protected_group g CROSS JOIN LATERAL unnest(g.members) AS m(pc6)"
+	"  JOIN score s ON s.scenario = $1 AND s.level = 'pc6' AND s.code = m.pc6 AND s.value IS NOT NULL"
+	"  WHERE g.meets GROUP BY g.code) gs";
 
 /* What compare found, for published areas only. The rank columns stay
  * NULL unless every area compare ranked in that reference area is published
@@ -53,26 +78,464 @@ static const char compare_sql[] =
 	"  FROM compare_area c"
 	"  JOIN protected_value v ON v.scenario = c.scenario AND v.level = c.level AND v.code = c.code"
 	"  JOIN score s ON s.scenario = c.scenario AND s.level = c.level AND s.code = c.code"
-	"  WHERE v.status = 'published') c";
+	"  WHERE v.status = 'published' AND v.rank IS NOT NULL) c";
+
+/* Codes of one level, sorted, with their parent's index. */
+struct codes {
+	size_t n;
+	char **code;
+	int *parent;
+};
+
+static void codes_free(struct codes *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->code[i]);
+	free(c->code);
+	free(c->parent);
+	memset(c, 0, sizeof *c);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int lookup(const struct codes *c, const char *code)
+{
+	char *const *hit = bsearch(&code, c->code, c->n, sizeof *c->code, cmp_str);
+
+	return hit ? (int)(hit - c->code) : -1;
+}
+
+/* Read "code, parent code" rows ordered by code (COLLATE "C" = strcmp). */
+static int read_codes(struct db *db, const char *sql, const struct codes *parents, struct codes *out, struct err *e)
+{
+	struct db_result *r = db_query(db, sql, 0, NULL, e);
+
+	if (!r)
+		return -1;
+	out->n = (size_t)db_nrows(r);
+	out->code = xcalloc(out->n + 1, sizeof *out->code);
+	out->parent = xcalloc(out->n + 1, sizeof *out->parent);
+	for (size_t i = 0; i < out->n; i++) {
+		out->code[i] = xstrdup(db_value(r, (int)i, 0));
+		out->parent[i] = parents ? lookup(parents, db_value(r, (int)i, 1) ? db_value(r, (int)i, 1) : "") : 0;
+		if (out->parent[i] < 0) {
+			err_set(e, ERR_INPUT, NULL, "%s has no parent in the area tree", out->code[i]);
+			db_result_free(r);
+			return -1;
+		}
+	}
+	db_result_free(r);
+	return 0;
+}
+
+/* Pairs "a, b" of neighbours into CSR form over items. */
+static int read_adjacency(struct db *db, const char *sql, const struct codes *items, size_t **start, int **adj,
+			  struct err *e)
+{
+	struct db_result *r = db_query(db, sql, 0, NULL, e);
+	size_t n, *at;
+	int *pa, *pb;
+
+	if (!r)
+		return -1;
+	n = (size_t)db_nrows(r);
+	pa = xmalloc((n + 1) * sizeof *pa);
+	pb = xmalloc((n + 1) * sizeof *pb);
+	*start = xcalloc(items->n + 2, sizeof **start);
+	*adj = xmalloc((2 * n + 1) * sizeof **adj);
+	for (size_t i = 0; i < n; i++) {
+		pa[i] = lookup(items, db_value(r, (int)i, 0));
+		pb[i] = lookup(items, db_value(r, (int)i, 1));
+		if (pa[i] < 0 || pb[i] < 0) {
+			pa[i] = pb[i] = -1;
+			continue;
+		}
+		(*start)[pa[i] + 1]++;
+		(*start)[pb[i] + 1]++;
+	}
+	db_result_free(r);
+	for (size_t i = 0; i < items->n; i++)
+		(*start)[i + 1] += (*start)[i];
+	at = xmalloc((items->n + 1) * sizeof *at);
+	memcpy(at, *start, (items->n + 1) * sizeof *at);
+	for (size_t i = 0; i < n; i++) {
+		if (pa[i] < 0)
+			continue;
+		(*adj)[at[pa[i]]++] = pb[i];
+		(*adj)[at[pb[i]]++] = pa[i];
+	}
+	free(at);
+	free(pa);
+	free(pb);
+	return 0;
+}
+
+/* Each area's score percentile in one scenario (NAN: none). */
+static int read_risk(struct db *db, const char *scenario, const char *level, const struct codes *items, double **out,
+		     struct err *e)
+{
+	const char *params[2] = {scenario, level};
+	struct db_result *r;
+
+	*out = xmalloc((items->n + 1) * sizeof **out);
+	for (size_t i = 0; i < items->n; i++)
+		(*out)[i] = NAN;
+	if (!scenario)
+		return 0;
+	r = db_query(db, "SELECT code, percentile FROM score WHERE scenario = $1 AND level = $2 AND percentile IS NOT NULL",
+		     2, params, e);
+	if (!r)
+		return -1;
+	for (int i = 0; i < db_nrows(r); i++) {
+		int at = lookup(items, db_value(r, i, 0));
+
+		if (at >= 0)
+			(*out)[at] = atof(db_value(r, i, 1));
+	}
+	db_result_free(r);
+	return 0;
+}
+
+/* The names protect reads per PC6: size rules, households, figures. */
+struct names {
+	size_t n;
+	const char *name[16];
+};
+
+static size_t name_add(struct names *ns, const char *name)
+{
+	for (size_t i = 0; i < ns->n; i++)
+		if (strcmp(ns->name[i], name) == 0)
+			return i;
+	ns->name[ns->n] = name;
+	return ns->n++;
+}
+
+/* value[n][pc6] (a secret or unknown figure: 2, the middle of CBS's 0-4) and
+ * lo[n][pc6] (then 0). */
+static int read_values(struct db *db, const struct names *ns, const struct codes *pc6, double **value, double **lo,
+		       struct err *e)
+{
+	struct sbuf list = {0};
+	const char *params[1];
+	struct db_result *r;
+
+	sbuf_putc(&list, '{');
+	for (size_t i = 0; i < ns->n; i++) {
+		value[i] = xcalloc(pc6->n + 1, sizeof **value);
+		lo[i] = xcalloc(pc6->n + 1, sizeof **lo);
+		for (size_t j = 0; j < pc6->n; j++)
+			value[i][j] = 2;
+		sbuf_printf(&list, "%s\"%s\"", i ? "," : "", ns->name[i]);
+	}
+	sbuf_putc(&list, '}');
+	params[0] = list.s;
+	r = db_query(db, "SELECT code, name, value FROM indicator WHERE level = 'pc6' AND name = ANY($1::text[])", 1, params,
+		     e);
+	sbuf_free(&list);
+	if (!r)
+		return -1;
+	for (int i = 0; i < db_nrows(r); i++) {
+		int at = lookup(pc6, db_value(r, i, 0));
+		const char *name = db_value(r, i, 1), *v = db_value(r, i, 2);
+
+		if (at < 0 || !v)
+			continue;
+		for (size_t k = 0; k < ns->n; k++)
+			if (strcmp(ns->name[k], name) == 0) {
+				value[k][at] = lo[k][at] = atof(v) > 0 ? atof(v) : 0;
+			}
+	}
+	db_result_free(r);
+	return 0;
+}
+
+static void field(struct sbuf *b, const char *s, bool last)
+{
+	db_copy_field(b, s);
+	sbuf_putc(b, last ? '\n' : '\t');
+}
+
+/* A region's id as docs/disclosure.md names it. */
+static void region_id(struct sbuf *b, const struct sdc_result *res, size_t reg, const struct codes *pc6,
+		      const struct codes *buurt, const struct codes *wijk, const struct codes *gem)
+{
+	const struct sdc_region *g = &res->region[reg];
+
+	switch (g->level) {
+	case SDC_GROUP:
+		sbuf_printf(b, "G%s", pc6->code[g->first]);
+		break;
+	case SDC_UNIT: {
+		bool first = true;
+
+		for (size_t i = (size_t)g->first; i < buurt->n; i++)
+			if ((size_t)res->buurt_unit[i] == reg) {
+				sbuf_printf(b, "%s%s", first ? "" : "+", buurt->code[i]);
+				first = false;
+			}
+		break;
+	}
+	case SDC_WIJK:
+		sbuf_puts(b, wijk->code[g->first]);
+		break;
+	default:
+		sbuf_puts(b, gem->code[g->first]);
+		break;
+	}
+}
+
+static int copy_rows(struct db *db, const char *sql, struct sbuf *rows, struct err *e)
+{
+	if (db_copy_begin(db, sql, e) < 0 || db_copy_put(db, rows->s ? rows->s : "", rows->len, e) < 0 ||
+	    db_copy_end(db, e) < 0)
+		return -1;
+	sbuf_reset(rows);
+	return 0;
+}
+
+/* Groups, units and figures: read the tree and counts, decide with sdc, write. */
+static int protect_counts(struct db *db, const struct config *cfg, struct protect_stats *st, struct err *e)
+{
+	const struct config_privacy *pv = &cfg->privacy;
+	struct codes gem = {0}, wijk = {0}, buurt = {0}, pc6 = {0};
+	size_t *pc6_adj_start = NULL, *buurt_adj_start = NULL;
+	int *pc6_adj = NULL, *buurt_adj = NULL, rc = -1;
+	double *pc6_risk = NULL, *buurt_risk = NULL, *value[16] = {0}, *lo[16] = {0};
+	const double *size[2], *vals[16], *vlo[16];
+	int size_min[2];
+	enum disclosure kind[16];
+	struct names ns = {0};
+	size_t obs_at = 0;
+	bool have_obs = config_has_indicator(cfg, LEVEL_PC6, "households");
+	const char *risk_scenario = NULL;
+	struct sdc_problem p = {0};
+	struct sdc_result res = {0};
+	struct sbuf rows = {0}, id = {0};
+
+	if (read_codes(db, "SELECT code FROM gemeente ORDER BY code COLLATE \"C\"", NULL, &gem, e) < 0 ||
+	    read_codes(db, "SELECT code, gemeente_code FROM wijk ORDER BY code COLLATE \"C\"", &gem, &wijk, e) < 0 ||
+	    read_codes(db, "SELECT code, wijk_code FROM buurt ORDER BY code COLLATE \"C\"", &wijk, &buurt, e) < 0 ||
+	    read_codes(db, "SELECT code, buurt_code FROM pc6 WHERE buurt_code IS NOT NULL ORDER BY code COLLATE \"C\"",
+		       &buurt, &pc6, e) < 0)
+		goto out;
+	if (read_adjacency(db,
+			   "SELECT a.code, b.code FROM pc6 a JOIN pc6 b ON b.buurt_code = a.buurt_code AND a.code < b.code"
+			   " AND a.geom && b.geom AND ST_Intersects(a.geom, b.geom) AND NOT ST_Relate(a.geom, b.geom, 'FF*F0****')",
+			   &pc6, &pc6_adj_start, &pc6_adj, e) < 0 ||
+	    read_adjacency(db,
+			   "SELECT a.code, b.code FROM buurt a JOIN buurt b ON b.wijk_code = a.wijk_code AND a.code < b.code"
+			   " AND a.geom && b.geom AND ST_Intersects(a.geom, b.geom) AND NOT ST_Relate(a.geom, b.geom, 'FF*F0****')",
+			   &buurt, &buurt_adj_start, &buurt_adj, e) < 0)
+		goto out;
+	/* merging prefers neighbours of similar risk in the first scenario that scores PC6 */
+	for (size_t i = 0; i < cfg->nscenarios && !risk_scenario; i++)
+		if (cfg->scenarios[i].outputs[LEVEL_PC6])
+			risk_scenario = cfg->scenarios[i].name;
+	if (read_risk(db, risk_scenario, "pc6", &pc6, &pc6_risk, e) < 0 ||
+	    read_risk(db, risk_scenario, "buurt", &buurt, &buurt_risk, e) < 0)
+		goto out;
+
+	for (size_t s = 0; s < pv->nsize; s++)
+		name_add(&ns, pv->size[s].name);
+	if (have_obs)
+		obs_at = name_add(&ns, "households");
+	for (size_t f = 0; f < pv->nfigures; f++)
+		name_add(&ns, pv->figures[f].name);
+	if (read_values(db, &ns, &pc6, value, lo, e) < 0)
+		goto out;
+	for (size_t s = 0; s < pv->nsize; s++) {
+		size[s] = lo[name_add(&ns, pv->size[s].name)];
+		size_min[s] = pv->size[s].min;
+	}
+	for (size_t f = 0; f < pv->nfigures; f++) {
+		size_t at = name_add(&ns, pv->figures[f].name);
+
+		vals[f] = value[at];
+		vlo[f] = lo[at];
+		kind[f] = pv->figures[f].kind;
+	}
+
+	p.npc6 = pc6.n;
+	p.nbuurt = buurt.n;
+	p.nwijk = wijk.n;
+	p.ngemeente = gem.n;
+	p.pc6_code = (const char *const *)pc6.code;
+	p.pc6_buurt = pc6.parent;
+	p.pc6_risk = pc6_risk;
+	p.pc6_adj_start = pc6_adj_start;
+	p.pc6_adj = pc6_adj;
+	p.buurt_code = (const char *const *)buurt.code;
+	p.buurt_wijk = buurt.parent;
+	p.buurt_risk = buurt_risk;
+	p.buurt_adj_start = buurt_adj_start;
+	p.buurt_adj = buurt_adj;
+	p.wijk_code = (const char *const *)wijk.code;
+	p.wijk_gemeente = wijk.parent;
+	p.gemeente_code = (const char *const *)gem.code;
+	p.nsize = pv->nsize;
+	p.size = size;
+	p.size_min = size_min;
+	p.obs = have_obs ? lo[obs_at] : NULL;
+	p.nvar = pv->nfigures;
+	p.value = vals;
+	p.value_lo = vlo;
+	p.kind = kind;
+	p.rule[DISC_PERSON] = (struct sdc_rule){pv->round, cfg->k, 0, 0};
+	p.rule[DISC_DWELLING] = (struct sdc_rule){pv->round, cfg->k, 0, 0};
+	p.rule[DISC_INCOME] = (struct sdc_rule){pv->income_round, cfg->k, pv->income_min, pv->dominance};
+	if (sdc_protect(&p, &res) < 0) {
+		err_set(e, ERR_INTERNAL, NULL, "protect: the area tree is inconsistent");
+		goto out;
+	}
+
+	/* groups, and each PC6's group and unit on the map */
+	for (size_t g = res.level_start[SDC_GROUP]; g < res.level_start[SDC_UNIT]; g++) {
+		const struct sdc_region *r = &res.region[g];
+		int b = pc6.parent[r->first], w = buurt.parent[b];
+
+		sbuf_reset(&id);
+		region_id(&id, &res, g, &pc6, &buurt, &wijk, &gem);
+		sbuf_printf(&rows, "%s\t%s\t%s\t%s\t", id.s, buurt.code[b], wijk.code[w], gem.code[wijk.parent[w]]);
+		sbuf_reset(&id);
+		region_id(&id, &res, (size_t)r->parent, &pc6, &buurt, &wijk, &gem);
+		sbuf_printf(&rows, "%s\t{", id.s);
+		for (size_t i = (size_t)r->first, n = 0; i < pc6.n; i++)
+			if ((size_t)res.pc6_group[i] == g)
+				sbuf_printf(&rows, "%s%s", n++ ? "," : "", pc6.code[i]);
+		sbuf_printf(&rows, "}\t%s\n", r->meets ? "t" : "f");
+		if (rows.len > (1 << 20) && copy_rows(db, "COPY protected_group FROM STDIN", &rows, e) < 0)
+			goto out;
+		st->groups++;
+		st->merged_pc6 += r->members > 1 ? (long long)r->members : 0;
+	}
+	if (copy_rows(db, "COPY protected_group FROM STDIN", &rows, e) < 0)
+		goto out;
+	if (db_exec(db,
+		    "UPDATE protected_area a SET group_code = g.code, unit_code = g.unit_code"
+		    " FROM protected_group g, unnest(g.members) m(pc6) WHERE a.level = 'pc6' AND a.code = m.pc6;"
+		    "UPDATE protected_area a SET unit_code = g.unit_code"
+		    " FROM (SELECT DISTINCT buurt_code, unit_code FROM protected_group) g"
+		    " WHERE a.level = 'buurt' AND a.code = g.buurt_code",
+		    e) < 0)
+		goto out;
+	for (size_t b = 0; b < buurt.n; b++)
+		sbuf_printf(&rows, "%s\t%s\n", buurt.code[b], res.buurt_meets[b] ? "t" : "f");
+	if (copy_rows(db, "COPY protect_buurt FROM STDIN", &rows, e) < 0)
+		goto out;
+
+	/* every count of every region */
+	for (size_t reg = 0; reg < res.nregion; reg++) {
+		const struct sdc_region *r = &res.region[reg];
+
+		if (r->level == SDC_UNIT && r->members > 1)
+			st->merged_buurten += r->members;
+		sbuf_reset(&id);
+		region_id(&id, &res, reg, &pc6, &buurt, &wijk, &gem);
+		for (size_t v = 0; v < p.nvar; v++) {
+			size_t at = reg * p.nvar + v;
+			int base = p.rule[kind[v]].base;
+
+			field(&rows, sdc_level_name(r->level), false);
+			field(&rows, id.s, false);
+			field(&rows, pv->figures[v].name, false);
+			field(&rows, disclosure_name(kind[v]), false);
+			if (res.status[at] == SDC_PUBLISHED) {
+				sbuf_printf(&rows, "published\t%.0f\t%d\t\\N\n", res.shown[at], base);
+				st->figures_published++;
+			} else {
+				sbuf_printf(&rows, "suppressed\t\\N\t%d\t", base);
+				field(&rows, res.reason[at], true);
+				if (res.status[at] == SDC_PRIMARY)
+					st->figures_primary++;
+				else
+					st->figures_secondary++;
+			}
+		}
+		if (rows.len > (1 << 20) && copy_rows(db, "COPY protected_figure FROM STDIN", &rows, e) < 0)
+			goto out;
+	}
+	if (copy_rows(db, "COPY protected_figure FROM STDIN", &rows, e) < 0)
+		goto out;
+	rc = 0;
+out:
+	sdc_result_free(&res);
+	sbuf_free(&rows);
+	sbuf_free(&id);
+	for (size_t i = 0; i < 16; i++) {
+		free(value[i]);
+		free(lo[i]);
+	}
+	free(pc6_adj_start);
+	free(pc6_adj);
+	free(buurt_adj_start);
+	free(buurt_adj);
+	free(pc6_risk);
+	free(buurt_risk);
+	codes_free(&gem);
+	codes_free(&wijk);
+	codes_free(&buurt);
+	codes_free(&pc6);
+	return rc;
+}
+
+/* The policy as docs/disclosure.md writes it, into protected_policy. */
+static int write_policy(struct db *db, const struct config *cfg, struct err *e)
+{
+	const struct config_privacy *pv = &cfg->privacy;
+	struct sbuf b = {0};
+	const char *params[1];
+	long long rc;
+
+	sbuf_printf(&b, "{\"policy\": \"%s\", \"size\": [", pv->policy == POLICY_PUBLIC ? "public" : "internal");
+	for (size_t s = 0; s < pv->nsize; s++) {
+		sbuf_printf(&b, "%s{\"variable\": ", s ? ", " : "");
+		sbuf_json_string(&b, pv->size[s].name);
+		sbuf_printf(&b, ", \"min\": %d}", pv->size[s].min);
+	}
+	sbuf_printf(&b,
+		    "], \"kinds\": {\"person\": {\"base\": %d, \"k\": %d}, \"dwelling\": {\"base\": %d, \"k\": %d},"
+		    " \"income\": {\"base\": %d, \"k\": %d, \"min_variable\": \"households\", \"min\": %d,"
+		    " \"dominance\": %g}}, \"range\": %g, \"bands\": %d, \"exact_scores\": %s}",
+		    pv->round, cfg->k, pv->round, cfg->k, pv->income_round, cfg->k, pv->income_min, pv->dominance,
+		    pv->range, pv->bands, pv->exact_scores ? "true" : "false");
+	params[0] = b.s;
+	rc = db_execp(db, "INSERT INTO protected_policy (policy) VALUES ($1::jsonb)", 1, params, e);
+	sbuf_free(&b);
+	return rc < 0 ? -1 : 0;
+}
 
 int protect_run(struct db *db, const struct config *cfg, struct protect_stats *st, struct err *e)
 {
-	char k[16];
+	char k[16], bands[16];
+	bool with_pc6;
+	struct db_result *r;
 
 	memset(st, 0, sizeof *st);
 	snprintf(k, sizeof k, "%d", cfg->k);
+	snprintf(bands, sizeof bands, "%d", cfg->privacy.bands);
 	if (db_begin(db, e) < 0)
 		return -1;
-	if (db_lock(db, "protect", false, e) < 0 || db_exec(db, areas_sql, e) < 0)
+	if (db_lock(db, "protect", false, e) < 0 || db_exec(db, areas_sql, e) < 0 ||
+	    db_exec(db, "CREATE TEMP TABLE protect_buurt (code text PRIMARY KEY, meets boolean NOT NULL) ON COMMIT DROP",
+		    e) < 0 ||
+	    write_policy(db, cfg, e) < 0)
+		goto fail;
+	if (!(r = db_query(db, "SELECT EXISTS (SELECT 1 FROM pc6)", 0, NULL, e)))
+		goto fail;
+	with_pc6 = db_value(r, 0, 0)[0] == 't';
+	db_result_free(r);
+	if (with_pc6 && protect_counts(db, cfg, st, e) < 0)
 		goto fail;
 	for (size_t i = 0; i < cfg->nscenarios; i++) {
 		const struct config_scenario *s = &cfg->scenarios[i];
 		const char *params[4] = {s->name, NULL, cfg->k_indicator, k};
-		struct db_result *r;
+		const char *gparams[3] = {s->name, bands, cfg->privacy.exact_scores ? "true" : "false"};
 		long long published, suppressed;
 
-		/* PC6 scores wait for protect to band and merge them (they are not
-		 * released one by one); the coarser levels go through the k rule */
 		for (int l = LEVEL_GEMEENTE; l <= LEVEL_BUURT; l++) {
 			if (!s->outputs[l])
 				continue;
@@ -80,15 +543,20 @@ int protect_run(struct db *db, const struct config *cfg, struct protect_stats *s
 			if (db_execp(db, values_sql, 4, params, e) < 0)
 				goto fail;
 		}
+		/* PC6 scores only as their group's band */
+		if (with_pc6 && s->outputs[LEVEL_PC6] && db_execp(db, group_values_sql, 3, gparams, e) < 0)
+			goto fail;
 		r = db_query(db,
 			     "SELECT count(*) FILTER (WHERE status = 'published'),"
-			     " count(*) FILTER (WHERE status = 'suppressed')"
+			     " count(*) FILTER (WHERE status = 'suppressed'),"
+			     " (SELECT count(*) FROM protected_group_value WHERE scenario = $1)"
 			     " FROM protected_value WHERE scenario = $1",
 			     1, params, e);
 		if (!r)
 			goto fail;
 		published = atoll(db_value(r, 0, 0));
 		suppressed = atoll(db_value(r, 0, 1));
+		st->group_values += atoll(db_value(r, 0, 2));
 		db_result_free(r);
 		if (published + suppressed == 0) {
 			err_set(e, ERR_INPUT, NULL, "scenario %s has no scores to protect", s->name);
@@ -97,8 +565,8 @@ int protect_run(struct db *db, const struct config *cfg, struct protect_stats *s
 		}
 		st->published += published;
 		st->suppressed += suppressed;
-		log_msg(LOG_INFO, "protected scenario=%s k=%d count=%s published=%lld suppressed=%lld", s->name,
-			cfg->k, cfg->k_indicator, published, suppressed);
+		log_msg(LOG_INFO, "protected scenario=%s policy=%s published=%lld suppressed=%lld", s->name,
+			cfg->privacy.policy == POLICY_PUBLIC ? "public" : "internal", published, suppressed);
 	}
 	if (db_exec(db, compare_sql, e) < 0 || db_commit(db, e) < 0)
 		goto fail;

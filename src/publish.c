@@ -38,11 +38,19 @@ struct selection {
 
 static const char areas_sql[] =
 	"SELECT a.level, a.code, a.name, a.buurt_code, a.wijk_code, a.gemeente_code,"
-	" ST_AsGeoJSON(ST_ForcePolygonCCW(ST_Transform(a.geom, 4326)), 6)"
+	" ST_AsGeoJSON(ST_ForcePolygonCCW(ST_Transform(a.geom, 4326)), 6), a.group_code, a.unit_code"
 	" FROM protected_area a" SCOPE_WHERE " ORDER BY a.level = 'pc6', a.code COLLATE \"C\"";
 
+/* The band of each PC6's group, per scenario, in the order of areas_sql. */
+static const char bands_sql[] =
+	"SELECT a.code, g.scenario, g.band, g.bands, g.score"
+	" FROM protected_area a JOIN protected_group_value g ON g.group_code = a.group_code" SCOPE_WHERE
+	" AND a.level = 'pc6' ORDER BY a.code COLLATE \"C\", g.scenario COLLATE \"C\"";
+
 static const char values_sql[] =
-	"SELECT v.level, v.code, v.scenario, v.status, v.reason, v.score, v.rank, v.ranked"
+	"SELECT v.level, v.code, v.scenario, v.status,"
+	" coalesce(v.reason, 'below the size rules on its own: shows its ' || v.shown_from || '''s score'),"
+	" v.score, v.rank, v.ranked"
 	" FROM protected_value v JOIN protected_area a USING (level, code)" SCOPE_WHERE
 	" ORDER BY a.level = 'pc6', a.code COLLATE \"C\", v.scenario COLLATE \"C\"";
 
@@ -161,10 +169,39 @@ static void put_value_props(struct sbuf *b, const struct config_scenario *s, str
 		sbuf_puts(b, "null");
 	sbuf_printf(b, ",\"%s_rank\":%s", s->name, rank ? rank : "null");
 	sbuf_printf(b, ",\"%s_ranked_of\":%s", s->name, ranked ? ranked : "null");
+	sbuf_printf(b, ",\"%s_band\":null", s->name);
 	sbuf_printf(b, ",\"%s_status\":", s->name);
 	sbuf_json_string(b, status);
 	sbuf_printf(b, ",\"%s_note\":", s->name);
 	sbuf_json_string(b, reason);
+}
+
+/* A PC6: its group's band (and exact score where the policy allows), or why
+ * it has none. The same keys as put_value_props. */
+static void put_band_props(struct sbuf *b, const struct config_scenario *s, struct db_result *v, int row,
+			   const char *group)
+{
+	const char *score = row >= 0 ? db_value(v, row, 4) : NULL;
+
+	sbuf_printf(b, ",\"%s_score\":", s->name);
+	if (score)
+		sbuf_json_number(b, strtod(score, NULL), 1);
+	else
+		sbuf_puts(b, "null");
+	sbuf_printf(b, ",\"%s_rank\":null,\"%s_ranked_of\":null,\"%s_band\":%s", s->name, s->name, s->name,
+		    row >= 0 ? db_value(v, row, 2) : "null");
+	sbuf_printf(b, ",\"%s_status\":\"%s\",\"%s_note\":", s->name,
+		    row >= 0 ? "published" : s->outputs[LEVEL_PC6] ? "suppressed" : "not_scored", s->name);
+	if (row >= 0) {
+		struct sbuf note = {0};
+
+		sbuf_printf(&note, "band %s of %s (1 = least risk) of group %s", db_value(v, row, 2), db_value(v, row, 3),
+			    group ? group : "?");
+		sbuf_json_string(b, note.s);
+		sbuf_free(&note);
+	} else {
+		sbuf_json_string(b, s->outputs[LEVEL_PC6] ? "its buurt is below the size rules: see the buurt" : NULL);
+	}
 }
 
 /* Write a FeatureCollection of the scope into out; one feature per line. */
@@ -172,8 +209,8 @@ static int build_geojson(struct db *db, const struct config *cfg, const char *sc
 			 bool with_pc6, struct sbuf *out, long long *nfeatures, struct err *e)
 {
 	const char *params[3] = {scope_level, scope_code, with_pc6 ? "true" : "false"};
-	struct db_result *a = NULL, *v = NULL;
-	int j = 0, nv, rc = -1;
+	struct db_result *a = NULL, *v = NULL, *bands = NULL;
+	int j = 0, nv, jb = 0, nb, rc = -1;
 
 	a = db_query(db, areas_sql, 3, params, e);
 	if (!a)
@@ -182,13 +219,19 @@ static int build_geojson(struct db *db, const struct config *cfg, const char *sc
 	if (!v)
 		goto out;
 	nv = db_nrows(v);
+	if (with_pc6 && !(bands = db_query(db, bands_sql, 3, params, e)))
+		goto out;
+	nb = bands ? db_nrows(bands) : 0;
 	sbuf_puts(out, "{\"type\":\"FeatureCollection\",\"features\":[\n");
 	for (int i = 0; i < db_nrows(a); i++) {
 		const char *level = db_value(a, i, 0), *code = db_value(a, i, 1);
-		int first = j;
+		bool pc6 = strcmp(level, "pc6") == 0;
+		int first = j, first_band = jb;
 
 		while (j < nv && strcmp(db_value(v, j, 0), level) == 0 && strcmp(db_value(v, j, 1), code) == 0)
 			j++;
+		while (pc6 && jb < nb && strcmp(db_value(bands, jb, 0), code) == 0)
+			jb++;
 		sbuf_puts(out, i ? ",\n{\"type\":\"Feature\",\"id\":" : "{\"type\":\"Feature\",\"id\":");
 		sbuf_json_string(out, code);
 		sbuf_puts(out, ",\"properties\":{\"code\":");
@@ -203,9 +246,20 @@ static int build_geojson(struct db *db, const struct config *cfg, const char *sc
 		sbuf_json_string(out, db_value(a, i, 4));
 		sbuf_puts(out, ",\"gemeente_code\":");
 		sbuf_json_string(out, db_value(a, i, 5));
+		sbuf_puts(out, ",\"group\":");
+		sbuf_json_string(out, db_value(a, i, 7));
+		sbuf_puts(out, ",\"unit\":");
+		sbuf_json_string(out, db_value(a, i, 8));
 		for (size_t s = 0; s < cfg->nscenarios; s++) {
 			int row = -1;
 
+			if (pc6) {
+				for (int k = first_band; k < jb; k++)
+					if (strcmp(db_value(bands, k, 1), cfg->scenarios[s].name) == 0)
+						row = k;
+				put_band_props(out, &cfg->scenarios[s], bands, row, db_value(a, i, 7));
+				continue;
+			}
 			for (int k = first; k < j; k++)
 				if (strcmp(db_value(v, k, 2), cfg->scenarios[s].name) == 0)
 					row = k;
@@ -221,6 +275,7 @@ static int build_geojson(struct db *db, const struct config *cfg, const char *sc
 out:
 	db_result_free(a);
 	db_result_free(v);
+	db_result_free(bands);
 	return rc;
 }
 
@@ -481,6 +536,78 @@ static int print_ranking(struct db *db, const struct config *cfg, const struct s
 	return 0;
 }
 
+/* COPY rows appended to a buffer. */
+static int append_row(char *row, size_t len, void *arg, struct err *e)
+{
+	(void)e;
+	sbuf_append(arg, row, len);
+	if (len == 0 || row[len - 1] != '\n')
+		sbuf_putc(arg, '\n');
+	return 0;
+}
+
+/* disclosure/: the groups, every count and group band, and the policy, as
+ * docs/disclosure.md defines them; what `pc6risk audit` reads. */
+static int write_disclosure(struct db *db, const char *staging, struct publish_stats *st, struct err *e)
+{
+	static const char *const files[3] = {"groups.csv", "figures.csv", "policy.json"};
+	static const char *const sql[3] = {
+		"COPY (SELECT code AS group, buurt_code AS buurt, wijk_code AS wijk, gemeente_code AS gemeente,"
+		" array_to_string(members, ' ') AS members FROM protected_group ORDER BY code COLLATE \"C\")"
+		" TO STDOUT WITH (FORMAT csv, HEADER)",
+		"COPY (SELECT level, region, variable, kind, status, value, base, reason FROM ("
+		"  SELECT level, region, variable, kind, status, value::bigint::text AS value, base::text, reason"
+		"  FROM protected_figure"
+		"  UNION ALL SELECT 'group', group_code, 'score:' || scenario, 'score', 'published',"
+		"   coalesce(score::text, band::text), NULL, NULL"
+		"  FROM protected_group_value WHERE band IS NOT NULL) f"
+		" ORDER BY array_position(ARRAY['group', 'buurt', 'wijk', 'gemeente'], level),"
+		"  region COLLATE \"C\", variable COLLATE \"C\") TO STDOUT WITH (FORMAT csv, HEADER)",
+		"COPY (SELECT jsonb_pretty(policy) FROM protected_policy) TO STDOUT",
+	};
+	char *dir = xasprintf("%s/disclosure", staging);
+	struct sbuf b = {0};
+	int rc = -1;
+
+	if (fsx_mkdirs(dir, e) < 0)
+		goto out;
+	for (int i = 0; i < 3; i++) {
+		char *path = xasprintf("%s/%s", dir, files[i]);
+		int w;
+
+		sbuf_reset(&b);
+		w = db_copy_out(db, sql[i], append_row, &b, e);
+		if (w == 0 && i == 2 && b.len == 0)
+			w = err_set(e, ERR_INPUT, NULL, "nothing to publish: protect has not run");
+		if (w == 0 && i == 2) {
+			/* COPY text escapes the newlines jsonb_pretty writes */
+			struct sbuf j = {0};
+
+			for (size_t k = 0; k < b.len; k++) {
+				if (b.s[k] == '\\' && k + 1 < b.len && b.s[k + 1] == 'n') {
+					sbuf_putc(&j, '\n');
+					k++;
+				} else {
+					sbuf_putc(&j, b.s[k]);
+				}
+			}
+			sbuf_free(&b);
+			b = j;
+		}
+		if (w == 0)
+			w = fsx_write_file(path, b.s ? b.s : "", b.len, e);
+		free(path);
+		if (w < 0)
+			goto out;
+		st->files++;
+	}
+	rc = fsx_fsync_dir(dir, e);
+out:
+	sbuf_free(&b);
+	free(dir);
+	return rc;
+}
+
 int publish_run(struct db *db, const struct config *cfg, const struct publish_opts *opts,
 		struct publish_stats *st, struct err *e)
 {
@@ -546,7 +673,8 @@ int publish_run(struct db *db, const struct config *cfg, const struct publish_op
 		if (w < 0 || signals_pending())
 			goto fail_staging;
 	}
-	if (write_release_json(db, cfg, staging, st->release, opts->run_id, sel, nsel, e) < 0)
+	if (write_release_json(db, cfg, staging, st->release, opts->run_id, sel, nsel, e) < 0 ||
+	    write_disclosure(db, staging, st, e) < 0)
 		goto fail_staging;
 	st->files++;
 	{

@@ -49,8 +49,13 @@ char *run_counts_json(const struct run_counts *c)
 		sep = ", ";
 	}
 	if (c->done & RUN_PROTECTED) {
-		sbuf_printf(&b, "%s\"published_values\": %lld, \"suppressed_values\": %lld", sep,
-			    c->protect.published, c->protect.suppressed);
+		sbuf_printf(&b,
+			    "%s\"published_values\": %lld, \"suppressed_values\": %lld, \"groups\": %lld,"
+			    " \"merged_pc6\": %lld, \"merged_buurten\": %lld, \"figures_published\": %lld,"
+			    " \"figures_suppressed_primary\": %lld, \"figures_suppressed_secondary\": %lld",
+			    sep, c->protect.published, c->protect.suppressed, c->protect.groups, c->protect.merged_pc6,
+			    c->protect.merged_buurten, c->protect.figures_published, c->protect.figures_primary,
+			    c->protect.figures_secondary);
 		sep = ", ";
 	}
 	if (c->done & RUN_PUBLISHED)

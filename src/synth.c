@@ -2331,7 +2331,7 @@ static int write_config(struct world *w, struct err *e)
 		      "    {\"preset\": \"kansarmoede-3van6\"},\n    {\"preset\": \"imd-nl\"},\n"
 		      "    {\"preset\": \"kinderarmoede-kern\"},\n    {\"preset\": \"generatie\"},\n"
 		      "    {\"preset\": \"data-gedreven\"}\n  ],\n"
-		      "  \"privacy\": {\"k\": 10, \"count\": \"households\"},\n  \"publish\": {\n"
+		      "  \"privacy\": {\"policy\": \"public\"},\n  \"publish\": {\n"
 		      "    \"dir\": \"maps/out\",\n");
 	sbuf_printf(&b, "    \"neighbourhoods\": [%s],\n", nl ? "" : "\"Schildersbuurt\", \"Laakkwartier\", \"Bouwlust\"");
 	{

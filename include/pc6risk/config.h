@@ -76,6 +76,41 @@ struct config_crosswalk {
 	enum encoding encoding;
 };
 
+/* privacy.policy: CBS's public rules, or k households for use inside the municipality. */
+enum policy { POLICY_PUBLIC, POLICY_INTERNAL };
+
+/* What kind of count a published figure is; each has its own rules. */
+enum disclosure { DISC_PERSON, DISC_DWELLING, DISC_INCOME, DISC_COUNT };
+
+const char *disclosure_name(enum disclosure d);
+
+/* A count published per region (privacy.figures). */
+struct config_figure {
+	char *name;           /* a PC6-level count indicator */
+	enum disclosure kind;
+};
+
+/* A size rule every published region meets: indicator >= min. */
+struct config_size_rule {
+	char *name;
+	int min;
+};
+
+struct config_privacy {
+	enum policy policy;
+	struct config_size_rule size[2]; /* public: inhabitants and dwellings >= k; internal: count >= k */
+	size_t nsize;
+	int round;          /* rounding base of person and dwelling counts */
+	int income_min;     /* income figures need at least this many households */
+	int income_round;   /* rounding base of income counts */
+	double dominance;   /* income: largest PC6 at most this share of the region's sum */
+	double range;       /* protection range: a hidden count spans max(range * upper, 2k) */
+	int bands;          /* PC6 group scores in this many bands */
+	bool exact_scores;  /* internal only: group scores exact instead of banded */
+	struct config_figure *figures;
+	size_t nfigures;
+};
+
 /* How a scenario turns its indicators into one score. */
 enum combine {
 	COMBINE_RATE,    /* one rate, numerator / denominator * per, as it is */
@@ -159,6 +194,7 @@ struct config {
 
 	int k;             /* privacy.k: smallest size of a published unit */
 	char *k_indicator; /* privacy.count: the indicator that measures size */
+	struct config_privacy privacy; /* the rest of privacy; see docs/disclosure.md */
 
 	char *out_dir; /* publish.dir, resolved */
 	char **neighbourhoods;

@@ -136,7 +136,7 @@ Test(config, syntax_errors_name_line_and_column)
 Test(config, unknown_and_repeated_keys_are_refused)
 {
 	cr_assert_str_eq(fails(replace("\"privacy\": {\"k\": 10}", "\"privacy\": {\"kk\": 10}")),
-			 "conf/pc6risk.json: privacy.kk: unknown key; expected one of: k, count");
+			 "conf/pc6risk.json: privacy.kk: unknown key; expected one of: policy, k, count, round, income_min, income_round, dominance, range, bands, exact_scores, figures");
 	cr_assert_str_eq(fails(replace("\"privacy\": {\"k\": 10}", "\"privacy\": {\"k\": 10, \"k\": 12}")),
 			 "conf/pc6risk.json: privacy.k: key given twice");
 	cr_assert_str_eq(fails(replace("\"code\": \"PC6\"", "\"code\": \"PC6\", \"pathh\": \"x\"")),
