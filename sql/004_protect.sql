@@ -29,8 +29,7 @@ CREATE TABLE protected_figure (
     status text NOT NULL CHECK (status IN ('published', 'suppressed')),
     value double precision,
     base integer NOT NULL,
-    reason text,
-    PRIMARY KEY (level, region, variable),
+    reason text, -- one row per (level, region, variable): protect writes each once
     CHECK ((status = 'published') = (value IS NOT NULL AND reason IS NULL))
 );
 

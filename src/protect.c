@@ -1,4 +1,5 @@
 #include "pc6risk/protect.h"
+#include "pc6risk/edges.h"
 #include "pc6risk/log.h"
 #include "pc6risk/sbuf.h"
 #include "pc6risk/sdc.h"
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char areas_sql[] =
 	"TRUNCATE protected_compare, protected_agreement, protected_compare_run, protected_value, protected_area,"
@@ -16,9 +18,17 @@ static const char areas_sql[] =
 	" SELECT 'gemeente', code, name, NULL, NULL, code, geom FROM gemeente"
 	" UNION ALL SELECT 'wijk', code, name, NULL, code, gemeente_code, geom FROM wijk"
 	" UNION ALL SELECT 'buurt', b.code, b.name, b.code, b.wijk_code, w.gemeente_code, b.geom"
-	"  FROM buurt b JOIN wijk w ON w.code = b.wijk_code"
-	" UNION ALL SELECT 'pc6', p.code, NULL, p.buurt_code, b.wijk_code, w.gemeente_code, p.geom"
-	"  FROM pc6 p JOIN buurt b ON b.code = p.buurt_code JOIN wijk w ON w.code = b.wijk_code";
+	"  FROM buurt b JOIN wijk w ON w.code = b.wijk_code";
+
+/* Each PC6 on the map, with its group and unit (PC6 without a buurt are in
+ * no group and not on the map). */
+static const char pc6_areas_sql[] =
+	"INSERT INTO protected_area (level, code, name, buurt_code, wijk_code, gemeente_code, geom, group_code, unit_code)"
+	" SELECT 'pc6', p.code, NULL, g.buurt_code, g.wijk_code, g.gemeente_code, p.geom, g.code, g.unit_code"
+	" FROM protected_group g CROSS JOIN LATERAL unnest(g.members) AS m(code) JOIN pc6 p ON p.code = m.code;"
+	"UPDATE protected_area a SET unit_code = g.unit_code"
+	" FROM (SELECT DISTINCT buurt_code, unit_code FROM protected_group) g"
+	" WHERE a.level = 'buurt' AND a.code = g.buurt_code";
 
 /* $1 scenario, $2 level, $3 size indicator (for messages), $4 k. Without PC6
  * (and so without groups) a unit is published when its size is known and at
@@ -80,6 +90,19 @@ static const char compare_sql[] =
 	"  JOIN score s ON s.scenario = c.scenario AND s.level = c.level AND s.code = c.code"
 	"  WHERE v.status = 'published' AND v.rank IS NOT NULL) c";
 
+/* Debug log of how long a step took since the last call. */
+static void step(const char *what)
+{
+	static struct timespec last;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (what)
+		log_msg(LOG_DEBUG, "protect step=%s seconds=%.3f", what,
+			(double)(now.tv_sec - last.tv_sec) + (double)(now.tv_nsec - last.tv_nsec) / 1e9);
+	last = now;
+}
+
 /* Codes of one level, sorted, with their parent's index. */
 struct codes {
 	size_t n;
@@ -131,45 +154,49 @@ static int read_codes(struct db *db, const char *sql, const struct codes *parent
 	return 0;
 }
 
-/* Pairs "a, b" of neighbours into CSR form over items. */
+/* Neighbours inside the same parent into CSR form over items: rows of
+ * "code, parent code, geometry" (hex EWKB), ordered by code. Neighbours share
+ * a border segment (edges.h). */
 static int read_adjacency(struct db *db, const char *sql, const struct codes *items, size_t **start, int **adj,
 			  struct err *e)
 {
 	struct db_result *r = db_query(db, sql, 0, NULL, e);
-	size_t n, *at;
-	int *pa, *pb;
+	struct edges ed = {0};
+	size_t npairs, *at;
+	int *pairs;
 
 	if (!r)
 		return -1;
-	n = (size_t)db_nrows(r);
-	pa = xmalloc((n + 1) * sizeof *pa);
-	pb = xmalloc((n + 1) * sizeof *pb);
-	*start = xcalloc(items->n + 2, sizeof **start);
-	*adj = xmalloc((2 * n + 1) * sizeof **adj);
-	for (size_t i = 0; i < n; i++) {
-		pa[i] = lookup(items, db_value(r, (int)i, 0));
-		pb[i] = lookup(items, db_value(r, (int)i, 1));
-		if (pa[i] < 0 || pb[i] < 0) {
-			pa[i] = pb[i] = -1;
+	for (int i = 0; i < db_nrows(r); i++) {
+		int item = lookup(items, db_value(r, i, 0));
+
+		if (item < 0 || !db_value(r, i, 2))
 			continue;
+		if (edges_add_hex(&ed, item, items->parent[item], db_value(r, i, 2)) < 0) {
+			err_set(e, ERR_INPUT, NULL, "%s: its geometry is not a polygon", db_value(r, i, 0));
+			edges_free(&ed);
+			db_result_free(r);
+			return -1;
 		}
-		(*start)[pa[i] + 1]++;
-		(*start)[pb[i] + 1]++;
 	}
 	db_result_free(r);
+	edges_pairs(&ed, &pairs, &npairs);
+	*start = xcalloc(items->n + 2, sizeof **start);
+	*adj = xmalloc((2 * npairs + 1) * sizeof **adj);
+	for (size_t i = 0; i < npairs; i++) {
+		(*start)[pairs[2 * i] + 1]++;
+		(*start)[pairs[2 * i + 1] + 1]++;
+	}
 	for (size_t i = 0; i < items->n; i++)
 		(*start)[i + 1] += (*start)[i];
 	at = xmalloc((items->n + 1) * sizeof *at);
 	memcpy(at, *start, (items->n + 1) * sizeof *at);
-	for (size_t i = 0; i < n; i++) {
-		if (pa[i] < 0)
-			continue;
-		(*adj)[at[pa[i]]++] = pb[i];
-		(*adj)[at[pb[i]]++] = pa[i];
+	for (size_t i = 0; i < npairs; i++) {
+		(*adj)[at[pairs[2 * i]]++] = pairs[2 * i + 1];
+		(*adj)[at[pairs[2 * i + 1]]++] = pairs[2 * i];
 	}
 	free(at);
-	free(pa);
-	free(pb);
+	free(pairs);
 	return 0;
 }
 
@@ -259,33 +286,33 @@ static void field(struct sbuf *b, const char *s, bool last)
 	sbuf_putc(b, last ? '\n' : '\t');
 }
 
-/* A region's id as docs/disclosure.md names it. */
-static void region_id(struct sbuf *b, const struct sdc_result *res, size_t reg, const struct codes *pc6,
-		      const struct codes *buurt, const struct codes *wijk, const struct codes *gem)
+/* Every region's id as docs/disclosure.md names it: "G" + a group's first
+ * PC6, a unit's buurt codes joined by '+', a wijk's or gemeente's code. */
+static char **region_ids(const struct sdc_result *res, const struct codes *pc6, const struct codes *buurt,
+			 const struct codes *wijk, const struct codes *gem)
 {
-	const struct sdc_region *g = &res->region[reg];
+	char **ids = xcalloc(res->nregion + 1, sizeof *ids);
+	struct sbuf *unit;
+	size_t u0 = res->level_start[SDC_UNIT], nu = res->level_start[SDC_WIJK] - u0;
 
-	switch (g->level) {
-	case SDC_GROUP:
-		sbuf_printf(b, "G%s", pc6->code[g->first]);
-		break;
-	case SDC_UNIT: {
-		bool first = true;
+	unit = xcalloc(nu + 1, sizeof *unit);
+	for (size_t b = 0; b < buurt->n; b++) {
+		struct sbuf *s = &unit[(size_t)res->buurt_unit[b] - u0];
 
-		for (size_t i = (size_t)g->first; i < buurt->n; i++)
-			if ((size_t)res->buurt_unit[i] == reg) {
-				sbuf_printf(b, "%s%s", first ? "" : "+", buurt->code[i]);
-				first = false;
-			}
-		break;
+		sbuf_printf(s, "%s%s", s->len ? "+" : "", buurt->code[b]);
 	}
-	case SDC_WIJK:
-		sbuf_puts(b, wijk->code[g->first]);
-		break;
-	default:
-		sbuf_puts(b, gem->code[g->first]);
-		break;
+	for (size_t reg = 0; reg < res->nregion; reg++) {
+		const struct sdc_region *g = &res->region[reg];
+
+		switch (g->level) {
+		case SDC_GROUP: ids[reg] = xasprintf("G%s", pc6->code[g->first]); break;
+		case SDC_UNIT: ids[reg] = sbuf_take(&unit[reg - u0]); break;
+		case SDC_WIJK: ids[reg] = xstrdup(wijk->code[g->first]); break;
+		default: ids[reg] = xstrdup(gem->code[g->first]); break;
+		}
 	}
+	free(unit);
+	return ids;
 }
 
 static int copy_rows(struct db *db, const char *sql, struct sbuf *rows, struct err *e)
@@ -314,7 +341,10 @@ static int protect_counts(struct db *db, const struct config *cfg, struct protec
 	const char *risk_scenario = NULL;
 	struct sdc_problem p = {0};
 	struct sdc_result res = {0};
-	struct sbuf rows = {0}, id = {0};
+	struct sbuf rows = {0};
+	char **ids = NULL;
+	size_t ngroups = 0, *member_start = NULL;
+	int *members = NULL;
 
 	if (read_codes(db, "SELECT code FROM gemeente ORDER BY code COLLATE \"C\"", NULL, &gem, e) < 0 ||
 	    read_codes(db, "SELECT code, gemeente_code FROM wijk ORDER BY code COLLATE \"C\"", &gem, &wijk, e) < 0 ||
@@ -322,15 +352,12 @@ static int protect_counts(struct db *db, const struct config *cfg, struct protec
 	    read_codes(db, "SELECT code, buurt_code FROM pc6 WHERE buurt_code IS NOT NULL ORDER BY code COLLATE \"C\"",
 		       &buurt, &pc6, e) < 0)
 		goto out;
-	if (read_adjacency(db,
-			   "SELECT a.code, b.code FROM pc6 a JOIN pc6 b ON b.buurt_code = a.buurt_code AND a.code < b.code"
-			   " AND a.geom && b.geom AND ST_Intersects(a.geom, b.geom) AND NOT ST_Relate(a.geom, b.geom, 'FF*F0****')",
-			   &pc6, &pc6_adj_start, &pc6_adj, e) < 0 ||
-	    read_adjacency(db,
-			   "SELECT a.code, b.code FROM buurt a JOIN buurt b ON b.wijk_code = a.wijk_code AND a.code < b.code"
-			   " AND a.geom && b.geom AND ST_Intersects(a.geom, b.geom) AND NOT ST_Relate(a.geom, b.geom, 'FF*F0****')",
-			   &buurt, &buurt_adj_start, &buurt_adj, e) < 0)
+	step("tree");
+	if (read_adjacency(db, "SELECT code, buurt_code, geom FROM pc6 WHERE buurt_code IS NOT NULL", &pc6,
+			   &pc6_adj_start, &pc6_adj, e) < 0 ||
+	    read_adjacency(db, "SELECT code, wijk_code, geom FROM buurt", &buurt, &buurt_adj_start, &buurt_adj, e) < 0)
 		goto out;
+	step("adjacency");
 	/* merging prefers neighbours of similar risk in the first scenario that scores PC6 */
 	for (size_t i = 0; i < cfg->nscenarios && !risk_scenario; i++)
 		if (cfg->scenarios[i].outputs[LEVEL_PC6])
@@ -387,25 +414,38 @@ static int protect_counts(struct db *db, const struct config *cfg, struct protec
 	p.rule[DISC_PERSON] = (struct sdc_rule){pv->round, cfg->k, 0, 0};
 	p.rule[DISC_DWELLING] = (struct sdc_rule){pv->round, cfg->k, 0, 0};
 	p.rule[DISC_INCOME] = (struct sdc_rule){pv->income_round, cfg->k, pv->income_min, pv->dominance};
+	step("read figures");
 	if (sdc_protect(&p, &res) < 0) {
 		err_set(e, ERR_INTERNAL, NULL, "protect: the area tree is inconsistent");
 		goto out;
 	}
 
-	/* groups, and each PC6's group and unit on the map */
-	for (size_t g = res.level_start[SDC_GROUP]; g < res.level_start[SDC_UNIT]; g++) {
+	step("sdc");
+	/* groups, and each PC6's group and unit on the map; members in code order */
+	ids = region_ids(&res, &pc6, &buurt, &wijk, &gem);
+	ngroups = res.level_start[SDC_UNIT];
+	member_start = xcalloc(ngroups + 2, sizeof *member_start);
+	members = xmalloc((pc6.n + 1) * sizeof *members);
+	for (size_t i = 0; i < pc6.n; i++)
+		member_start[res.pc6_group[i] + 1]++;
+	for (size_t g = 0; g < ngroups; g++)
+		member_start[g + 1] += member_start[g];
+	{
+		size_t *at = xmalloc((ngroups + 1) * sizeof *at);
+
+		memcpy(at, member_start, (ngroups + 1) * sizeof *at);
+		for (size_t i = 0; i < pc6.n; i++)
+			members[at[res.pc6_group[i]]++] = (int)i;
+		free(at);
+	}
+	for (size_t g = 0; g < ngroups; g++) {
 		const struct sdc_region *r = &res.region[g];
 		int b = pc6.parent[r->first], w = buurt.parent[b];
 
-		sbuf_reset(&id);
-		region_id(&id, &res, g, &pc6, &buurt, &wijk, &gem);
-		sbuf_printf(&rows, "%s\t%s\t%s\t%s\t", id.s, buurt.code[b], wijk.code[w], gem.code[wijk.parent[w]]);
-		sbuf_reset(&id);
-		region_id(&id, &res, (size_t)r->parent, &pc6, &buurt, &wijk, &gem);
-		sbuf_printf(&rows, "%s\t{", id.s);
-		for (size_t i = (size_t)r->first, n = 0; i < pc6.n; i++)
-			if ((size_t)res.pc6_group[i] == g)
-				sbuf_printf(&rows, "%s%s", n++ ? "," : "", pc6.code[i]);
+		sbuf_printf(&rows, "%s\t%s\t%s\t%s\t%s\t{", ids[g], buurt.code[b], wijk.code[w], gem.code[wijk.parent[w]],
+			    ids[r->parent]);
+		for (size_t m = member_start[g]; m < member_start[g + 1]; m++)
+			sbuf_printf(&rows, "%s%s", m > member_start[g] ? "," : "", pc6.code[members[m]]);
 		sbuf_printf(&rows, "}\t%s\n", r->meets ? "t" : "f");
 		if (rows.len > (1 << 20) && copy_rows(db, "COPY protected_group FROM STDIN", &rows, e) < 0)
 			goto out;
@@ -414,33 +454,27 @@ static int protect_counts(struct db *db, const struct config *cfg, struct protec
 	}
 	if (copy_rows(db, "COPY protected_group FROM STDIN", &rows, e) < 0)
 		goto out;
-	if (db_exec(db,
-		    "UPDATE protected_area a SET group_code = g.code, unit_code = g.unit_code"
-		    " FROM protected_group g, unnest(g.members) m(pc6) WHERE a.level = 'pc6' AND a.code = m.pc6;"
-		    "UPDATE protected_area a SET unit_code = g.unit_code"
-		    " FROM (SELECT DISTINCT buurt_code, unit_code FROM protected_group) g"
-		    " WHERE a.level = 'buurt' AND a.code = g.buurt_code",
-		    e) < 0)
+	step("write groups");
+	if (db_exec(db, pc6_areas_sql, e) < 0)
 		goto out;
 	for (size_t b = 0; b < buurt.n; b++)
 		sbuf_printf(&rows, "%s\t%s\n", buurt.code[b], res.buurt_meets[b] ? "t" : "f");
 	if (copy_rows(db, "COPY protect_buurt FROM STDIN", &rows, e) < 0)
 		goto out;
 
+	step("groups on the map");
 	/* every count of every region */
 	for (size_t reg = 0; reg < res.nregion; reg++) {
 		const struct sdc_region *r = &res.region[reg];
 
 		if (r->level == SDC_UNIT && r->members > 1)
 			st->merged_buurten += r->members;
-		sbuf_reset(&id);
-		region_id(&id, &res, reg, &pc6, &buurt, &wijk, &gem);
 		for (size_t v = 0; v < p.nvar; v++) {
 			size_t at = reg * p.nvar + v;
 			int base = p.rule[kind[v]].base;
 
 			field(&rows, sdc_level_name(r->level), false);
-			field(&rows, id.s, false);
+			field(&rows, ids[reg], false);
 			field(&rows, pv->figures[v].name, false);
 			field(&rows, disclosure_name(kind[v]), false);
 			if (res.status[at] == SDC_PUBLISHED) {
@@ -460,11 +494,16 @@ static int protect_counts(struct db *db, const struct config *cfg, struct protec
 	}
 	if (copy_rows(db, "COPY protected_figure FROM STDIN", &rows, e) < 0)
 		goto out;
+	step("write figures");
 	rc = 0;
 out:
+	for (size_t i = 0; ids && i < res.nregion; i++)
+		free(ids[i]);
+	free(ids);
+	free(member_start);
+	free(members);
 	sdc_result_free(&res);
 	sbuf_free(&rows);
-	sbuf_free(&id);
 	for (size_t i = 0; i < 16; i++) {
 		free(value[i]);
 		free(lo[i]);
@@ -519,6 +558,7 @@ int protect_run(struct db *db, const struct config *cfg, struct protect_stats *s
 	snprintf(bands, sizeof bands, "%d", cfg->privacy.bands);
 	if (db_begin(db, e) < 0)
 		return -1;
+	step(NULL);
 	if (db_lock(db, "protect", false, e) < 0 || db_exec(db, areas_sql, e) < 0 ||
 	    db_exec(db, "CREATE TEMP TABLE protect_buurt (code text PRIMARY KEY, meets boolean NOT NULL) ON COMMIT DROP",
 		    e) < 0 ||
@@ -528,6 +568,7 @@ int protect_run(struct db *db, const struct config *cfg, struct protect_stats *s
 		goto fail;
 	with_pc6 = db_value(r, 0, 0)[0] == 't';
 	db_result_free(r);
+	step("areas");
 	if (with_pc6 && protect_counts(db, cfg, st, e) < 0)
 		goto fail;
 	for (size_t i = 0; i < cfg->nscenarios; i++) {
@@ -546,6 +587,7 @@ int protect_run(struct db *db, const struct config *cfg, struct protect_stats *s
 		/* PC6 scores only as their group's band */
 		if (with_pc6 && s->outputs[LEVEL_PC6] && db_execp(db, group_values_sql, 3, gparams, e) < 0)
 			goto fail;
+		step(s->name);
 		r = db_query(db,
 			     "SELECT count(*) FILTER (WHERE status = 'published'),"
 			     " count(*) FILTER (WHERE status = 'suppressed'),"
@@ -570,6 +612,7 @@ int protect_run(struct db *db, const struct config *cfg, struct protect_stats *s
 	}
 	if (db_exec(db, compare_sql, e) < 0 || db_commit(db, e) < 0)
 		goto fail;
+	step("compare and commit");
 	return 0;
 fail:
 	db_rollback(db);

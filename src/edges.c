@@ -1,0 +1,234 @@
+#include "pc6risk/edges.h"
+#include "pc6risk/xalloc.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One segment, endpoints in centimetres, the smaller endpoint first. */
+struct edge_seg {
+	int64_t ax, ay, bx, by;
+	int item, block;
+};
+
+static void push(struct edges *e, int item, int block, double x1, double y1, double x2, double y2)
+{
+	int64_t ax = llround(x1 * 100), ay = llround(y1 * 100), bx = llround(x2 * 100), by = llround(y2 * 100);
+	struct edge_seg *s;
+
+	if (ax == bx && ay == by)
+		return;
+	if (e->n == e->cap) {
+		e->cap = e->cap ? 2 * e->cap : 1024;
+		e->seg = xrealloc(e->seg, e->cap * sizeof *e->seg);
+	}
+	s = &e->seg[e->n++];
+	if (ax < bx || (ax == bx && ay < by))
+		*s = (struct edge_seg){ax, ay, bx, by, item, block};
+	else
+		*s = (struct edge_seg){bx, by, ax, ay, item, block};
+}
+
+struct reader {
+	const unsigned char *p, *end;
+};
+
+static int u32(struct reader *r, int little, uint32_t *out)
+{
+	if (r->end - r->p < 4)
+		return -1;
+	*out = little ? (uint32_t)r->p[0] | (uint32_t)r->p[1] << 8 | (uint32_t)r->p[2] << 16 | (uint32_t)r->p[3] << 24
+		      : (uint32_t)r->p[3] | (uint32_t)r->p[2] << 8 | (uint32_t)r->p[1] << 16 | (uint32_t)r->p[0] << 24;
+	r->p += 4;
+	return 0;
+}
+
+static int f64(struct reader *r, int little, double *out)
+{
+	unsigned char b[8];
+	uint64_t u = 0;
+
+	if (r->end - r->p < 8)
+		return -1;
+	for (int i = 0; i < 8; i++)
+		b[i] = little ? r->p[i] : r->p[7 - i];
+	for (int i = 7; i >= 0; i--)
+		u = u << 8 | b[i];
+	memcpy(out, &u, sizeof *out);
+	r->p += 8;
+	return 0;
+}
+
+/* One (Multi)Polygon geometry at r->p; depth 1 inside a MultiPolygon. */
+static int geometry(struct edges *e, int item, int block, struct reader *r, int depth)
+{
+	uint32_t type, n, dims = 2;
+	int little;
+
+	if (r->p >= r->end || (r->p[0] != 0 && r->p[0] != 1))
+		return -1;
+	little = r->p[0];
+	r->p++;
+	if (u32(r, little, &type) < 0)
+		return -1;
+	/* EWKB flags: Z 0x80000000, M 0x40000000, SRID 0x20000000; ISO: +1000 Z, +2000 M, +3000 ZM */
+	if (type & 0x80000000u)
+		dims++;
+	if (type & 0x40000000u)
+		dims++;
+	if (type & 0x20000000u) {
+		uint32_t srid;
+
+		if (u32(r, little, &srid) < 0)
+			return -1;
+	}
+	type &= 0x0fffffffu;
+	if (type >= 1000) {
+		dims += type / 1000 == 3 ? 2 : 1;
+		type %= 1000;
+	}
+	if (u32(r, little, &n) < 0)
+		return -1;
+	if (type == 6 && depth == 0) {
+		for (uint32_t i = 0; i < n; i++)
+			if (geometry(e, item, block, r, 1) < 0)
+				return -1;
+		return 0;
+	}
+	if (type != 3)
+		return -1;
+	for (uint32_t ring = 0; ring < n; ring++) {
+		uint32_t npts;
+		double px = 0, py = 0;
+
+		if (u32(r, little, &npts) < 0 || (size_t)(r->end - r->p) / (8 * dims) < npts)
+			return -1;
+		for (uint32_t i = 0; i < npts; i++) {
+			double x, y, skip;
+
+			if (f64(r, little, &x) < 0 || f64(r, little, &y) < 0)
+				return -1;
+			for (uint32_t d = 2; d < dims; d++)
+				if (f64(r, little, &skip) < 0)
+					return -1;
+			if (i > 0)
+				push(e, item, block, px, py, x, y);
+			px = x;
+			py = y;
+		}
+	}
+	return 0;
+}
+
+int edges_add_wkb(struct edges *e, int item, int block, const unsigned char *wkb, size_t len)
+{
+	struct reader r = {wkb, wkb + len};
+
+	return geometry(e, item, block, &r, 0);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int edges_add_hex(struct edges *e, int item, int block, const char *hex)
+{
+	size_t len;
+	unsigned char *buf;
+	int rc;
+
+	if (hex[0] == '\\' && hex[1] == 'x')
+		hex += 2;
+	len = strlen(hex);
+	if (len % 2)
+		return -1;
+	buf = xmalloc(len / 2 + 1);
+	for (size_t i = 0; i < len / 2; i++) {
+		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0) {
+			free(buf);
+			return -1;
+		}
+		buf[i] = (unsigned char)(hi << 4 | lo);
+	}
+	rc = edges_add_wkb(e, item, block, buf, len / 2);
+	free(buf);
+	return rc;
+}
+
+static int cmp_seg(const void *pa, const void *pb)
+{
+	const struct edge_seg *a = pa, *b = pb;
+
+	if (a->ax != b->ax)
+		return a->ax < b->ax ? -1 : 1;
+	if (a->ay != b->ay)
+		return a->ay < b->ay ? -1 : 1;
+	if (a->bx != b->bx)
+		return a->bx < b->bx ? -1 : 1;
+	if (a->by != b->by)
+		return a->by < b->by ? -1 : 1;
+	return a->item - b->item;
+}
+
+static int cmp_pair(const void *pa, const void *pb)
+{
+	const int *a = pa, *b = pb;
+
+	return a[0] != b[0] ? (a[0] < b[0] ? -1 : 1) : a[1] != b[1] ? (a[1] < b[1] ? -1 : 1) : 0;
+}
+
+void edges_pairs(struct edges *e, int **pairs, size_t *npairs)
+{
+	size_t n = 0, cap = 1024, out = 0;
+	int *p = xmalloc(2 * cap * sizeof *p);
+
+	qsort(e->seg, e->n, sizeof *e->seg, cmp_seg);
+	for (size_t i = 0; i < e->n;) {
+		size_t j = i + 1;
+
+		while (j < e->n && e->seg[j].ax == e->seg[i].ax && e->seg[j].ay == e->seg[i].ay &&
+		       e->seg[j].bx == e->seg[i].bx && e->seg[j].by == e->seg[i].by)
+			j++;
+		for (size_t a = i; a < j; a++)
+			for (size_t b = a + 1; b < j; b++) {
+				const struct edge_seg *x = &e->seg[a], *y = &e->seg[b];
+
+				if (x->item == y->item || x->block != y->block)
+					continue;
+				if (n == cap) {
+					cap *= 2;
+					p = xrealloc(p, 2 * cap * sizeof *p);
+				}
+				p[2 * n] = x->item < y->item ? x->item : y->item;
+				p[2 * n + 1] = x->item < y->item ? y->item : x->item;
+				n++;
+			}
+		i = j;
+	}
+	qsort(p, n, 2 * sizeof *p, cmp_pair);
+	for (size_t i = 0; i < n; i++)
+		if (out == 0 || p[2 * i] != p[2 * (out - 1)] || p[2 * i + 1] != p[2 * (out - 1) + 1]) {
+			p[2 * out] = p[2 * i];
+			p[2 * out + 1] = p[2 * i + 1];
+			out++;
+		}
+	*pairs = p;
+	*npairs = out;
+	edges_free(e);
+}
+
+void edges_free(struct edges *e)
+{
+	free(e->seg);
+	memset(e, 0, sizeof *e);
+}
