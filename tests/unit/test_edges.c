@@ -1,6 +1,7 @@
 /* edges: neighbours from shared border segments, on hand-made WKB. */
 #include <criterion/criterion.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
