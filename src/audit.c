@@ -184,9 +184,13 @@ static struct csv *open_csv(const char *path, const char *const *header, size_t 
 	if (rc < 0)
 		goto bad;
 	for (size_t i = 0; i < n; i++) {
-		if (i >= csv_nfields(c) || strcmp(csv_field(c, i), header[i]) != 0) {
-			bad_field(e, c, i < csv_nfields(c) ? i : csv_nfields(c) - 1, "expected column \"%s\" in the header, got \"%s\"",
-				  header[i], i < csv_nfields(c) ? csv_field(c, i) : "");
+		if (i >= csv_nfields(c)) {
+			bad_field(e, c, i - 1, "the header ends after \"%s\"; expected column \"%s\" next",
+				  csv_field(c, i - 1), header[i]);
+			goto bad;
+		}
+		if (strcmp(csv_field(c, i), header[i]) != 0) {
+			bad_field(e, c, i, "expected column \"%s\" in the header, got \"%s\"", header[i], csv_field(c, i));
 			goto bad;
 		}
 	}
@@ -1087,12 +1091,16 @@ static int eliminate(struct srow *r, const struct srow *p, struct srow *tmp)
 	return 0;
 }
 
-/* Reduce r by the basis (piv: column -> basis row, or -1). */
+/* Reduce r by the basis (piv: column -> basis row, or -1). -1 on overflow. */
 static int reduce(struct srow *r, const struct srow *basis, const int *piv, struct srow *tmp)
 {
-	while (r->n > 0 && piv[r->c[0]] >= 0)
-		if (eliminate(r, &basis[piv[r->c[0]]], tmp) < 0)
+	while (r->n > 0 && piv[r->c[0]] >= 0) {
+		int lead = r->c[0];
+
+		/* each step clears the leading column; anything else would loop */
+		if (eliminate(r, &basis[piv[lead]], tmp) < 0 || (r->n > 0 && r->c[0] <= lead))
 			return -1;
+	}
 	return 0;
 }
 
@@ -1191,7 +1199,7 @@ static int exact_component(const struct vjob *j, int comp, struct cresult *res)
 	rc = 0;
 	goto out;
 overflow:
-	err_set(&res->e, ERR_INTERNAL, NULL, "exact check of %s: a coefficient outgrew 64 bits",
+	err_set(&res->e, ERR_INTERNAL, NULL, "exact check of %s: a coefficient outgrew 64 bits, or elimination went wrong",
 		strmap_key(a->vars, (size_t)j->var));
 out:
 	for (int i = 0; i < nrows; i++) {
