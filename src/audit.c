@@ -458,7 +458,8 @@ static int read_figures(struct audit *a, const char *path, struct err *e)
 			if (reg < 0)
 				goto fail;
 		} else if ((reg = find_area(a, level, region)) < 0) {
-			bad_field(e, c, 1, "%s \"%s\" has no groups in groups.csv", lvs, region);
+			bad_field(e, c, 1, level == LV_GROUP ? "%s \"%s\" is not in groups.csv" : "%s \"%s\" has no groups in groups.csv",
+				  lvs, region);
 			goto fail;
 		}
 		if (!var[0]) {
@@ -1855,6 +1856,10 @@ void audit_print(const struct audit_report *r, const char *dir, size_t max_failu
 			fprintf(f, "  %-12s  %s\n", audit_check_name(r->failures[i].check), r->failures[i].message);
 		if (r->nfailures > max_failures)
 			fprintf(f, "  ... and %zu more\n", r->nfailures - max_failures);
+		fprintf(f, "checked %ld figures (%ld suppressed counts); %ld linear programs over %ld components in %.2f s "
+			   "(%d thread%s)\n",
+			r->figures, r->suppressed_counts, r->lp_solves, r->components, r->lp_seconds, r->threads,
+			r->threads == 1 ? "" : "s");
 		return;
 	}
 	fprintf(f, "audit of %s passed: nothing in it is disclosive under policy %s\n", dir, r->policy);
