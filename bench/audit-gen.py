@@ -126,8 +126,9 @@ for members in units:
     name = "+".join(sorted(buurten[b][0] for b in members))
     hh = region_sum(members, "households")
     for var, kind in VARS:
-        emit("buurt", name, var, kind, region_sum(members, var), kind != "income" or hh >= 100,
-             "primary: fewer than 100 households")
+        v = region_sum(members, var)
+        emit("buurt", name, var, kind, v, kind != "income" or (hh >= 100 and v >= 400),
+             "primary: fewer than 100 households or 400 recipients")
 wijken = {}
 gemeenten = {}
 for bi, (code, w, m) in enumerate(buurten):
@@ -136,7 +137,8 @@ for bi, (code, w, m) in enumerate(buurten):
 for level, table in (("wijk", wijken), ("gemeente", gemeenten)):
     for name, bis in table.items():
         for var, kind in VARS:
-            emit(level, name, var, kind, region_sum(bis, var), True, "")
+            v = region_sum(bis, var)
+            emit(level, name, var, kind, v, kind != "income" or v >= 400, "primary: fewer than 400 recipients")
 order = {"group": 0, "buurt": 1, "wijk": 2, "gemeente": 3}
 rows.sort(key=lambda r: (order[r[0]], r[1], r[2]))
 with open(os.path.join(out, "disclosure", "figures.csv"), "w") as f:
