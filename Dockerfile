@@ -2,7 +2,7 @@
 # Used by docker-compose.yml; see the README's "Deployment" section.
 FROM debian:12 AS build
 RUN apt-get update \
- && apt-get install -y --no-install-recommends gcc libc6-dev make pkg-config libpq-dev libgdal-dev libcjson-dev \
+ && apt-get install -y --no-install-recommends gcc libc6-dev make pkg-config libpq-dev libgdal-dev libcjson-dev libglpk-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./
@@ -16,7 +16,7 @@ RUN make -j"$(nproc)" && make install DESTDIR=/stage PREFIX=/usr/local
 
 FROM debian:12
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpq5 libgdal32 libcjson1 \
+ && apt-get install -y --no-install-recommends libpq5 libgdal32 libcjson1 libglpk40 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home-dir /nonexistent --shell /usr/sbin/nologin pc6risk \
  && mkdir -p /out && chown pc6risk /out

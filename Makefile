@@ -20,7 +20,8 @@ SAN =
 
 PKGS = libpq gdal libcjson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# GLPK (the audit's LPs) has no pkg-config file on Debian.
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lglpk
 TEST_LIBS := $(shell pkg-config --libs criterion 2>/dev/null)
 
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700 -pthread -Wall -Wextra -Iinclude \
@@ -77,7 +78,7 @@ $(BUILD)/tests/integration: $(INTEG_OBJ) $(BUILD)/libpc6risk.a
 
 # A friendly stop instead of a wall of compiler errors when libraries are missing.
 $(BUILD)/.deps-ok:
-	@pkg-config --exists $(PKGS) 2>/dev/null || { \
+	@{ pkg-config --exists $(PKGS) && printf '#include <glpk.h>\n' | $(CC) -E - >/dev/null; } 2>/dev/null || { \
 		echo "pc6risk: build dependencies are missing; run 'make deps' (as root) or:" >&2; \
 		echo "  apt-get install -y $$(scripts/deps.sh --print)" >&2; exit 1; }
 	mkdir -p $(@D) && touch $@

@@ -2,6 +2,7 @@
  * main — the command line: argv into a subcommand, errors into exit codes.
  * The only place that prints an error record and the only place that exits.
  */
+#include "pc6risk/audit.h"
 #include "pc6risk/compare.h"
 #include "pc6risk/config.h"
 #include "pc6risk/db.h"
@@ -40,11 +41,12 @@ enum {
 	OPT_SYNTH = 1 << 6,       /* --area, --postcodes, --seed, --data */
 	OPT_SYNTH_OUT = 1 << 7,   /* --out, as synth means it */
 	OPT_SCRATCH = 1 << 8,     /* --schema, as synth means it */
-	OPT_COMPARE = 1 << 9      /* --draws, --seed */
+	OPT_COMPARE = 1 << 9,     /* --draws, --seed */
+	OPT_AUDIT = 1 << 10       /* --public, --threads */
 };
 
 /* Long options without a short form. */
-enum { LONG_AREA = 256, LONG_POSTCODES, LONG_SEED, LONG_DATA, LONG_DRAWS };
+enum { LONG_AREA = 256, LONG_POSTCODES, LONG_SEED, LONG_DATA, LONG_DRAWS, LONG_PUBLIC, LONG_THREADS };
 
 /* What the command line said. */
 struct opts {
@@ -60,7 +62,9 @@ struct opts {
 	bool encoding_set;
 	enum encoding encoding;
 	const char *draws;      /* compare */
-	const char *arg;        /* presets: the one argument */
+	const char *arg;        /* presets: the one argument; audit: DIR */
+	const char *public_csv; /* audit */
+	const char *threads;
 	const char *area;       /* synth */
 	const char *postcodes;
 	const char *seed;
@@ -99,6 +103,9 @@ static const struct {
 				       "                       lives only inside synth's transaction (default: pc6risk_synth)"},
 	{OPT_SELECT, "    --select LIST", "comma-separated wijk/buurt names or codes to write as\n"
 				       "                       neighbourhood files (default: publish.neighbourhoods)"},
+	{OPT_AUDIT, "    --public FILE", "public totals an attacker knows (level,code,variable,value,base),\n"
+				       "                       such as CBS's Kerncijfers wijken en buurten"},
+	{OPT_AUDIT, "    --threads N", "threads for the LPs, 1 to 8 (default: the CPUs, at most 8)"},
 	{OPT_LOAD, "    --force", "load even when the inputs are those of the last load"},
 	{OPT_LOAD, "    --max-rejects N", "skip up to N bad rows (default 0: any bad row stops the load)"},
 	{OPT_LOAD, "    --rejects FILE", "where skipped rows go, with the reason (default pc6risk-rejects.csv)"},
@@ -320,6 +327,23 @@ static int cmd_synth(struct opts *o, struct err *e)
 	return rc;
 }
 
+/* Failures are the command's answer, not an error: exit 1 after listing them. */
+static int cmd_audit(struct opts *o, struct err *e)
+{
+	struct audit_opts ao = {.public_csv = o->public_csv};
+	struct audit_report r;
+	unsigned long long n;
+	int rc;
+
+	if (o->threads && parse_number(o->threads, 8, &n) == 0)
+		ao.threads = (int)n;
+	rc = audit_dir(o->arg, &ao, &r, e);
+	if (rc >= 0)
+		audit_print(&r, o->arg, 50, stdout);
+	audit_report_free(&r);
+	return rc;
+}
+
 static int cmd_version(struct opts *o, struct err *e)
 {
 	int pq = db_client_version();
@@ -382,6 +406,17 @@ static const struct command commands[] = {
 	 "buurt totals. --area nl: a nested synthetic country of --postcodes PC6.\n"
 	 "Polygon work runs in PostGIS (the libpq environment), in a scratch schema that\n"
 	 "is never committed. Every file says it is synthetic. See docs/synth.md.\n"},
+	{"audit", cmd_audit, OPT_AUDIT | OPT_LOG, "prove from the published files that nothing is disclosive",
+	 "Re-read the disclosure files of a release, DIR/disclosure/{groups.csv, figures.csv,\n"
+	 "policy.json} (DIR such as maps/out/current), never the database, and check them\n"
+	 "as docs/disclosure.md says: size minimums, rounding and bands, the income rule,\n"
+	 "that no suppressed count is a linear combination of published and public figures\n"
+	 "(exact), and that every suppressed count's feasible interval is wide enough\n"
+	 "(linear programming, GLPK). Prints a certificate when everything passes.\n"
+	 "\n"
+	 "Exit codes: 0 every check passed; 1 a check failed (each failure is listed, the\n"
+	 "first 50 and a count of the rest); 2 usage; 4 a file is unreadable or malformed\n"
+	 "(file:line:column and what was expected); 7 internal error.\n"},
 	{"version", cmd_version, 0, "print the version of pc6risk and its libraries",
 	 "Print the version of pc6risk, of the libraries it uses and of its schema.\n"},
 };
@@ -405,14 +440,14 @@ static void usage(FILE *f)
 	fprintf(f, "\nRun 'pc6risk <command> --help' for its options.\n"
 		   "The database comes from the libpq environment (PGHOST, PGDATABASE, PGUSER, ...\n"
 		   "or PGSERVICE); passwords belong in ~/.pgpass, never in the config.\n\n"
-		   "Exit codes: 0 success, 2 usage, 3 config, 4 input, 5 database, 6 system\n"
-		   "(I/O, disk full, interrupted), 7 internal error.\n");
+		   "Exit codes: 0 success, 1 audit found a disclosure, 2 usage, 3 config, 4 input,\n"
+		   "5 database, 6 system (I/O, disk full, interrupted), 7 internal error.\n");
 }
 
 static void command_usage(const struct command *c)
 {
-	printf("Usage: pc6risk %s%s%s\n\n%s", c->name, c->accepts ? " [options]" : "",
-	       strcmp(c->name, "presets") == 0 ? " [NAME]" : "", c->help);
+	printf("Usage: pc6risk %s%s%s%s\n\n%s", c->name, strcmp(c->name, "audit") == 0 ? " DIR" : "",
+	       c->accepts ? " [options]" : "", strcmp(c->name, "presets") == 0 ? " [NAME]" : "", c->help);
 	printf("\nOptions:\n");
 	for (size_t i = 0; i < sizeof option_help / sizeof option_help[0]; i++)
 		if (c->accepts & option_help[i].bit)
@@ -455,6 +490,8 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 		{"seed", required_argument, NULL, LONG_SEED},
 		{"data", required_argument, NULL, LONG_DATA},
 		{"draws", required_argument, NULL, LONG_DRAWS},
+		{"public", required_argument, NULL, LONG_PUBLIC},
+		{"threads", required_argument, NULL, LONG_THREADS},
 		{NULL, 0, NULL, 0},
 	};
 	char cmdname[64];
@@ -476,6 +513,8 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 		case LONG_SEED: need = OPT_SYNTH | OPT_COMPARE, name = "--seed"; o->seed = optarg; break;
 		case LONG_DRAWS: need = OPT_COMPARE, name = "--draws"; o->draws = optarg; break;
 		case LONG_DATA: need = OPT_SYNTH, name = "--data"; o->data = optarg; break;
+		case LONG_PUBLIC: need = OPT_AUDIT, name = "--public"; o->public_csv = optarg; break;
+		case LONG_THREADS: need = OPT_AUDIT, name = "--threads"; o->threads = optarg; break;
 		case 's': need = OPT_SELECT, name = "--select"; split_list(optarg, o); break;
 		case 'F': need = OPT_LOAD, name = "--force"; o->force = true; break;
 		case 'M': {
@@ -520,6 +559,21 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 	}
 	if (optind < argc && strcmp(c->name, "presets") == 0 && optind + 1 == argc)
 		o->arg = argv[optind++];
+	if (c->accepts & OPT_AUDIT) {
+		unsigned long long n;
+		const char *bad = NULL;
+
+		if (optind < argc)
+			o->arg = argv[optind++];
+		if (!o->arg)
+			bad = "missing DIR, the release to audit (such as maps/out/current)";
+		else if (o->threads && (parse_number(o->threads, 8, &n) < 0 || n < 1))
+			bad = "--threads: must be a whole number from 1 to 8";
+		if (bad) {
+			fprintf(stderr, "pc6risk %s: %s\nTry 'pc6risk %s--help'.\n", c->name, bad, cmdname);
+			return 2;
+		}
+	}
 	if (optind < argc) {
 		fprintf(stderr, "pc6risk %s: unexpected argument '%s'\nTry 'pc6risk %s--help'.\n", c->name,
 			argv[optind], cmdname);
@@ -603,9 +657,13 @@ int main(int argc, char **argv)
 	if (rc < 0) {
 		signals_install();
 		err_clear(&e);
-		rc = c->run(&o, &e) < 0 ? err_exit_code(e.cls == ERR_NONE ? ERR_INTERNAL : e.cls) : 0;
-		if (rc != 0)
+		/* a command returns -1 on an error, else its exit code (audit: 1
+		 * when a check fails) */
+		rc = c->run(&o, &e);
+		if (rc < 0) {
+			rc = err_exit_code(e.cls == ERR_NONE ? ERR_INTERNAL : e.cls);
 			report(&e);
+		}
 	}
 	for (size_t i = 0; i < o.nselect; i++)
 		free(o.select[i]);

@@ -1,4 +1,5 @@
 #include "pc6risk/publish.h"
+#include "pc6risk/audit.h"
 #include "pc6risk/fsx.h"
 #include "pc6risk/log.h"
 #include "pc6risk/report.h"
@@ -608,6 +609,33 @@ out:
 	return rc;
 }
 
+/* Audit the staged release (docs/disclosure.md): a release that fails is not
+ * published. The failures go to the log. */
+static int audit_release(const char *staging, struct publish_stats *st, struct err *e)
+{
+	struct audit_report rep;
+	int rc = audit_dir(staging, NULL, &rep, e);
+
+	if (rc == 1) {
+		for (size_t i = 0; i < rep.nfailures && i < 20; i++)
+			log_msg(LOG_ERROR, "audit %s: %s", audit_check_name(rep.failures[i].check),
+				rep.failures[i].message);
+		err_set(e, ERR_INTERNAL, NULL,
+			"the release fails its disclosure audit (%zu failures, the first ones logged above); "
+			"nothing was published and the previous publication is unchanged",
+			rep.nfailures);
+		err_hint(e, "this is a bug in protect: please report it with the log");
+		rc = -1;
+	} else if (rc == 0) {
+		st->audited_figures = rep.figures;
+		st->audit_lp_solves = rep.lp_solves;
+		log_msg(LOG_INFO, "audit passed figures=%ld suppressed_counts=%ld lp_solves=%ld seconds=%.3f", rep.figures,
+			rep.suppressed_counts, rep.lp_solves, rep.lp_seconds);
+	}
+	audit_report_free(&rep);
+	return rc;
+}
+
 int publish_run(struct db *db, const struct config *cfg, const struct publish_opts *opts,
 		struct publish_stats *st, struct err *e)
 {
@@ -693,6 +721,8 @@ int publish_run(struct db *db, const struct config *cfg, const struct publish_op
 			signals_pending());
 		goto fail_staging;
 	}
+	if (audit_release(staging, st, e) < 0)
+		goto fail_staging;
 	if (fsx_fsync_dir(nbdir, e) < 0 || fsx_fsync_dir(staging, e) < 0)
 		goto fail_staging;
 	if (rename(staging, final) < 0) {

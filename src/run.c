@@ -59,8 +59,11 @@ char *run_counts_json(const struct run_counts *c)
 		sep = ", ";
 	}
 	if (c->done & RUN_PUBLISHED)
-		sbuf_printf(&b, "%s\"files_written\": %lld, \"features_written\": %lld", sep, c->publish.files,
-			    c->publish.features);
+		sbuf_printf(&b,
+			    "%s\"files_written\": %lld, \"features_written\": %lld, \"audited_figures\": %lld,"
+			    " \"audit_lp_solves\": %lld",
+			    sep, c->publish.files, c->publish.features, c->publish.audited_figures,
+			    c->publish.audit_lp_solves);
 	sbuf_putc(&b, '}');
 	return sbuf_take(&b);
 }

@@ -201,41 +201,14 @@ struct sums {
 	double *size; /* [r * nsize + s] */
 };
 
-static bool known(const struct sdc_result *r, size_t nvar, int reg, size_t v)
-{
-	return r->status[(size_t)reg * nvar + v] == SDC_PUBLISHED;
-}
-
-/* Hide the published child of a parent (in kids[0..n)) with the smallest
- * estimate, the first by code among equals; false when there is none. */
-static bool hide_smallest(struct sdc_result *r, const struct sums *sm, const int *kids, size_t n, size_t v,
-			  const char *why)
-{
-	size_t nvar = sm->nvar;
-	int best = -1;
-
-	for (size_t i = 0; i < n; i++) {
-		size_t at = (size_t)kids[i] * nvar + v;
-
-		if (r->status[at] != SDC_PUBLISHED)
-			continue;
-		if (best < 0 || sm->est[at] < sm->est[(size_t)best * nvar + v])
-			best = kids[i];
-	}
-	if (best < 0)
-		return false;
-	r->status[(size_t)best * nvar + v] = SDC_SECONDARY;
-	r->reason[(size_t)best * nvar + v] = why;
-	return true;
-}
-
 int sdc_protect(const struct sdc_problem *p, struct sdc_result *r)
 {
 	struct merge m = {0};
 	size_t nvar = p->nvar, nreg, *kid_start;
 	int *grp_root, *unit_root, *kids;
 	struct sums sm = {0};
-	bool *bok, *mixed;
+	bool *bok, *mixed, *cbs;
+	unsigned char *eff;
 
 	memset(r, 0, sizeof *r);
 	for (size_t i = 0; i < p->npc6; i++)
@@ -438,12 +411,26 @@ int sdc_protect(const struct sdc_problem *p, struct sdc_result *r)
 		}
 	}
 
+	/* 6. what anyone knows besides us: CBS publishes each buurt's figures
+	 * that pass the rules (its KWB), so a unit of buurten that all pass is
+	 * known whatever we do */
+	cbs = xcalloc(nreg * nvar + 1, sizeof *cbs);
+	for (size_t u = r->level_start[SDC_UNIT]; u < r->level_start[SDC_WIJK]; u++)
+		for (size_t v = 0; v < nvar; v++)
+			cbs[u * nvar + v] = true;
+	for (size_t b = 0; b < p->nbuurt; b++)
+		for (size_t v = 0; v < nvar; v++)
+			cbs[(size_t)r->buurt_unit[b] * nvar + v] &= bok[b * nvar + v];
 	free(bok);
 	free(mixed);
 
-	/* 6. secondary, to a fixed point: under a known parent the hidden
-	 * children number 0 or at least 2 and together reach 2k (so none is
-	 * pinned down); a hidden region is not the sum of published children */
+	/* 7. secondary, to a fixed point. A region is effectively known when we
+	 * publish it, CBS does, or all its parts are effectively known. Under an
+	 * effectively known parent the parts that are not number 0 or at least 2
+	 * and their lower bounds reach 2k together, else the smallest published
+	 * part that hiding protects (not CBS's, not itself the sum of known
+	 * parts) is hidden too, or when there is none the parent. A primary
+	 * region known only as the sum of its parts gets a part hidden. */
 	kid_start = xcalloc(nreg + 2, sizeof *kid_start);
 	kids = xmalloc((nreg + 1) * sizeof *kids);
 	for (size_t reg = 0; reg < nreg; reg++)
@@ -460,48 +447,73 @@ int sdc_protect(const struct sdc_problem *p, struct sdc_result *r)
 				kids[at[r->region[reg].parent]++] = (int)reg;
 		free(at);
 	}
+	eff = xmalloc(nreg + 1);
 	for (size_t v = 0; v < nvar && !p->no_secondary; v++) {
 		int twok = 2 * p->rule[p->kind[v]].k;
 		bool changed = true;
 
 		while (changed) {
 			changed = false;
+			/* regions are ordered by level, so parts come before wholes */
+			for (size_t reg = 0; reg < nreg; reg++) {
+				size_t at = reg * nvar + v, n = kid_start[reg + 1] - kid_start[reg];
+				bool all = n > 0;
+
+				for (size_t i = 0; i < n && all; i++)
+					all = eff[kids[kid_start[reg] + i]] != 0;
+				eff[reg] = r->status[at] == SDC_PUBLISHED || cbs[at] ? 1 : all ? 2 : 0;
+			}
 			for (size_t par = r->level_start[SDC_UNIT]; par < nreg; par++) {
 				const int *ch = kids + kid_start[par];
-				size_t n = kid_start[par + 1] - kid_start[par], hidden = 0;
+				size_t n = kid_start[par + 1] - kid_start[par], hidden = 0, at = par * nvar + v;
 				double hsum = 0;
-				bool all_published = true;
+				int best = -1;
+				const char *why;
 
-				for (size_t i = 0; i < n; i++) {
-					size_t at = (size_t)ch[i] * nvar + v;
-
-					if (!known(r, nvar, ch[i], v)) {
+				if (!eff[par])
+					continue;
+				for (size_t i = 0; i < n; i++)
+					if (!eff[ch[i]]) {
 						hidden++;
-						hsum += sm.lo[at];
+						hsum += sm.lo[(size_t)ch[i] * nvar + v];
 					}
-					all_published = all_published && known(r, nvar, ch[i], v);
-				}
-				if (known(r, nvar, (int)par, v)) {
-					size_t at = par * nvar + v;
-
+				if (eff[par] == 2 && r->status[at] == SDC_PRIMARY) {
+					why = "secondary: so the hidden region is not the sum of its parts";
+				} else {
 					if (hidden == 0 || (hidden >= 2 && hsum >= twok))
 						continue;
-					if (hide_smallest(r, &sm, ch, n, v,
-							  "secondary: so a hidden figure under the same parent cannot be recomputed")) {
-						changed = true;
-					} else if (r->status[at] == SDC_PUBLISHED) {
-						/* no part can be hidden (CBS publishes them): then not the whole */
-						r->status[at] = SDC_SECONDARY;
-						r->reason[at] = "secondary: so a hidden part cannot be recomputed from it";
-						changed = true;
-					}
-				} else if (n > 0 && all_published &&
-					   hide_smallest(r, &sm, ch, n, v, "secondary: so the hidden parent is not the sum of its parts")) {
+					why = "secondary: so a hidden figure under the same parent cannot be recomputed";
+				}
+				/* the smallest published part whose hiding hides something */
+				for (size_t i = 0; i < n; i++) {
+					size_t c = (size_t)ch[i], cat = c * nvar + v;
+					size_t cn = kid_start[c + 1] - kid_start[c];
+					bool parts_known = cn > 0;
+
+					if (r->status[cat] != SDC_PUBLISHED || cbs[cat])
+						continue;
+					for (size_t k = 0; k < cn && parts_known; k++)
+						parts_known = eff[kids[kid_start[c] + k]] != 0;
+					if (parts_known)
+						continue;
+					if (best < 0 || sm.est[cat] < sm.est[(size_t)best * nvar + v])
+						best = (int)c;
+				}
+				if (best >= 0) {
+					r->status[(size_t)best * nvar + v] = SDC_SECONDARY;
+					r->reason[(size_t)best * nvar + v] = why;
+					eff[best] = 0;
+					changed = true;
+				} else if (r->status[at] == SDC_PUBLISHED && !cbs[at]) {
+					r->status[at] = SDC_SECONDARY;
+					r->reason[at] = "secondary: so a hidden part cannot be recomputed from it";
 					changed = true;
 				}
 			}
 		}
 	}
+	free(eff);
+	free(cbs);
 	free(kid_start);
 	free(kids);
 	free(sm.est);

@@ -30,6 +30,8 @@ struct publish_opts {
 struct publish_stats {
 	long long features;
 	long long files;
+	long long audited_figures; /* what the audit of the release checked */
+	long long audit_lp_solves;
 	char release[64];    /* the release id */
 	char dir[1024];      /* the release directory */
 };

@@ -3,12 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "pc6risk/xalloc.h"
 #include "support.h"
 
-static const char *const all_commands[] = {"init",    "load",  "score",   "protect", "publish",
-					   "refresh", "synth", "version", NULL};
+static const char *const all_commands[] = {"init",  "load",    "score", "protect", "publish",
+					   "refresh", "audit", "synth", "version", NULL};
 
 Test(cli, no_command_is_a_usage_error)
 {
@@ -71,7 +72,8 @@ Test(cli, every_command_has_help)
 		cr_assert_str_eq(h.err, "");
 		t_run_free(&h);
 	}
-	cr_assert(strstr(r.out, "Exit codes: 0 success, 2 usage, 3 config, 4 input, 5 database, 6 system"));
+	cr_assert(strstr(r.out, "Exit codes: 0 success, 1 audit found a disclosure, 2 usage, 3 config, 4 input,\n"
+				"5 database, 6 system"));
 	t_run_free(&r);
 }
 
@@ -116,4 +118,61 @@ Test(cli, an_unreachable_database_exits_5_with_a_hint)
 	cr_assert(strstr(r.err, "error cannot connect to PostgreSQL: "), "%s", r.err);
 	cr_assert(strstr(r.err, "hint: point PGHOST and PGDATABASE"), "%s", r.err);
 	t_run_free(&r);
+}
+
+static void put(const char *dir, const char *name, const char *text)
+{
+	char *path = xasprintf("%s/disclosure/%s", dir, name);
+	FILE *f = fopen(path, "w");
+
+	cr_assert(f, "cannot write %s", path);
+	fputs(text, f);
+	fclose(f);
+	free(path);
+}
+
+/* audit: 0 with a certificate, 1 listing the failures, 4 naming the bad line, 2 without DIR. */
+Test(cli, audit_exit_codes)
+{
+	char *dir = t_tmpdir(), *disc = xasprintf("%s/disclosure", dir);
+	const char *figs_head = "level,region,variable,kind,status,value,base,reason\n"
+				"group,GA1,inhabitants,person,published,100,5,\n"
+				"group,GA2,inhabitants,person,suppressed,,5,primary: fewer than 5 inhabitants\n";
+	char *figs;
+	struct t_run r;
+
+	cr_assert_eq(mkdir(disc, 0700), 0);
+	put(dir, "groups.csv", "group,buurt,wijk,gemeente,members\nGA1,BU1,WK1,GM1,1000AA\nGA2,BU1,WK1,GM1,1000AB\n");
+	put(dir, "policy.json", "{\"policy\": \"public\", \"size\": [{\"variable\": \"inhabitants\", \"min\": 5}],"
+				" \"kinds\": {\"person\": {\"base\": 5, \"k\": 5}}, \"range\": 0.5, \"bands\": 10}\n");
+	put(dir, "figures.csv", figs_head);
+	r = t_pc6risk((const char *[]){"audit", dir, NULL});
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "passed"), "%s", r.out);
+	cr_assert(strstr(r.out, "smallest group     GA1 with inhabitants 100"), "%s", r.out);
+	cr_assert(strstr(r.out, "dominance"), "%s", r.out);
+	t_run_free(&r);
+
+	figs = xasprintf("%sbuurt,BU1,inhabitants,person,published,105,5,\n", figs_head);
+	put(dir, "figures.csv", figs);
+	r = t_pc6risk((const char *[]){"audit", dir, NULL});
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "differencing  group GA2 inhabitants"), "%s", r.out);
+	t_run_free(&r);
+	free(figs);
+
+	figs = xasprintf("%sgroup,GA9,inhabitants,person,published,100,5,\n", figs_head);
+	put(dir, "figures.csv", figs);
+	r = t_pc6risk((const char *[]){"audit", dir, NULL});
+	cr_assert_eq(r.status, 4, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.err, "disclosure/figures.csv:4:7: group \"GA9\" is not in groups.csv"), "%s", r.err);
+	t_run_free(&r);
+	free(figs);
+
+	r = t_pc6risk((const char *[]){"audit", NULL});
+	cr_assert_eq(r.status, 2);
+	t_run_free(&r);
+	t_rmtree(dir);
+	free(dir);
+	free(disc);
 }
