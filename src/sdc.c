@@ -209,6 +209,7 @@ int sdc_protect(const struct sdc_problem *p, struct sdc_result *r)
 	struct sums sm = {0};
 	bool *bok, *mixed, *cbs;
 	unsigned char *eff;
+	double *unk;
 
 	memset(r, 0, sizeof *r);
 	for (size_t i = 0; i < p->npc6; i++)
@@ -448,6 +449,7 @@ int sdc_protect(const struct sdc_problem *p, struct sdc_result *r)
 		free(at);
 	}
 	eff = xmalloc(nreg + 1);
+	unk = xmalloc((nreg + 1) * sizeof *unk);
 	for (size_t v = 0; v < nvar && !p->no_secondary; v++) {
 		int twok = 2 * p->rule[p->kind[v]].k;
 		bool changed = true;
@@ -458,10 +460,18 @@ int sdc_protect(const struct sdc_problem *p, struct sdc_result *r)
 			for (size_t reg = 0; reg < nreg; reg++) {
 				size_t at = reg * nvar + v, n = kid_start[reg + 1] - kid_start[reg];
 				bool all = n > 0;
+				double u = 0;
 
-				for (size_t i = 0; i < n && all; i++)
-					all = eff[kids[kid_start[reg] + i]] != 0;
+				for (size_t i = 0; i < n; i++) {
+					int c = kids[kid_start[reg] + i];
+
+					all = all && eff[c] != 0;
+					u += unk[c];
+				}
 				eff[reg] = r->status[at] == SDC_PUBLISHED || cbs[at] ? 1 : all ? 2 : 0;
+				/* what stays unknown of it: its own value for a group, else
+				 * what its parts leave unknown */
+				unk[reg] = eff[reg] ? 0 : n == 0 ? sm.lo[at] : u;
 			}
 			for (size_t par = r->level_start[SDC_UNIT]; par < nreg; par++) {
 				const int *ch = kids + kid_start[par];
@@ -475,7 +485,7 @@ int sdc_protect(const struct sdc_problem *p, struct sdc_result *r)
 				for (size_t i = 0; i < n; i++)
 					if (!eff[ch[i]]) {
 						hidden++;
-						hsum += sm.lo[(size_t)ch[i] * nvar + v];
+						hsum += unk[ch[i]];
 					}
 				if (eff[par] == 2 && r->status[at] == SDC_PRIMARY) {
 					why = "secondary: so the hidden region is not the sum of its parts";
@@ -513,6 +523,7 @@ int sdc_protect(const struct sdc_problem *p, struct sdc_result *r)
 		}
 	}
 	free(eff);
+	free(unk);
 	free(cbs);
 	free(kid_start);
 	free(kids);

@@ -740,3 +740,144 @@ Test(demo, the_report_hides_what_protect_hides_and_names_the_robust_picks, .time
 	db_close(db);
 	demo_end(&d);
 }
+
+/* Replace the first line starting with prefix in text by line (one edit). */
+static char *replace_line(const char *text, const char *prefix, const char *line)
+{
+	const char *at = strstr(text, prefix), *end;
+	char *out;
+
+	cr_assert_not_null(at, "no line %s", prefix);
+	end = strchr(at, '\n');
+	out = xasprintf("%.*s%s%s", (int)(at - text), text, line, end);
+	return out;
+}
+
+/*
+ * The published release passes its audit: on its own, and against the buurt
+ * totals CBS would publish of the same data (every buurt's counts rounded to
+ * 5, benefit recipients to 10 where a buurt has 100 households) treated as
+ * known. The real small buurt Kerketuinen en Zichtenburg (55 inhabitants) is
+ * published only inside a unit, and none of its counts can be recomputed.
+ * Protect again gives the same files; a release with Kerketuinen's unit total
+ * put back is caught.
+ */
+Test(demo, the_release_passes_its_audit_also_against_the_buurt_totals, .timeout = 300)
+{
+	struct demo d;
+	struct db *db;
+	struct t_run r;
+	char *pub, *sql, *csv, *figs, *groups, *again, *bad, *path, *release_dir;
+
+	demo_start(&d);
+	db = t_db(d.schema);
+	cr_assert(strstr(d.run.err, "audit passed"), "refresh audits what it publishes:\n%s", d.run.err);
+
+	release_dir = xasprintf("%s/current", d.out);
+	r = t_pc6risk((const char *[]){"audit", release_dir, NULL});
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "passed"), "%s", r.out);
+	t_run_free(&r);
+
+	/* the buurt totals of the same PC6 figures, as a KWB would publish them */
+	sql = xasprintf("SELECT 'level,code,variable,value,base' || chr(10) || string_agg(line, chr(10) ORDER BY line)"
+			" FROM (SELECT format('buurt,%%s,%%s,%%s,%%s', p.buurt_code, i.name,"
+			"  (round(sum(coalesce(i.value, 2)) / CASE i.name WHEN 'benefit_recipients' THEN 10 ELSE 5 END)"
+			"   * CASE i.name WHEN 'benefit_recipients' THEN 10 ELSE 5 END)::bigint,"
+			"  CASE i.name WHEN 'benefit_recipients' THEN 10 ELSE 5 END) AS line"
+			"  FROM %s.indicator i JOIN %s.pc6 p ON p.code = i.code"
+			"  WHERE i.level = 'pc6' AND i.name IN ('inhabitants', 'households', 'dwellings', 'benefit_recipients')"
+			"  GROUP BY p.buurt_code, i.name"
+			"  HAVING i.name <> 'benefit_recipients'"
+			"   OR (SELECT sum(coalesce(h.value, 2)) FROM %s.indicator h JOIN %s.pc6 q ON q.code = h.code"
+			"        WHERE h.level = 'pc6' AND h.name = 'households' AND q.buurt_code = p.buurt_code) >= 100) x",
+			d.schema, d.schema, d.schema, d.schema);
+	csv = t_query1(db, sql);
+	free(sql);
+	pub = xasprintf("%s/kwb.csv", d.out);
+	t_write(pub, csv);
+	free(csv);
+	r = t_pc6risk((const char *[]){"audit", release_dir, "--public", pub, NULL});
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert_null(strstr(r.out, " 0 taken as known"), "the buurt totals are used: %s", r.out);
+	t_run_free(&r);
+
+	/* Kerketuinen en Zichtenburg: in a unit with a neighbour, every count of
+	 * its groups and of the unit hidden */
+	cr_assert_eq(count(db, "SELECT count(*) FROM protected_group WHERE buurt_code = 'BU05181785'"
+			       " AND unit_code LIKE '%+%'"),
+		     count(db, "SELECT count(*) FROM protected_group WHERE buurt_code = 'BU05181785'"));
+	cr_assert_gt(count(db, "SELECT count(*) FROM protected_group WHERE buurt_code = 'BU05181785'"), 0);
+	cr_assert_eq(count(db, "SELECT count(*) FROM protected_figure f JOIN protected_group g"
+			       " ON f.region IN (g.code, g.unit_code) WHERE g.buurt_code = 'BU05181785'"
+			       " AND f.status = 'published'"),
+		     0, "a count of Kerketuinen en Zichtenburg or its unit is published");
+
+	/* deterministic: protect and publish again, the same disclosure files */
+	path = out_file(&d, "disclosure/figures.csv");
+	figs = t_slurp(path, NULL);
+	free(path);
+	path = out_file(&d, "disclosure/groups.csv");
+	groups = t_slurp(path, NULL);
+	free(path);
+	sleep(1);
+	r = t_pc6risk((const char *[]){"protect", "-c", d.config, "--schema", d.schema, NULL});
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	t_run_free(&r);
+	r = t_pc6risk((const char *[]){"publish", "-c", d.config, "--schema", d.schema, "--out", d.out, NULL});
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	t_run_free(&r);
+	path = out_file(&d, "disclosure/figures.csv");
+	again = t_slurp(path, NULL);
+	cr_assert_str_eq(again, figs, "protect gave other figures the second time");
+	free(again);
+	free(path);
+	path = out_file(&d, "disclosure/groups.csv");
+	again = t_slurp(path, NULL);
+	cr_assert_str_eq(again, groups, "protect gave other groups the second time");
+	free(again);
+	free(path);
+
+	/* the audit can fail: put the unit's inhabitants back and it is caught */
+	{
+		char *unit = t_query1(db, "SELECT unit_code FROM protected_group WHERE buurt_code = 'BU05181785' LIMIT 1");
+		char *prefix = xasprintf("buurt,%s,inhabitants,", unit);
+		char *line = xasprintf("buurt,%s,inhabitants,person,published,1000,5,", unit);
+		char *dir = xasprintf("%s/tampered", d.out), *disc = xasprintf("%s/disclosure", dir), *p;
+
+		bad = replace_line(figs, prefix, line);
+		cr_assert_eq(mkdir(dir, 0700), 0);
+		cr_assert_eq(mkdir(disc, 0700), 0);
+		p = xasprintf("%s/figures.csv", disc);
+		t_write(p, bad);
+		free(p);
+		p = xasprintf("%s/groups.csv", disc);
+		t_write(p, groups);
+		free(p);
+		{
+			char *src = out_file(&d, "disclosure/policy.json"), *text = t_slurp(src, NULL);
+
+			p = xasprintf("%s/policy.json", disc);
+			t_write(p, text);
+			free(p);
+			free(text);
+			free(src);
+		}
+		r = t_pc6risk((const char *[]){"audit", dir, NULL});
+		cr_assert_eq(r.status, 1, "a published unit total with Kerketuinen's hidden group: %s", r.out);
+		cr_assert(strstr(r.out, "G2544CV") || strstr(r.out, "differencing") || strstr(r.out, "interval"), "%s",
+			  r.out);
+		t_run_free(&r);
+		free(unit);
+		free(prefix);
+		free(line);
+		free(dir);
+		free(disc);
+		free(bad);
+	}
+	free(figs);
+	free(groups);
+	free(pub);
+	free(release_dir);
+	demo_end(&d);
+}

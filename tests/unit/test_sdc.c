@@ -437,3 +437,188 @@ Test(sdc, rounding_is_half_up_to_the_base)
 	cr_assert_eq(sdc_round(49, 100), 0);
 	cr_assert_eq(sdc_round(50, 100), 100);
 }
+
+/* ---- protect's decisions through the audit, on random trees ------------- */
+
+#include "pc6risk/audit.h"
+#include "pc6risk/sbuf.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const var_names[3] = {"inhabitants", "households", "benefit_recipients"};
+static const char *const kind_names[3] = {"person", "person", "income"};
+
+/* Write r as a release in docs/disclosure.md's format into a new temp dir. */
+static char *write_release(const struct city *c, const struct sdc_problem *p, const struct sdc_result *r, int base)
+{
+	char tmpl[] = "/tmp/pc6risk-sdc-XXXXXX", *dir, *path;
+	struct sbuf g = {0}, f = {0}, *ids = xcalloc(r->nregion + 1, sizeof *ids);
+	FILE *out;
+
+	cr_assert(mkdtemp(tmpl));
+	dir = xstrdup(tmpl);
+	path = xasprintf("%s/disclosure", dir);
+	cr_assert_eq(mkdir(path, 0700), 0);
+	free(path);
+	for (size_t b = 0; b < c->nb; b++) {
+		struct sbuf *s = &ids[r->buurt_unit[b]];
+
+		sbuf_printf(s, "%s%s", s->len ? "+" : "", c->bcode[b]);
+	}
+	for (size_t reg = 0; reg < r->nregion; reg++) {
+		const struct sdc_region *x = &r->region[reg];
+
+		if (x->level == SDC_GROUP)
+			sbuf_printf(&ids[reg], "G%s", c->pcode[x->first]);
+		else if (x->level == SDC_WIJK)
+			sbuf_puts(&ids[reg], c->wcode[x->first]);
+		else if (x->level == SDC_GEMEENTE)
+			sbuf_puts(&ids[reg], c->gcode[x->first]);
+	}
+	sbuf_puts(&g, "group,buurt,wijk,gemeente,members\n");
+	for (size_t reg = 0; reg < r->level_start[SDC_UNIT]; reg++) {
+		int b = c->pb[r->region[reg].first];
+
+		sbuf_printf(&g, "%s,%s,%s,%s,", ids[reg].s, c->bcode[b], c->wcode[c->bw[b]], c->gcode[0]);
+		for (size_t i = 0, n = 0; i < c->np; i++)
+			if ((size_t)r->pc6_group[i] == reg)
+				sbuf_printf(&g, "%s%s", n++ ? " " : "", c->pcode[i]);
+		sbuf_putc(&g, '\n');
+	}
+	sbuf_puts(&f, "level,region,variable,kind,status,value,base,reason\n");
+	for (size_t reg = 0; reg < r->nregion; reg++)
+		for (size_t v = 0; v < p->nvar; v++) {
+			size_t at = reg * p->nvar + v;
+
+			sbuf_printf(&f, "%s,%s,%s,%s,", sdc_level_name(r->region[reg].level), ids[reg].s, var_names[v],
+				    kind_names[v]);
+			if (r->status[at] == SDC_PUBLISHED)
+				sbuf_printf(&f, "published,%.0f,%d,\n", r->shown[at], p->rule[p->kind[v]].base);
+			else
+				sbuf_printf(&f, "suppressed,,%d,%s\n", p->rule[p->kind[v]].base, r->reason[at]);
+		}
+	path = xasprintf("%s/disclosure/groups.csv", dir);
+	cr_assert((out = fopen(path, "w")));
+	fputs(g.s, out);
+	fclose(out);
+	free(path);
+	path = xasprintf("%s/disclosure/figures.csv", dir);
+	cr_assert((out = fopen(path, "w")));
+	fputs(f.s, out);
+	fclose(out);
+	free(path);
+	path = xasprintf("%s/disclosure/policy.json", dir);
+	cr_assert((out = fopen(path, "w")));
+	fprintf(out,
+		"{\"policy\": \"%s\", \"size\": [{\"variable\": \"inhabitants\", \"min\": 5}],"
+		" \"kinds\": {\"person\": {\"base\": %d, \"k\": 5}, \"income\": {\"base\": 100, \"k\": 5,"
+		" \"min_variable\": \"households\", \"min\": 100, \"dominance\": 0.3}}, \"range\": 0.5, \"bands\": 10}\n",
+		base < 5 ? "internal" : "public", base);
+	fclose(out);
+	free(path);
+	for (size_t reg = 0; reg < r->nregion; reg++)
+		sbuf_free(&ids[reg]);
+	free(ids);
+	sbuf_free(&g);
+	sbuf_free(&f);
+	return dir;
+}
+
+static void remove_release(char *dir)
+{
+	static const char *const names[] = {"groups.csv", "figures.csv", "policy.json"};
+
+	for (size_t i = 0; i < 3; i++) {
+		char *p = xasprintf("%s/disclosure/%s", dir, names[i]);
+
+		unlink(p);
+		free(p);
+	}
+	{
+		char *p = xasprintf("%s/disclosure", dir);
+
+		rmdir(p);
+		free(p);
+	}
+	rmdir(dir);
+	free(dir);
+}
+
+/* Protect a random city with inhabitants, households and an income count
+ * (size rule >= min_given) and audit what it would publish. */
+static int protect_and_audit(unsigned seed, bool no_secondary, int min_given, int base, size_t *failures)
+{
+	struct city *c = xcalloc(1, sizeof *c);
+	const double *size[1], *val[3], *lo[3];
+	int size_min[1] = {min_given};
+	enum disclosure kind[3] = {DISC_PERSON, DISC_PERSON, DISC_INCOME};
+	struct sdc_problem p;
+	struct sdc_result r;
+	struct audit_report rep;
+	struct err e;
+	char *dir;
+	int rc;
+
+	random_city(c, seed);
+	/* some small PC6 known exactly (as in a municipality's own register), and
+	 * larger counts, so that income figures sometimes publish */
+	for (size_t i = 0; i < c->np; i++) {
+		if (c->inh_lo[i] == 0 && i % 2 == 0)
+			c->inh[i] = c->inh_lo[i] = (double)(1 + (seed + i) % 4);
+		c->hh[i] = floor(c->inh_lo[i] * 0.9);
+		c->inc[i] = floor(c->hh[i] * 0.5);
+	}
+	csr(c->np, c->edges, c->nedges, c->pstart, c->padj);
+	csr(c->nb, c->bedges, c->nbedges, c->bstart, c->badj);
+	size[0] = c->inh_lo;
+	val[0] = c->inh;
+	lo[0] = c->inh_lo;
+	val[1] = lo[1] = c->hh;
+	val[2] = lo[2] = c->inc;
+	p = (struct sdc_problem){
+		.npc6 = c->np, .nbuurt = c->nb, .nwijk = c->nw, .ngemeente = 1,
+		.pc6_code = c->pcode, .pc6_buurt = c->pb, .pc6_risk = c->risk,
+		.pc6_adj_start = c->pstart, .pc6_adj = c->padj,
+		.buurt_code = c->bcode, .buurt_wijk = c->bw,
+		.buurt_adj_start = c->bstart, .buurt_adj = c->badj,
+		.wijk_code = c->wcode, .wijk_gemeente = c->wg, .gemeente_code = c->gcode,
+		.nsize = 1, .size = size, .size_min = size_min, .obs = c->hh,
+		.nvar = 3, .value = val, .value_lo = lo, .kind = kind, .no_secondary = no_secondary,
+	};
+	p.rule[DISC_PERSON] = (struct sdc_rule){base, 5, 0, 0};
+	p.rule[DISC_DWELLING] = (struct sdc_rule){base, 5, 0, 0};
+	p.rule[DISC_INCOME] = (struct sdc_rule){100, 5, 100, 0.3};
+	cr_assert_eq(sdc_protect(&p, &r), 0);
+	dir = write_release(c, &p, &r, base);
+	rc = audit_dir(dir, NULL, &rep, &e);
+	cr_assert_geq(rc, 0, "seed %u: %s %s", seed, e.where, e.message);
+	*failures = rep.nfailures;
+	if (rc == 1 && !no_secondary && min_given == 5 && getenv("SDC_DEBUG"))
+		for (size_t i = 0; i < rep.nfailures; i++)
+			fprintf(stderr, "seed %u: %s\n", seed, rep.failures[i].message);
+	audit_report_free(&rep);
+	if (rc == 1 && !no_secondary && min_given == 5 && getenv("SDC_DEBUG"))
+		fprintf(stderr, "kept %s\n", dir), free(dir);
+	else
+		remove_release(dir);
+	sdc_result_free(&r);
+	free(c);
+	return rc;
+}
+
+Test(sdc, the_audit_passes_what_protect_publishes_and_catches_a_weakened_protect, .timeout = 120)
+{
+	size_t weak_caught = 0, off_by_one_caught = 0, n;
+
+	for (unsigned seed = 1; seed <= 1000; seed++) {
+		cr_assert_eq(protect_and_audit(seed, false, 5, 5, &n), 0, "seed %u: %zu audit failures", seed, n);
+		cr_assert_eq(protect_and_audit(seed, false, 5, 1, &n), 0, "seed %u, exact counts: %zu audit failures", seed,
+			     n);
+		weak_caught += protect_and_audit(seed, true, 5, 5, &n) == 1;
+		/* counts rounded to 5 show a group of 4 as 5: the off-by-one shows in exact counts */
+		off_by_one_caught += protect_and_audit(seed, false, 4, 1, &n) == 1;
+	}
+	cr_assert_gt(weak_caught, 0, "without secondary protection the audit must fail somewhere");
+	cr_assert_gt(off_by_one_caught, 0, "with the size rule off by one the audit must fail somewhere");
+}
