@@ -812,3 +812,35 @@ Test(audit, what_the_public_totals_alone_determine_is_not_ours)
 	audit_report_free(&r);
 	release_rm(dir);
 }
+
+/* A public buurt total of 0 (rounded to 10) pins its hidden groups to [0, 5]:
+ * that is CBS's doing, and passes; a release that narrows it further fails. */
+Test(audit, an_interval_the_public_totals_already_narrow_is_not_ours)
+{
+	static const char groups[] = "group,buurt,wijk,gemeente,members\n"
+				     "GA1,BU1,WK1,GM1,1000AA\n"
+				     "GA2,BU1,WK1,GM1,1000AB\n";
+	static const char pub[] = "level,code,variable,value,base\nbuurt,BU1,inhabitants,0,10\n";
+	struct audit_report r;
+	struct err e;
+	char *dir = release(groups,
+			    "level,region,variable,kind,status,value,base,reason\n"
+			    "group,GA1,inhabitants,person,suppressed,,5,primary: x\n"
+			    "group,GA2,inhabitants,person,suppressed,,5,primary: x\n",
+			    NULL);
+
+	cr_assert_eq(run(dir, pub, 0, &r, &e), 0);
+	audit_report_free(&r);
+	release_rm(dir);
+	dir = release(groups,
+		      "level,region,variable,kind,status,value,base,reason\n"
+		      "group,GA1,inhabitants,person,suppressed,,5,primary: x\n"
+		      "group,GA2,inhabitants,person,suppressed,,5,primary: x\n"
+		      "buurt,BU1,inhabitants,person,published,0,1,\n",
+		      "{\"policy\": \"internal\", \"size\": [], \"kinds\": {\"person\": {\"base\": 1, \"k\": 5}},"
+		      " \"range\": 0.5, \"bands\": 10}");
+	cr_assert_eq(run(dir, pub, 0, &r, &e), 1, "the release's exact 0 narrows CBS's [0, 5]");
+	cr_assert(failed(&r, AUDIT_INTERVAL, "GA1"));
+	audit_report_free(&r);
+	release_rm(dir);
+}
