@@ -469,7 +469,7 @@ static int print_ranking(struct db *db, const struct config *cfg, const struct s
 		const struct config_scenario *sc = &cfg->scenarios[s];
 		const char *params[2] = {sc->name, level_name(display_level(sc))};
 		struct db_result *r;
-		int n, suppressed = 0, shown_to = 0;
+		int n, suppressed = 0, unranked = 0, ranked, shown_to = 0;
 
 		r = db_query(db,
 			     "SELECT v.status, v.rank, v.ranked, a.code, a.name, a.wijk_code, w.name, v.score"
@@ -481,17 +481,26 @@ static int print_ranking(struct db *db, const struct config *cfg, const struct s
 		if (!r)
 			return -1;
 		n = db_nrows(r);
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
 			suppressed += strcmp(db_value(r, i, 0), "suppressed") == 0;
+			unranked += strcmp(db_value(r, i, 0), "published") == 0 && !db_value(r, i, 1);
+		}
+		/* published and ranked first (rank ascending), then published
+		 * with a coarser level's score (no rank), then suppressed */
+		ranked = n - suppressed - unranked;
 		printf("\n%s: %s\n", sc->name, sc->title);
-		printf("%d %s ranked (highest score first), %d suppressed (fewer than %d %s, or no figure)\n\n",
-		       n - suppressed, level_plural(display_level(sc)), suppressed, cfg->k, cfg->k_indicator);
+		printf("%d %s ranked (highest score first)", ranked, level_plural(display_level(sc)));
+		if (unranked)
+			printf(", %d below the size rules on their own (shown with their wijk's score)", unranked);
+		if (suppressed)
+			printf(", %d suppressed (below the size rules, or no figure)", suppressed);
+		printf("\n\n");
 		printf("%5s  %-10s  ", "rank", "code");
 		pad(level_name(display_level(sc)), 30);
 		printf("  ");
 		pad("wijk", 34);
 		printf("  %7s\n", "score");
-		for (int i = 0; i < n - suppressed; i++) {
+		for (int i = 0; i < ranked; i++) {
 			const char *code = db_value(r, i, 3), *wijk = db_value(r, i, 6);
 			const char *pilot = pilot_of(sel, nsel, code, db_value(r, i, 5));
 
@@ -506,7 +515,7 @@ static int print_ranking(struct db *db, const struct config *cfg, const struct s
 			pad(wijk ? wijk : "", 34);
 			printf("  %7.1f%s%s\n", strtod(db_value(r, i, 7), NULL), pilot ? "  <- " : "", pilot ? pilot : "");
 		}
-		if (shown_to < n - suppressed)
+		if (shown_to < ranked)
 			printf("%5s\n", "...");
 		if (nsel)
 			printf("\n");
@@ -517,7 +526,7 @@ static int print_ranking(struct db *db, const struct config *cfg, const struct s
 			for (int i = 0; i < n; i++) {
 				if (pilot_of(&sel[k], 1, db_value(r, i, 3), db_value(r, i, 5)) == NULL)
 					continue;
-				if (strcmp(db_value(r, i, 0), "suppressed") == 0) {
+				if (!db_value(r, i, 1)) {
 					hidden++;
 					continue;
 				}
@@ -526,9 +535,9 @@ static int print_ranking(struct db *db, const struct config *cfg, const struct s
 			}
 			printf("%s (%s %s, %s): %d %s ranked %s of %d", sel[k].query, sel[k].level, sel[k].code,
 			       sel[k].name, count, count == 1 ? level_name(display_level(sc)) : level_plural(display_level(sc)),
-			       count ? ranks.s : "-", n - suppressed);
+			       count ? ranks.s : "-", ranked);
 			if (hidden)
-				printf(", %d suppressed", hidden);
+				printf(", %d not ranked", hidden);
 			printf("\n");
 			sbuf_free(&ranks);
 		}
