@@ -37,7 +37,7 @@ CREATE TABLE protected_figure (
 -- (1 = least risk), and the exact score only where the policy allows it.
 CREATE TABLE protected_group_value (
     scenario text NOT NULL,
-    group_code text NOT NULL REFERENCES protected_group ON DELETE CASCADE,
+    group_code text NOT NULL, -- a protected_group (no foreign key: protect writes both at once)
     band integer,
     bands integer NOT NULL,
     score double precision,

@@ -378,16 +378,25 @@ static const struct command commands[] = {
 	 "picks and a panel of the selected neighbourhoods (--select, else\n"
 	 "publish.neighbourhoods). refresh runs it between score and protect.\n"},
 	{"protect", cmd_protect, OPT_CONFIG | OPT_SCHEMA | OPT_LOG, "decide what may be published",
-	 "Apply the privacy rules (privacy.k, privacy.count) to the scores: a unit smaller\n"
-	 "than k, or without a figure, is suppressed. What compare found is released for\n"
-	 "published units only. Writes the only tables publish reads.\n"},
+	 "Apply privacy.policy (public: CBS's rules; internal: k households). PC6 below\n"
+	 "the size rules are merged into groups inside their buurt, small buurten into\n"
+	 "units inside their wijk; every count of every group, unit, wijk and gemeente is\n"
+	 "published rounded or hidden, also where it would let a hidden one (or a small\n"
+	 "buurt next to one CBS publishes) be recomputed. PC6 scores only as their\n"
+	 "group's band; a buurt below the rules shows its wijk's score. Without PC6, a\n"
+	 "unit smaller than k (privacy.count) is suppressed. What compare found is\n"
+	 "released for published units only. Writes the only tables publish reads;\n"
+	 "docs/disclosure.md is the whole contract.\n"},
 	{"publish", cmd_publish, OPT_CONFIG | OPT_SCHEMA | OPT_OUT | OPT_SELECT | OPT_LOG,
 	 "write GeoJSON and the ranked table from what protect allowed",
 	 "Write a new release under <dir>/releases/<id>/: buurten.geojson (every buurt),\n"
 	 "neighbourhoods/<name>.geojson per selected wijk or buurt (with its PC6),\n"
-	 "report.csv and report.json (the comparison of the scenarios, docs/report.md)\n"
-	 "and release.json; then point <dir>/current at it. A failure leaves the previous\n"
-	 "release in place. Prints each scenario's ranked table on standard output.\n"},
+	 "report.csv and report.json (the comparison of the scenarios, docs/report.md),\n"
+	 "disclosure/ (groups, every count, the policy: docs/disclosure.md) and\n"
+	 "release.json; audit it (as `pc6risk audit` does) and only then point\n"
+	 "<dir>/current at it. A failure, or a release that fails its audit, leaves the\n"
+	 "previous release in place. Prints each scenario's ranked table on standard\n"
+	 "output.\n"},
 	{"refresh", cmd_refresh, OPT_CONFIG | OPT_SCHEMA | OPT_OUT | OPT_SELECT | OPT_LOAD | OPT_COMPARE | OPT_LOG,
 	 "load, score, compare, protect and publish as one recorded run",
 	 "Run load, score, compare, protect and publish in turn as one run, recorded in the\n"

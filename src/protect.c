@@ -25,7 +25,7 @@ static const char areas_sql[] =
 static const char pc6_areas_sql[] =
 	"INSERT INTO protected_area (level, code, name, buurt_code, wijk_code, gemeente_code, geom, group_code, unit_code)"
 	" SELECT 'pc6', p.code, NULL, g.buurt_code, g.wijk_code, g.gemeente_code, p.geom, g.code, g.unit_code"
-	" FROM protected_group g CROSS JOIN LATERAL unnest(g.members) AS m(code) JOIN pc6 p ON p.code = m.code;"
+	" FROM protect_member m JOIN protected_group g ON g.code = m.group_code JOIN pc6 p ON p.code = m.pc6;"
 	"UPDATE protected_area a SET unit_code = g.unit_code"
 	" FROM (SELECT DISTINCT buurt_code, unit_code FROM protected_group) g"
 	" WHERE a.level = 'buurt' AND a.code = g.buurt_code";
@@ -64,10 +64,10 @@ static const char group_values_sql[] =
 	"INSERT INTO protected_group_value (scenario, group_code, band, bands, score)"
 	" SELECT $1, code, ntile($2::int) OVER (PARTITION BY ref ORDER BY score, code COLLATE \"C\"), $2::int,"
 	"  CASE WHEN $3::bool THEN round(score::numeric, 1)::float8 END"
-	" FROM (SELECT g.code, min(s.reference) AS ref, avg(s.value) AS score"
-	"  FROM protected_group g CROSS JOIN LATERAL unnest(g.members) AS m(pc6)"
+	" FROM (SELECT m.group_code AS code, min(s.reference) AS ref, avg(s.value) AS score"
+	"  FROM protect_member m"
 	"  JOIN score s ON s.scenario = $1 AND s.level = 'pc6' AND s.code = m.pc6 AND s.value IS NOT NULL"
-	"  WHERE g.meets GROUP BY g.code) gs";
+	"  WHERE m.meets GROUP BY m.group_code) gs";
 
 /* What compare found, for published areas only. The rank columns stay
  * NULL unless every area compare ranked in that reference area is published
@@ -454,6 +454,17 @@ static int protect_counts(struct db *db, const struct config *cfg, struct protec
 	}
 	if (copy_rows(db, "COPY protected_group FROM STDIN", &rows, e) < 0)
 		goto out;
+	/* each PC6's group, slim, for the map and the bands */
+	for (size_t i = 0; i < pc6.n; i++) {
+		int g = res.pc6_group[i];
+
+		sbuf_printf(&rows, "%s\t%s\t%s\n", pc6.code[i], ids[g], res.region[g].meets ? "t" : "f");
+		if (rows.len > (1 << 20) && copy_rows(db, "COPY protect_member FROM STDIN", &rows, e) < 0)
+			goto out;
+	}
+	if (copy_rows(db, "COPY protect_member FROM STDIN", &rows, e) < 0 ||
+	    db_exec(db, "ANALYZE protect_member", e) < 0)
+		goto out;
 	step("write groups");
 	if (db_exec(db, pc6_areas_sql, e) < 0)
 		goto out;
@@ -560,7 +571,10 @@ int protect_run(struct db *db, const struct config *cfg, struct protect_stats *s
 		return -1;
 	step(NULL);
 	if (db_lock(db, "protect", false, e) < 0 || db_exec(db, areas_sql, e) < 0 ||
-	    db_exec(db, "CREATE TEMP TABLE protect_buurt (code text PRIMARY KEY, meets boolean NOT NULL) ON COMMIT DROP",
+	    db_exec(db,
+		    "CREATE TEMP TABLE protect_buurt (code text PRIMARY KEY, meets boolean NOT NULL) ON COMMIT DROP;"
+		    "CREATE TEMP TABLE protect_member (pc6 text NOT NULL, group_code text NOT NULL, meets boolean NOT NULL)"
+		    " ON COMMIT DROP",
 		    e) < 0 ||
 	    write_policy(db, cfg, e) < 0)
 		goto fail;

@@ -128,6 +128,9 @@ static int group_of(const struct run *x, int p)
 	return x->r.pc6_group[p];
 }
 
+/* Also the attack case of a PC6 straddling a buurt border: it is protected in
+ * the buurt load gave it (largest overlap or the crosswalk), and its neighbour
+ * across the border never joins its group. */
 Test(sdc, small_pc6_joins_adjacent_neighbour_in_its_own_buurt)
 {
 	struct city c;
