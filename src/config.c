@@ -1090,6 +1090,8 @@ static int parse_figures(struct ctx *x, const cJSON *v)
 	}
 	if (want_object(x, v, "privacy.figures") < 0)
 		return -1;
+	if (cJSON_GetArraySize(v) > 12)
+		return bad(x, "privacy.figures", v, "may name at most 12 counts");
 	p->figures = xcalloc((size_t)cJSON_GetArraySize(v) + 1, sizeof *p->figures);
 	cJSON_ArrayForEach(f, v)
 	{

@@ -226,7 +226,8 @@ static int read_risk(struct db *db, const char *scenario, const char *level, con
 	return 0;
 }
 
-/* The names protect reads per PC6: size rules, households, figures. */
+/* The names protect reads per PC6: size rules (2), households, figures (at
+ * most 12, config.c checks). */
 struct names {
 	size_t n;
 	const char *name[16];

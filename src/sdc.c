@@ -23,7 +23,6 @@ struct merge {
 	const int *block;
 	const size_t *adj_start;
 	const int *adj;
-	const double *risk;
 	size_t nsize;
 	const int *min;
 	double *size;     /* [item * nsize + s], summed into the root */
@@ -169,7 +168,6 @@ static void merge_init(struct merge *m, size_t n, size_t nsize, const int *min, 
 	m->n = n;
 	m->nsize = nsize;
 	m->min = min;
-	m->risk = risk;
 	m->size = xcalloc(n * nsize + 1, sizeof *m->size);
 	m->risk_sum = xcalloc(n + 1, sizeof *m->risk_sum);
 	m->risk_n = xcalloc(n + 1, sizeof *m->risk_n);
