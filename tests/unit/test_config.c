@@ -376,3 +376,52 @@ Test(config, generatie_runs_on_an_outcome_layer_read_per_buurt)
 	}
 	config_free(c);
 }
+
+/* privacy: the public policy refuses settings weaker than CBS's, names the
+ * key, and reads its defaults; internal takes k households; figures must be
+ * counts read per PC6. */
+Test(config, privacy_policies_and_their_limits)
+{
+	struct err e;
+	struct config *c;
+	const char *text;
+
+	text = replace("\"privacy\": {\"k\": 10}", "\"privacy\": {\"policy\": \"public\"}");
+	c = config_parse(text, strlen(text), "conf/pc6risk.json", &e);
+	cr_assert_not_null(c, "%s", e.message);
+	cr_assert_eq(c->privacy.policy, POLICY_PUBLIC);
+	cr_assert_eq(c->k, 5);
+	cr_assert_eq(c->privacy.income_min, 100);
+	cr_assert_eq(c->privacy.income_round, 100);
+	cr_assert_float_eq(c->privacy.dominance, 0.3, 1e-12);
+	cr_assert_eq(c->privacy.bands, 10);
+	cr_assert_not(c->privacy.exact_scores);
+	config_free(c);
+
+	text = replace("\"privacy\": {\"k\": 10}", "\"privacy\": {\"policy\": \"internal\"}");
+	c = config_parse(text, strlen(text), "conf/pc6risk.json", &e);
+	cr_assert_not_null(c, "%s", e.message);
+	cr_assert_eq(c->k, 10);
+	cr_assert_eq(c->privacy.nsize, 1);
+	cr_assert_str_eq(c->privacy.size[0].name, "households");
+	config_free(c);
+
+	cr_assert(strstr(fails(replace("\"privacy\": {\"k\": 10}", "\"privacy\": {\"k\": 3}")),
+			 "conf/pc6risk.json: privacy.k: may not be weaker than CBS's rules under the public policy"));
+	cr_assert(strstr(fails(replace("\"privacy\": {\"k\": 10}", "\"privacy\": {\"dominance\": 0.5}")),
+			 "privacy.dominance: may not be weaker than CBS's rules"));
+	cr_assert(strstr(fails(replace("\"privacy\": {\"k\": 10}", "\"privacy\": {\"income_round\": 10}")),
+			 "privacy.income_round: may not be weaker than CBS's rules"));
+	cr_assert(strstr(fails(replace("\"privacy\": {\"k\": 10}", "\"privacy\": {\"exact_scores\": true}")),
+			 "privacy.exact_scores: must be false under the public policy"));
+	cr_assert_str_eq(fails(replace("\"privacy\": {\"k\": 10}", "\"privacy\": {\"policy\": \"open\"}")),
+			 "conf/pc6risk.json: privacy.policy: \"public\" or \"internal\", got \"open\"");
+	cr_assert_str_eq(
+		fails(replace("\"privacy\": {\"k\": 10}", "\"privacy\": {\"figures\": {\"benefit_recipients\": \"income\"}}")),
+		"conf/pc6risk.json: privacy.figures.benefit_recipients: must name a count indicator read for level pc6, "
+		"got \"income\"");
+	text = replace("\"privacy\": {\"k\": 10}", "\"privacy\": {\"policy\": \"internal\", \"round\": 1, \"exact_scores\": true}");
+	c = config_parse(text, strlen(text), "conf/pc6risk.json", &e);
+	cr_assert_not_null(c, "internal may publish exact counts and scores: %s", e.message);
+	config_free(c);
+}
