@@ -15,7 +15,7 @@
  * rule, >= 5), a person count and an income count with households. */
 struct city {
 	size_t np, nb, nw;
-	char pc[MAXP][8], bc[MAXB][12], wc[MAXB][10];
+	char pc[MAXP][32], bc[MAXB][32], wc[MAXB][32];
 	const char *pcode[MAXP], *bcode[MAXB], *wcode[MAXB], *gcode[1];
 	int pb[MAXP], bw[MAXB], wg[MAXB];
 	double risk[MAXP], inh[MAXP], inh_lo[MAXP], hh[MAXP], inc[MAXP];
