@@ -1519,7 +1519,9 @@ static int lp_component(const struct vjob *j, int comp, struct cresult *res)
 			continue;
 		if (lo < 0)
 			lo = 0;
-		req = fmax(j->range * hi, 2 * j->k);
+		/* not narrower than the protection range on both sides of the
+		 * attacker's best guess, the middle (lo + hi) / 2: ±range of it and ±2k */
+		req = fmax(j->range * (lo + hi), 4 * j->k);
 		if (hi - lo < req - 1e-6 && j->public_used) {
 			/* no narrower than the public totals alone make it: CBS's, not ours */
 			double plo, phi;
@@ -1530,10 +1532,10 @@ static int lp_component(const struct vjob *j, int comp, struct cresult *res)
 		if (hi - lo < req - 1e-6) {
 			fig_fail(a, &res->fails, AUDIT_INTERVAL, f,
 				 xasprintf("%s %s %s: the suppressed value lies in [%.6g, %.6g] given the published%s "
-					   "figures, a width of %.6g, less than the required %.6g = max(%g x %.6g, 2 x %g)",
+					   "figures, a width of %.6g, less than the required %.6g = max(2 x %g x %.6g, 4 x %g)",
 					   lv_names[f->level], region_name(a, f->level, f->region),
 					   strmap_key(a->vars, (size_t)f->var), lo, hi, j->public_used ? " and public" : "",
-					   hi - lo, req, j->range, hi, j->k));
+					   hi - lo, req, j->range, (lo + hi) / 2, j->k));
 		}
 		if (req > 0 && (!res->has_narrow || (hi - lo) / req < (res->hi - res->lo) / res->req)) {
 			res->has_narrow = true;

@@ -426,7 +426,7 @@ int sdc_protect(const struct sdc_problem *p, struct sdc_result *r)
 	/* 7. secondary, to a fixed point. A region is effectively known when we
 	 * publish it, CBS does, or all its parts are effectively known. Under an
 	 * effectively known parent the parts that are not number 0 or at least 2
-	 * and their lower bounds reach 2k together, else the smallest published
+	 * and what they leave unknown reaches 4k together (±2k), else the smallest published
 	 * part that hiding protects (not CBS's, not itself the sum of known
 	 * parts) is hidden too, or when there is none the parent. A primary
 	 * region known only as the sum of its parts gets a part hidden. */
@@ -449,7 +449,7 @@ int sdc_protect(const struct sdc_problem *p, struct sdc_result *r)
 	eff = xmalloc(nreg + 1);
 	unk = xmalloc((nreg + 1) * sizeof *unk);
 	for (size_t v = 0; v < nvar && !p->no_secondary; v++) {
-		int twok = 2 * p->rule[p->kind[v]].k;
+		int fourk = 4 * p->rule[p->kind[v]].k;
 		bool changed = true;
 
 		while (changed) {
@@ -488,7 +488,7 @@ int sdc_protect(const struct sdc_problem *p, struct sdc_result *r)
 				if (eff[par] == 2 && r->status[at] == SDC_PRIMARY) {
 					why = "secondary: so the hidden region is not the sum of its parts";
 				} else {
-					if (hidden == 0 || (hidden >= 2 && hsum >= twok))
+					if (hidden == 0 || (hidden >= 2 && hsum >= fourk))
 						continue;
 					why = "secondary: so a hidden figure under the same parent cannot be recomputed";
 				}

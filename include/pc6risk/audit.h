@@ -50,7 +50,7 @@ struct audit_smallest {
 struct audit_interval {
 	char *level, *region, *variable;
 	double lo, hi;     /* the smallest and largest value it can take */
-	double required;   /* max(range * hi, 2 * k) */
+	double required;   /* max(2 * range * (lo + hi) / 2, 4 * k): ±range and ±2k around the middle */
 };
 
 struct audit_report {

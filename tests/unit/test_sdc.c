@@ -272,14 +272,14 @@ Test(sdc, a_single_hidden_group_gets_a_partner)
 
 /* Attack: two hidden groups whose sum is known and too small: each is pinned
  * between 0 and their sum. */
-Test(sdc, hidden_groups_under_a_published_buurt_reach_2k_together)
+Test(sdc, hidden_groups_under_a_published_buurt_leave_4k_unknown_together)
 {
 	static const double hh[5] = {20, 20, 150, 150, 150}, inc[5] = {2, 3, 30, 30, 30};
 	struct city c;
 	struct run x;
 
 	buurt_of(&c, &x, 5, hh, inc, false);
-	cr_assert_eq(hidden_groups(&x, 1), 3, "2 + 3 < 2k = 10: a third group is hidden");
+	cr_assert_eq(hidden_groups(&x, 1), 3, "2 + 3 < 4k = 20: a third group is hidden");
 	cr_assert_eq(x.r.status[2 * 2 + 1], SDC_SECONDARY);
 	sdc_result_free(&x.r);
 }
@@ -359,7 +359,7 @@ static void random_city(struct city *c, unsigned seed)
 }
 
 /* Under every known parent (published, or a buurt unit CBS publishes): 0 hidden
- * children, or at least 2 whose lower bounds reach 2k. Returns violations. */
+ * children, or at least 2. Returns violations. */
 static int violations(const struct run *x, size_t v)
 {
 	const struct sdc_result *r = &x->r;
