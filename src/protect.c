@@ -583,6 +583,13 @@ int protect_run(struct db *db, const struct config *cfg, struct protect_stats *s
 		goto fail;
 	with_pc6 = db_value(r, 0, 0)[0] == 't';
 	db_result_free(r);
+	/* groups need the size counts per PC6; PC6 polygons with figures only
+	 * per buurt are protected as without PC6 */
+	for (size_t i = 0; i < cfg->privacy.nsize; i++)
+		if (!config_has_indicator(cfg, LEVEL_PC6, cfg->privacy.size[i].name))
+			with_pc6 = false;
+	if (!with_pc6)
+		log_msg(LOG_INFO, "protect without PC6 groups: %s", "no PC6, or no size counts per PC6");
 	step("areas");
 	if (with_pc6 && protect_counts(db, cfg, st, e) < 0)
 		goto fail;
