@@ -199,6 +199,40 @@ struct sums {
 	double *size; /* [r * nsize + s] */
 };
 
+/* Are all parts of region c effectively known (false for a group)? */
+static bool parts_known(const size_t *kid_start, const int *kids, const unsigned char *eff, size_t c)
+{
+	size_t n = kid_start[c + 1] - kid_start[c];
+
+	for (size_t k = 0; k < n; k++)
+		if (!eff[kids[kid_start[c] + k]])
+			return false;
+	return n > 0;
+}
+
+/* Hiding c (count v) hides nothing while its parts are all known: the part
+ * to hide with it, the published one with the smallest estimate that is not
+ * CBS's; -1 when c needs none, -2 when it would need one and has none (then
+ * down the chain: a part's own chain must end too). */
+static int chain_part(const struct sdc_result *r, const size_t *kid_start, const int *kids, const unsigned char *eff,
+		      const bool *cbs, const struct sums *sm, size_t c, size_t v)
+{
+	size_t nvar = sm->nvar;
+	int best = -1;
+
+	if (!parts_known(kid_start, kids, eff, c))
+		return -1;
+	for (size_t k = kid_start[c]; k < kid_start[c + 1]; k++) {
+		size_t y = (size_t)kids[k], at = y * nvar + v;
+
+		if (r->status[at] != SDC_PUBLISHED || cbs[at] || chain_part(r, kid_start, kids, eff, cbs, sm, y, v) == -2)
+			continue;
+		if (best < 0 || sm->est[at] < sm->est[(size_t)best * nvar + v])
+			best = (int)y;
+	}
+	return best >= 0 ? best : -2;
+}
+
 int sdc_protect(const struct sdc_problem *p, struct sdc_result *r)
 {
 	struct merge m = {0};
@@ -492,25 +526,30 @@ int sdc_protect(const struct sdc_problem *p, struct sdc_result *r)
 						continue;
 					why = "secondary: so a hidden figure under the same parent cannot be recomputed";
 				}
-				/* the smallest published part whose hiding hides something */
-				for (size_t i = 0; i < n; i++) {
-					size_t c = (size_t)ch[i], cat = c * nvar + v;
-					size_t cn = kid_start[c + 1] - kid_start[c];
-					bool parts_known = cn > 0;
+				/* the smallest published part whose hiding hides something;
+				 * failing that, the smallest whose parts are all known taken
+				 * down with its own smallest part (to a group) - rather than
+				 * the whole parent */
+				for (int deep = 0; deep < 2 && best < 0; deep++)
+					for (size_t i = 0; i < n; i++) {
+						size_t c = (size_t)ch[i], cat = c * nvar + v;
 
-					if (r->status[cat] != SDC_PUBLISHED || cbs[cat])
-						continue;
-					for (size_t k = 0; k < cn && parts_known; k++)
-						parts_known = eff[kids[kid_start[c] + k]] != 0;
-					if (parts_known)
-						continue;
-					if (best < 0 || sm.est[cat] < sm.est[(size_t)best * nvar + v])
-						best = (int)c;
-				}
+						if (r->status[cat] != SDC_PUBLISHED || cbs[cat])
+							continue;
+						if (parts_known(kid_start, kids, eff, c) != (deep == 1))
+							continue;
+						if (deep && chain_part(r, kid_start, kids, eff, cbs, &sm, c, v) == -2)
+							continue;
+						if (best < 0 || sm.est[cat] < sm.est[(size_t)best * nvar + v])
+							best = (int)c;
+					}
 				if (best >= 0) {
-					r->status[(size_t)best * nvar + v] = SDC_SECONDARY;
-					r->reason[(size_t)best * nvar + v] = why;
-					eff[best] = 0;
+					/* best, and down from it while its parts are all known */
+					for (int x = best; x >= 0; x = chain_part(r, kid_start, kids, eff, cbs, &sm, (size_t)x, v)) {
+						r->status[(size_t)x * nvar + v] = SDC_SECONDARY;
+						r->reason[(size_t)x * nvar + v] = why;
+						eff[x] = 0;
+					}
 					changed = true;
 				} else if (r->status[at] == SDC_PUBLISHED && !cbs[at]) {
 					r->status[at] = SDC_SECONDARY;
