@@ -33,7 +33,10 @@ int fsx_mkdirs(const char *path, struct err *e)
 	return rc;
 }
 
-int fsx_write_file(const char *path, const char *data, size_t n, struct err *e)
+/* syncfs(2) is Linux's; declared here rather than asking for all of _GNU_SOURCE. */
+int syncfs(int fd);
+
+static int write_file(const char *path, const char *data, size_t n, int sync, struct err *e)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	size_t done = 0;
@@ -52,7 +55,7 @@ int fsx_write_file(const char *path, const char *data, size_t n, struct err *e)
 		}
 		done += (size_t)w;
 	}
-	if (fsync(fd) < 0) {
+	if (sync && fsync(fd) < 0) {
 		err_set(e, ERR_SYSTEM, path, "cannot flush file to disk: %s", strerror(errno));
 		close(fd);
 		return -1;
@@ -60,6 +63,29 @@ int fsx_write_file(const char *path, const char *data, size_t n, struct err *e)
 	if (close(fd) < 0)
 		return err_set(e, ERR_SYSTEM, path, "cannot close file: %s", strerror(errno));
 	return 0;
+}
+
+int fsx_write_file(const char *path, const char *data, size_t n, struct err *e)
+{
+	return write_file(path, data, n, 1, e);
+}
+
+int fsx_write_file_nosync(const char *path, const char *data, size_t n, struct err *e)
+{
+	return write_file(path, data, n, 0, e);
+}
+
+int fsx_syncfs(const char *path, struct err *e)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0)
+		return err_set(e, ERR_SYSTEM, path, "cannot open directory: %s", strerror(errno));
+	if (syncfs(fd) < 0)
+		rc = err_set(e, ERR_SYSTEM, path, "cannot flush the file system to disk: %s", strerror(errno));
+	close(fd);
+	return rc;
 }
 
 int fsx_fsync_dir(const char *path, struct err *e)

@@ -18,6 +18,13 @@ int fsx_mkdirs(const char *path, struct err *e);
 /* Create path (which must not exist), write n bytes, fsync and close it. */
 int fsx_write_file(const char *path, const char *data, size_t n, struct err *e);
 
+/* The same without the fsync, for many small files: call fsx_syncfs once
+ * after the last (and fsync their directories) before they count as written. */
+int fsx_write_file_nosync(const char *path, const char *data, size_t n, struct err *e);
+
+/* Flush everything written to the file system holding path (syncfs(2)). */
+int fsx_syncfs(const char *path, struct err *e);
+
 /* fsync a directory, so renames and new entries in it survive a crash. */
 int fsx_fsync_dir(const char *path, struct err *e);
 

@@ -19,7 +19,8 @@
  * tile_clip then cuts the simplified polygons to one tile plus a buffer,
  * giving tile-local coordinates in [-buffer, TILE_EXTENT + buffer] with
  * exterior rings clockwise and holes counter-clockwise on screen (y down):
- * the MVT 2.1 rule, and counter-clockwise exteriors once turned into lon/lat.
+ * the MVT 2.1 rule (positive shoelace area in tile coordinates). GeoJSON
+ * (RFC 7946: exteriors counter-clockwise in lon/lat) needs them reversed.
  */
 #ifndef PC6RISK_TILE_H
 #define PC6RISK_TILE_H

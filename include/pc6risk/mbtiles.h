@@ -1,0 +1,32 @@
+/*
+ * mbtiles — an MBTiles 1.3 file (SQLite) of vector tiles, written once.
+ *
+ * The file is created new (an existing one is an error), tiles go in with
+ * their XYZ address (stored as TMS rows, as the spec says), metadata rows as
+ * name/value text. Nothing is journalled: the file lives in a release staging
+ * directory that is thrown away on failure. The same calls in the same order
+ * give the same bytes.
+ */
+#ifndef PC6RISK_MBTILES_H
+#define PC6RISK_MBTILES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pc6risk/err.h"
+
+struct mbtiles;
+
+struct mbtiles *mbtiles_create(const char *path, struct err *e);
+int mbtiles_meta(struct mbtiles *m, const char *name, const char *value, struct err *e);
+int mbtiles_put(struct mbtiles *m, int z, uint32_t x, uint32_t y, const void *data, size_t n, struct err *e);
+/* Index the tiles, write everything out (fsync) and close. Frees m, also on failure. */
+int mbtiles_close(struct mbtiles *m, struct err *e);
+/* Open an existing file to read tiles from (mbtiles_get), or NULL. */
+struct mbtiles *mbtiles_open(const char *path, struct err *e);
+/* The stored bytes of a tile (malloc'd into *data), or an error if it is not there. */
+int mbtiles_get(struct mbtiles *m, int z, uint32_t x, uint32_t y, void **data, size_t *n, struct err *e);
+/* Close without caring (the caller removes the file). */
+void mbtiles_abort(struct mbtiles *m);
+
+#endif
