@@ -1125,6 +1125,54 @@ static bool pc6_counts_read(const struct config *c)
 }
 
 /* privacy: the policy and its numbers, each defaulting by policy. */
+/* publish.tiles: which level at which zooms, and the optional .pbf folder.
+ * Levels are given as [min, max] or null (not tiled); their ranges may not overlap. */
+static int parse_tiles(struct ctx *x, const cJSON *v)
+{
+	static const char *const keys[] = {"enabled", "wijk", "buurt", "pc6", "pbf", NULL};
+	static const enum level levels[] = {LEVEL_WIJK, LEVEL_BUURT, LEVEL_PC6};
+	struct config_tiles *t = &x->cfg->tiles;
+
+	if (!v)
+		return 0;
+	if (want_object(x, v, "publish.tiles") < 0 || check_keys(x, v, "publish.tiles", keys) < 0 ||
+	    get_bool(x, v, "publish.tiles", "enabled", &t->enabled) < 0 ||
+	    get_bool(x, v, "publish.tiles", "pbf", &t->pbf) < 0)
+		return -1;
+	for (size_t i = 0; i < 3; i++) {
+		const cJSON *r = cJSON_GetObjectItemCaseSensitive(v, level_name(levels[i]));
+		char p[64];
+
+		snprintf(p, sizeof p, "publish.tiles.%s", level_name(levels[i]));
+		if (!r)
+			continue;
+		if (cJSON_IsNull(r)) {
+			t->zoom[levels[i]][0] = t->zoom[levels[i]][1] = -1;
+			continue;
+		}
+		if (!cJSON_IsArray(r) || cJSON_GetArraySize(r) != 2 || !cJSON_IsNumber(r->child) ||
+		    !cJSON_IsNumber(r->child->next) || r->child->valuedouble != (int)r->child->valuedouble ||
+		    r->child->next->valuedouble != (int)r->child->next->valuedouble || r->child->valueint < 0 ||
+		    r->child->next->valueint > 18 || r->child->valueint > r->child->next->valueint)
+			return bad(x, p, r, "must be [min, max] zooms, whole numbers with 0 <= min <= max <= 18, or null");
+		t->zoom[levels[i]][0] = r->child->valueint;
+		t->zoom[levels[i]][1] = r->child->next->valueint;
+	}
+	for (size_t i = 0; i < 3; i++)
+		for (size_t j = i + 1; j < 3; j++) {
+			const int *a = t->zoom[levels[i]], *b = t->zoom[levels[j]];
+
+			if (a[0] >= 0 && b[0] >= 0 && a[0] <= b[1] && b[0] <= a[1]) {
+				char p[64];
+
+				snprintf(p, sizeof p, "publish.tiles.%s", level_name(levels[j]));
+				return bad(x, p, cJSON_GetObjectItemCaseSensitive(v, level_name(levels[j])),
+					   "overlaps the zooms of another level: each zoom shows one level");
+			}
+		}
+	return 0;
+}
+
 static int parse_privacy(struct ctx *x, const cJSON *v)
 {
 	static const char *const keys[] = {"policy", "k",     "count",   "round",        "income_min", "income_round",
@@ -1219,7 +1267,7 @@ static int parse_root(struct ctx *x, const cJSON *root)
 	static const char *const keys[] = {"database", "inputs", "scenarios", "compare", "privacy", "publish", NULL};
 	static const char *const db_keys[] = {"schema", NULL};
 	static const char *const in_keys[] = {"areas", "indicators", "crosswalk", NULL};
-	static const char *const pub_keys[] = {"dir", "neighbourhoods", "keep", "attribution", NULL};
+	static const char *const pub_keys[] = {"dir", "neighbourhoods", "keep", "attribution", "tiles", NULL};
 	struct config *c = x->cfg;
 	const cJSON *v;
 
@@ -1273,6 +1321,11 @@ static int parse_root(struct ctx *x, const cJSON *root)
 
 	c->out_dir = resolve(c, "maps/out");
 	c->keep_releases = 5;
+	c->tiles = (struct config_tiles){.enabled = true,
+					 .zoom = {[LEVEL_GEMEENTE] = {-1, -1},
+						  [LEVEL_WIJK] = {8, 10},
+						  [LEVEL_BUURT] = {11, 13},
+						  [LEVEL_PC6] = {14, 16}}};
 	if ((v = cJSON_GetObjectItemCaseSensitive(root, "publish"))) {
 		const cJSON *nb;
 
@@ -1280,6 +1333,8 @@ static int parse_root(struct ctx *x, const cJSON *root)
 		    get_path(x, v, "publish", "dir", false, &c->out_dir) < 0 ||
 		    get_int(x, v, "publish", "keep", 1, 1000, &c->keep_releases) < 0 ||
 		    get_string(x, v, "publish", "attribution", false, &c->attribution) < 0)
+			return -1;
+		if (parse_tiles(x, cJSON_GetObjectItemCaseSensitive(v, "tiles")) < 0)
 			return -1;
 		if ((nb = cJSON_GetObjectItemCaseSensitive(v, "neighbourhoods"))) {
 			size_t i = 0;

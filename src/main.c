@@ -42,11 +42,13 @@ enum {
 	OPT_SYNTH_OUT = 1 << 7,   /* --out, as synth means it */
 	OPT_SCRATCH = 1 << 8,     /* --schema, as synth means it */
 	OPT_COMPARE = 1 << 9,     /* --draws, --seed */
-	OPT_AUDIT = 1 << 10       /* --public, --threads */
+	OPT_AUDIT = 1 << 10,      /* --public, --threads */
+	OPT_TILES = 1 << 11       /* --zooms, --no-tiles */
 };
 
 /* Long options without a short form. */
-enum { LONG_AREA = 256, LONG_POSTCODES, LONG_SEED, LONG_DATA, LONG_DRAWS, LONG_PUBLIC, LONG_THREADS };
+enum { LONG_AREA = 256, LONG_POSTCODES, LONG_SEED, LONG_DATA, LONG_DRAWS, LONG_PUBLIC, LONG_THREADS, LONG_ZOOMS,
+       LONG_NO_TILES };
 
 /* What the command line said. */
 struct opts {
@@ -69,6 +71,8 @@ struct opts {
 	const char *postcodes;
 	const char *seed;
 	const char *data;
+	int minzoom, maxzoom;   /* publish: --zooms, -1 = the config's */
+	bool no_tiles;
 };
 
 struct command {
@@ -106,6 +110,8 @@ static const struct {
 	{OPT_AUDIT, "    --public FILE", "public totals an attacker knows (level,code,variable,value,base),\n"
 				       "                       such as CBS's Kerncijfers wijken en buurten"},
 	{OPT_AUDIT, "    --threads N", "threads for the LPs, 1 to 8 (default: the CPUs, at most 8)"},
+	{OPT_TILES, "    --zooms A-B", "write only the tiles of zooms A to B (default: publish.tiles)"},
+	{OPT_TILES, "    --no-tiles", "write no tiles (the GeoJSON files, report and disclosure only)"},
 	{OPT_LOAD, "    --force", "load even when the inputs are those of the last load"},
 	{OPT_LOAD, "    --max-rejects N", "skip up to N bad rows (default 0: any bad row stops the load)"},
 	{OPT_LOAD, "    --rejects FILE", "where skipped rows go, with the reason (default pc6risk-rejects.csv)"},
@@ -229,6 +235,9 @@ static int staged(struct opts *o, struct err *e, unsigned stages)
 				.nselect = o->nselect,
 				.run_id = id,
 				.print_ranking = true,
+				.minzoom = o->minzoom,
+				.maxzoom = o->maxzoom,
+				.no_tiles = o->no_tiles,
 			},
 		};
 
@@ -387,7 +396,7 @@ static const struct command commands[] = {
 	 "unit smaller than k (privacy.count) is suppressed. What compare found is\n"
 	 "released for published units only. Writes the only tables publish reads;\n"
 	 "docs/disclosure.md is the whole contract.\n"},
-	{"publish", cmd_publish, OPT_CONFIG | OPT_SCHEMA | OPT_OUT | OPT_SELECT | OPT_LOG,
+	{"publish", cmd_publish, OPT_CONFIG | OPT_SCHEMA | OPT_OUT | OPT_SELECT | OPT_TILES | OPT_LOG,
 	 "write GeoJSON and the ranked table from what protect allowed",
 	 "Write a new release under <dir>/releases/<id>/: buurten.geojson (every buurt),\n"
 	 "neighbourhoods/<name>.geojson per selected wijk or buurt (with its PC6),\n"
@@ -397,7 +406,7 @@ static const struct command commands[] = {
 	 "<dir>/current at it. A failure, or a release that fails its audit, leaves the\n"
 	 "previous release in place. Prints each scenario's ranked table on standard\n"
 	 "output.\n"},
-	{"refresh", cmd_refresh, OPT_CONFIG | OPT_SCHEMA | OPT_OUT | OPT_SELECT | OPT_LOAD | OPT_COMPARE | OPT_LOG,
+	{"refresh", cmd_refresh, OPT_CONFIG | OPT_SCHEMA | OPT_OUT | OPT_SELECT | OPT_LOAD | OPT_COMPARE | OPT_TILES | OPT_LOG,
 	 "load, score, compare, protect and publish as one recorded run",
 	 "Run load, score, compare, protect and publish in turn as one run, recorded in the\n"
 	 "run table with its counts, or with its error when a stage fails.\n"},
@@ -501,6 +510,8 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 		{"draws", required_argument, NULL, LONG_DRAWS},
 		{"public", required_argument, NULL, LONG_PUBLIC},
 		{"threads", required_argument, NULL, LONG_THREADS},
+		{"zooms", required_argument, NULL, LONG_ZOOMS},
+		{"no-tiles", no_argument, NULL, LONG_NO_TILES},
 		{NULL, 0, NULL, 0},
 	};
 	char cmdname[64];
@@ -524,6 +535,24 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 		case LONG_DATA: need = OPT_SYNTH, name = "--data"; o->data = optarg; break;
 		case LONG_PUBLIC: need = OPT_AUDIT, name = "--public"; o->public_csv = optarg; break;
 		case LONG_THREADS: need = OPT_AUDIT, name = "--threads"; o->threads = optarg; break;
+		case LONG_NO_TILES: need = OPT_TILES, name = "--no-tiles"; o->no_tiles = true; break;
+		case LONG_ZOOMS: {
+			int a, b, len = 0;
+
+			need = OPT_TILES, name = "--zooms";
+			if (sscanf(optarg, "%d-%d%n", &a, &b, &len) != 2 || optarg[len] || a < 0 || b > 18 || a > b) {
+				if (sscanf(optarg, "%d%n", &a, &len) == 1 && !optarg[len] && a >= 0 && a <= 18) {
+					b = a;
+				} else {
+					fprintf(stderr, "pc6risk %s: --zooms: expected A-B with 0 <= A <= B <= 18, or one zoom,"
+							" got '%s'\nTry 'pc6risk %s--help'.\n", c->name, optarg, cmdname);
+					return 2;
+				}
+			}
+			o->minzoom = a;
+			o->maxzoom = b;
+			break;
+		}
 		case 's': need = OPT_SELECT, name = "--select"; split_list(optarg, o); break;
 		case 'F': need = OPT_LOAD, name = "--force"; o->force = true; break;
 		case 'M': {
@@ -641,7 +670,7 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 int main(int argc, char **argv)
 {
 	const struct command *c;
-	struct opts o = {0};
+	struct opts o = {.minzoom = -1, .maxzoom = -1};
 	struct err e;
 	int rc;
 

@@ -6,6 +6,7 @@
 #include "pc6risk/sbuf.h"
 #include "pc6risk/signals.h"
 #include "pc6risk/text.h"
+#include "pc6risk/tiles.h"
 #include "pc6risk/xalloc.h"
 
 #include <dirent.h>
@@ -709,6 +710,21 @@ int publish_run(struct db *db, const struct config *cfg, const struct publish_op
 		free(file);
 		if (w < 0 || signals_pending())
 			goto fail_staging;
+	}
+	if (cfg->tiles.enabled && !opts->no_tiles) {
+		struct tiles_stats ts;
+		char *cur = xasprintf("%s/current", out_dir), *prev = realpath(cur, NULL);
+		int w = tiles_write(db, cfg, staging, prev, opts->minzoom, opts->maxzoom, &ts, e);
+
+		free(cur);
+		free(prev);
+		if (w < 0)
+			goto fail_staging;
+		st->tiles = ts.tiles;
+		st->tiles_reused = ts.reused;
+		st->files += ts.tiles - ts.reused;
+		log_msg(LOG_INFO, "tiles=%lld reused=%lld bytes_mvt=%lld bytes_geojson=%lld heaviest=%lld@%s oversize=%lld",
+			ts.tiles, ts.reused, ts.bytes_mvt, ts.bytes_geojson, ts.heaviest, ts.heaviest_at, ts.oversize);
 	}
 	if (write_release_json(db, cfg, staging, st->release, opts->run_id, sel, nsel, e) < 0 ||
 	    write_disclosure(db, staging, st, e) < 0)

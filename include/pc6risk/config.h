@@ -201,6 +201,11 @@ struct config {
 	size_t nneighbourhoods;
 	int keep_releases;
 	char *attribution; /* publish.attribution: source credit written with every release, or NULL */
+	struct config_tiles {
+		bool enabled;       /* publish.tiles.enabled (true) */
+		int zoom[LEVEL_COUNT][2]; /* min and max zoom per level; min -1: level not tiled */
+		bool pbf;           /* publish.tiles.pbf: also a {z}/{x}/{y}.pbf folder (false) */
+	} tiles;
 
 	int compare_draws;            /* compare.draws: Monte Carlo draws per scenario */
 	unsigned long long compare_seed;

@@ -25,6 +25,8 @@ struct publish_opts {
 	size_t nselect;
 	long long run_id;            /* recorded in release.json and the release id */
 	bool print_ranking;          /* print the ranked table on stdout */
+	int minzoom, maxzoom;        /* tiles of these zooms only; -1, -1: publish.tiles */
+	bool no_tiles;               /* no tiles at all */
 };
 
 struct publish_stats {
@@ -32,6 +34,8 @@ struct publish_stats {
 	long long files;
 	long long audited_figures; /* what the audit of the release checked */
 	long long audit_lp_solves;
+	long long tiles;           /* tiles written, all scenarios */
+	long long tiles_reused;    /* of which taken unchanged from the previous release */
 	char release[64];    /* the release id */
 	char dir[1024];      /* the release directory */
 };
