@@ -30,8 +30,8 @@ ALL_LDFLAGS = $(LDFLAGS) -pthread $(SAN)
 
 LIB_SRC = $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/migrations.o $(BUILD)/obj/presets.o
-UNIT_SRC = $(wildcard tests/unit/*.c)
-INTEG_SRC = $(wildcard tests/integration/*.c) tests/support.c
+UNIT_SRC = $(wildcard tests/unit/*.c) tests/mvtdec.c
+INTEG_SRC = $(wildcard tests/integration/*.c) tests/support.c tests/mvtdec.c
 UNIT_OBJ = $(UNIT_SRC:tests/%.c=$(BUILD)/obj/tests/%.o)
 INTEG_OBJ = $(INTEG_SRC:tests/%.c=$(BUILD)/obj/tests/%.o)
 

@@ -3,11 +3,14 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <ftw.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -251,4 +254,54 @@ void t_write_layer(const char *path, const char *const *features)
 	sbuf_puts(&b, "]}\n");
 	t_write(path, b.s);
 	sbuf_free(&b);
+}
+
+void t_compare_trees(const char *a, const char *b, const char *rel)
+{
+	char *da = xasprintf("%s/%s", a, rel);
+	DIR *dir = opendir(da);
+	struct dirent *ent;
+	int files = 0;
+
+	cr_assert_not_null(dir, "%s", da);
+	while ((ent = readdir(dir)) != NULL) {
+		char *sub, *pa, *pb, *ta, *tb;
+		size_t la, lb;
+		struct stat st;
+
+		if (ent->d_name[0] == '.' || strcmp(ent->d_name, "release.json") == 0)
+			continue;
+		sub = xasprintf("%s%s%s", rel, rel[0] ? "/" : "", ent->d_name);
+		pa = xasprintf("%s/%s", a, sub);
+		pb = xasprintf("%s/%s", b, sub);
+		stat(pa, &st);
+		if (S_ISDIR(st.st_mode)) {
+			t_compare_trees(a, b, sub);
+		} else {
+			ta = t_slurp(pa, &la);
+			tb = t_slurp(pb, &lb);
+			cr_assert_not_null(tb, "%s is missing from the second release", sub);
+			cr_assert(la == lb && memcmp(ta, tb, la) == 0, "%s differs between releases", sub);
+			free(ta);
+			free(tb);
+			files++;
+		}
+		free(sub);
+		free(pa);
+		free(pb);
+	}
+	closedir(dir);
+	free(da);
+}
+
+char *t_link_target(const char *out)
+{
+	char *link = xasprintf("%s/current", out);
+	char buf[PATH_MAX];
+	ssize_t n = readlink(link, buf, sizeof buf - 1);
+
+	cr_assert_gt(n, 0, "%s is not a symlink", link);
+	buf[n] = '\0';
+	free(link);
+	return xstrdup(buf);
 }

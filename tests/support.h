@@ -61,4 +61,10 @@ char *t_square(double x0, double y0, double x1, double y1);
 char *t_feature(const char *props, char *geometry);
 void t_write_layer(const char *path, const char *const *features);
 
+/* Assert that every file under a/rel (but release.json) has identical bytes
+ * under b/rel. */
+void t_compare_trees(const char *a, const char *b, const char *rel);
+/* Where <out>/current points ("releases/<id>"; to free). */
+char *t_link_target(const char *out);
+
 #endif

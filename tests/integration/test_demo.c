@@ -373,57 +373,6 @@ Test(demo, every_pc6_nests_in_the_buurt_it_overlaps_most, .timeout = 300)
 	demo_end(&d);
 }
 
-/* The entries of a release directory tree, for byte comparison. */
-static void compare_trees(const char *a, const char *b, const char *rel)
-{
-	char *da = xasprintf("%s/%s", a, rel);
-	DIR *dir = opendir(da);
-	struct dirent *ent;
-	int files = 0;
-
-	cr_assert_not_null(dir, "%s", da);
-	while ((ent = readdir(dir)) != NULL) {
-		char *sub, *pa, *pb, *ta, *tb;
-		size_t la, lb;
-		struct stat st;
-
-		if (ent->d_name[0] == '.' || strcmp(ent->d_name, "release.json") == 0)
-			continue;
-		sub = xasprintf("%s%s%s", rel, rel[0] ? "/" : "", ent->d_name);
-		pa = xasprintf("%s/%s", a, sub);
-		pb = xasprintf("%s/%s", b, sub);
-		stat(pa, &st);
-		if (S_ISDIR(st.st_mode)) {
-			compare_trees(a, b, sub);
-		} else {
-			ta = t_slurp(pa, &la);
-			tb = t_slurp(pb, &lb);
-			cr_assert_not_null(tb, "%s is missing from the second release", sub);
-			cr_assert(la == lb && memcmp(ta, tb, la) == 0, "%s differs between releases", sub);
-			free(ta);
-			free(tb);
-			files++;
-		}
-		free(sub);
-		free(pa);
-		free(pb);
-	}
-	closedir(dir);
-	free(da);
-}
-
-static char *link_target(const char *out)
-{
-	char *link = xasprintf("%s/current", out);
-	char buf[PATH_MAX];
-	ssize_t n = readlink(link, buf, sizeof buf - 1);
-
-	cr_assert_gt(n, 0, "%s is not a symlink", link);
-	buf[n] = '\0';
-	free(link);
-	return xstrdup(buf);
-}
-
 Test(demo, publishing_again_gives_identical_bytes, .timeout = 300)
 {
 	struct demo d;
@@ -431,7 +380,7 @@ Test(demo, publishing_again_gives_identical_bytes, .timeout = 300)
 	char *first, *second, *a, *b;
 
 	demo_start(&d);
-	first = link_target(d.out);
+	first = t_link_target(d.out);
 	sleep(1); /* release ids carry the second they were made */
 	r = t_pc6risk((const char *[]){"publish", "-c", d.config, "--schema", d.schema, "--out", d.out, NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
@@ -440,11 +389,11 @@ Test(demo, publishing_again_gives_identical_bytes, .timeout = 300)
 			  strcmp(d.run.out + strlen(d.run.out) - strlen(r.out), r.out) == 0,
 		  "the ranked table is the same:\n%s\n---\n%s", r.out, d.run.out);
 	t_run_free(&r);
-	second = link_target(d.out);
+	second = t_link_target(d.out);
 	cr_assert_str_neq(first, second, "a new release was made");
 	a = xasprintf("%s/%s", d.out, first);
 	b = xasprintf("%s/%s", d.out, second);
-	compare_trees(a, b, "");
+	t_compare_trees(a, b, "");
 	free(a);
 	free(b);
 	free(first);
@@ -469,7 +418,7 @@ Test(demo, a_failed_publish_leaves_the_previous_release, .timeout = 300)
 	char *before, *after, *releases, *list_before, *list_after, *city, *text_before, *text_after;
 
 	demo_start(&d);
-	before = link_target(d.out);
+	before = t_link_target(d.out);
 	releases = xasprintf("%s/releases", d.out);
 	list_before = listing(releases, false);
 	city = out_file(&d, "buurten.geojson");
@@ -489,7 +438,7 @@ Test(demo, a_failed_publish_leaves_the_previous_release, .timeout = 300)
 	cr_assert_neq(r.status, 0, "the write limit should have stopped publish");
 	t_run_free(&r);
 
-	after = link_target(d.out);
+	after = t_link_target(d.out);
 	cr_assert_str_eq(before, after, "current still points at the previous release");
 	text_after = t_slurp(city, NULL);
 	cr_assert_str_eq(text_before, text_after, "the previous release is intact");

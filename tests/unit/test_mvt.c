@@ -1,4 +1,4 @@
-/* mvt: the MVT 2.1 encoder, decoded again here by a small protobuf reader,
+/* mvt: the MVT 2.1 encoder, decoded again by the tests' own reader (mvtdec),
  * and the GeoJSON tile encoder, parsed with cJSON. */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
@@ -6,45 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mvtdec.h"
 #include "pc6risk/mvt.h"
-
-/* ---- a minimal protobuf reader ---- */
-
-struct pb {
-	const unsigned char *p, *end;
-};
-
-static uint64_t pb_varint(struct pb *b)
-{
-	uint64_t v = 0;
-	int shift = 0;
-
-	while (b->p < b->end) {
-		unsigned char c = *b->p++;
-
-		v |= (uint64_t)(c & 0x7f) << shift;
-		if (!(c & 0x80))
-			return v;
-		shift += 7;
-	}
-	cr_assert_fail("varint runs off the end");
-	return 0;
-}
-
-static struct pb pb_sub(struct pb *b)
-{
-	uint64_t n = pb_varint(b);
-	struct pb s = {b->p, b->p + n};
-
-	cr_assert_leq(n, (uint64_t)(b->end - b->p), "length-delimited field runs off the end");
-	b->p += n;
-	return s;
-}
-
-static int64_t unzig(uint64_t v)
-{
-	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
-}
 
 /* Two features: a square with a square hole, and two triangles (a
  * MultiPolygon), in tile coordinates with exteriors clockwise on screen. */
@@ -84,96 +47,33 @@ Test(mvt, decodes_to_the_input)
 	struct mvt_schema s;
 	struct mvt_tile t;
 	struct sbuf out = {0};
-	struct pb tile, layer;
-	int nkeys = 0, nvalues = 0, nfeat = 0, version = 0, extent = 0;
-	char name[16] = "";
-	uint64_t tags[2][8];
-	int ntags[2] = {0, 0};
-	int64_t geom_xy[2][64];
-	int npts[2] = {0, 0}, closes[2] = {0, 0}, moves[2] = {0, 0};
+	struct mvtdec_layer l[2];
+	const struct mvtdec_feature *f;
 
 	make_tile(&t, &g, &s);
 	mvt_encode(&out, &s, &t);
-	tile = (struct pb){(unsigned char *)out.s, (unsigned char *)out.s + out.len};
-	cr_assert_eq(pb_varint(&tile), 3 << 3 | 2, "a Tile holds one layers field");
-	layer = pb_sub(&tile);
-	cr_assert_eq(tile.p, tile.end);
-	while (layer.p < layer.end) {
-		uint64_t key = pb_varint(&layer);
-
-		switch (key) {
-		case 15 << 3: version = (int)pb_varint(&layer); break;
-		case 5 << 3: extent = (int)pb_varint(&layer); break;
-		case 1 << 3 | 2: {
-			struct pb n = pb_sub(&layer);
-
-			memcpy(name, n.p, (size_t)(n.end - n.p));
-			break;
-		}
-		case 3 << 3 | 2: pb_sub(&layer); nkeys++; break;
-		case 4 << 3 | 2: pb_sub(&layer); nvalues++; break;
-		case 2 << 3 | 2: {
-			struct pb f = pb_sub(&layer);
-			int64_t cx = 0, cy = 0;
-
-			cr_assert_lt(nfeat, 2);
-			while (f.p < f.end) {
-				uint64_t fk = pb_varint(&f);
-
-				if (fk == (2 << 3 | 2)) {
-					struct pb tg = pb_sub(&f);
-
-					while (tg.p < tg.end)
-						tags[nfeat][ntags[nfeat]++] = pb_varint(&tg);
-				} else if (fk == 3 << 3) {
-					cr_assert_eq(pb_varint(&f), 3, "POLYGON");
-				} else if (fk == (4 << 3 | 2)) {
-					struct pb gm = pb_sub(&f);
-
-					while (gm.p < gm.end) {
-						uint64_t cmd = pb_varint(&gm);
-						unsigned id = cmd & 7, count = (unsigned)(cmd >> 3);
-
-						if (id == 7) {
-							cr_assert_eq(count, 1);
-							closes[nfeat]++;
-							continue;
-						}
-						moves[nfeat] += id == 1;
-						for (unsigned k = 0; k < count; k++) {
-							cx += unzig(pb_varint(&gm));
-							cy += unzig(pb_varint(&gm));
-							geom_xy[nfeat][2 * npts[nfeat]] = cx;
-							geom_xy[nfeat][2 * npts[nfeat] + 1] = cy;
-							npts[nfeat]++;
-						}
-					}
-				} else {
-					cr_assert_fail("unexpected feature field %llu", (unsigned long long)fk);
-				}
-			}
-			nfeat++;
-			break;
-		}
-		default: cr_assert_fail("unexpected layer field %llu", (unsigned long long)key);
-		}
-	}
-	cr_assert_eq(version, 2);
-	cr_assert_eq(extent, 4096);
-	cr_assert_str_eq(name, "buurt");
-	cr_assert_eq(nkeys, 4);
-	cr_assert_eq(nvalues, 6, "6 distinct values, the repeated name once; got %d", nvalues);
-	cr_assert_eq(nfeat, 2);
-	cr_assert_eq(ntags[0], 8);
-	cr_assert_eq(ntags[1], 6, "the absent score is left out");
-	cr_assert_eq(tags[0][3], tags[1][3], "both names point at the one value");
-	cr_assert_eq(moves[0], 2);
-	cr_assert_eq(closes[0], 2);
-	cr_assert_eq(moves[1], 2);
-	cr_assert_eq(npts[0], 8);
-	cr_assert_eq(npts[1], 6);
-	cr_assert_arr_eq(geom_xy[0], xy, 16 * sizeof(int64_t));
-	cr_assert_arr_eq(geom_xy[1], xy + 16, 12 * sizeof(int64_t));
+	cr_assert_eq(mvtdec((unsigned char *)out.s, out.len, l, 2), 1, "a Tile with one layer");
+	cr_assert_eq(l[0].version, 2);
+	cr_assert_eq(l[0].extent, 4096);
+	cr_assert_str_eq(l[0].name, "buurt");
+	cr_assert_eq(l[0].nkeys, 4);
+	cr_assert_str_eq(l[0].keys[2], "score");
+	cr_assert_eq(l[0].nvalues, 6, "6 distinct values, the repeated name once; got %zu", l[0].nvalues);
+	cr_assert_eq(l[0].nfeat, 2);
+	f = l[0].feat;
+	cr_assert_eq(f[0].type, 3, "POLYGON");
+	cr_assert_eq(f[0].ntags, 8);
+	cr_assert_eq(f[1].ntags, 6, "the absent score is left out");
+	cr_assert_eq(f[0].tags[3], f[1].tags[3], "both names point at the one value");
+	cr_assert_eq(f[0].bad_commands + f[1].bad_commands, 0);
+	cr_assert_eq(f[0].nrings, 2);
+	cr_assert_eq(f[1].nrings, 2);
+	cr_assert_arr_eq(f[0].rings[0].xy, xy, 8 * sizeof(int64_t));
+	cr_assert_arr_eq(f[0].rings[1].xy, xy + 8, 8 * sizeof(int64_t));
+	cr_assert_arr_eq(f[1].rings[0].xy, xy + 16, 6 * sizeof(int64_t));
+	cr_assert_arr_eq(f[1].rings[1].xy, xy + 22, 6 * sizeof(int64_t));
+	cr_assert(f[0].rings[0].area > 0 && f[0].rings[1].area < 0, "exterior positive, hole negative");
+	mvtdec_free(&l[0]);
 	sbuf_free(&out);
 }
 
