@@ -397,12 +397,13 @@ static const struct command commands[] = {
 	 "released for published units only. Writes the only tables publish reads;\n"
 	 "docs/disclosure.md is the whole contract.\n"},
 	{"publish", cmd_publish, OPT_CONFIG | OPT_SCHEMA | OPT_OUT | OPT_SELECT | OPT_TILES | OPT_LOG,
-	 "write GeoJSON and the ranked table from what protect allowed",
+	 "write GeoJSON, tiles and the ranked table from what protect allowed",
 	 "Write a new release under <dir>/releases/<id>/: buurten.geojson (every buurt),\n"
 	 "neighbourhoods/<name>.geojson per selected wijk or buurt (with its PC6),\n"
 	 "report.csv and report.json (the comparison of the scenarios, docs/report.md),\n"
-	 "disclosure/ (groups, every count, the policy: docs/disclosure.md) and\n"
-	 "release.json; audit it (as `pc6risk audit` does) and only then point\n"
+	 "disclosure/ (groups, every count, the policy: docs/disclosure.md),\n"
+	 "tiles/<scenario>/{z}/{x}/{y}.geojson and tiles/<scenario>.mbtiles (vector\n"
+	 "tiles from one tiling pass, publish.tiles) and release.json; audit it (as `pc6risk audit` does) and only then point\n"
 	 "<dir>/current at it. A failure, or a release that fails its audit, leaves the\n"
 	 "previous release in place. Prints each scenario's ranked table on standard\n"
 	 "output.\n"},
