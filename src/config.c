@@ -1163,10 +1163,12 @@ static int parse_tiles(struct ctx *x, const cJSON *v)
 			const int *a = t->zoom[levels[i]], *b = t->zoom[levels[j]];
 
 			if (a[0] >= 0 && b[0] >= 0 && a[0] <= b[1] && b[0] <= a[1]) {
+				enum level named = cJSON_GetObjectItemCaseSensitive(v, level_name(levels[j])) ? levels[j]
+													 : levels[i];
 				char p[64];
 
-				snprintf(p, sizeof p, "publish.tiles.%s", level_name(levels[j]));
-				return bad(x, p, cJSON_GetObjectItemCaseSensitive(v, level_name(levels[j])),
+				snprintf(p, sizeof p, "publish.tiles.%s", level_name(named));
+				return bad(x, p, cJSON_GetObjectItemCaseSensitive(v, level_name(named)),
 					   "overlaps the zooms of another level: each zoom shows one level");
 			}
 		}

@@ -425,3 +425,42 @@ Test(config, privacy_policies_and_their_limits)
 	cr_assert_not_null(c, "internal may publish exact counts and scores: %s", e.message);
 	config_free(c);
 }
+
+Test(config, tile_zooms_default_narrow_and_refuse_overlaps)
+{
+	struct err e;
+	struct config *c = config_parse(base, strlen(base), "conf/pc6risk.json", &e);
+
+	cr_assert_not_null(c, "%s", e.message);
+	cr_assert(c->tiles.enabled && !c->tiles.pbf);
+	cr_assert_eq(c->tiles.zoom[LEVEL_WIJK][0], 8);
+	cr_assert_eq(c->tiles.zoom[LEVEL_BUURT][1], 13);
+	cr_assert_eq(c->tiles.zoom[LEVEL_PC6][1], 16);
+	cr_assert_eq(c->tiles.zoom[LEVEL_GEMEENTE][0], -1, "gemeenten are not tiled");
+	config_free(c);
+
+	c = config_parse(replace("\"privacy\": {\"k\": 10}",
+				 "\"privacy\": {\"k\": 10}, \"publish\": {\"tiles\": {\"wijk\": null, \"pc6\": [14, 18],"
+				 " \"pbf\": true}}"),
+			 strlen(replace("\"privacy\": {\"k\": 10}",
+					"\"privacy\": {\"k\": 10}, \"publish\": {\"tiles\": {\"wijk\": null, \"pc6\": [14, 18],"
+					" \"pbf\": true}}")),
+			 "conf/pc6risk.json", &e);
+	cr_assert_not_null(c, "%s", e.message);
+	cr_assert_eq(c->tiles.zoom[LEVEL_WIJK][0], -1);
+	cr_assert_eq(c->tiles.zoom[LEVEL_PC6][1], 18);
+	cr_assert(c->tiles.pbf);
+	config_free(c);
+
+	cr_assert_str_eq(fails(replace("\"privacy\": {\"k\": 10}",
+				       "\"privacy\": {\"k\": 10}, \"publish\": {\"tiles\": {\"buurt\": [10, 14]}}")),
+			 "conf/pc6risk.json: publish.tiles.buurt: overlaps the zooms of another level: each zoom shows "
+			 "one level, got an array");
+	cr_assert_str_eq(fails(replace("\"privacy\": {\"k\": 10}",
+				       "\"privacy\": {\"k\": 10}, \"publish\": {\"tiles\": {\"pc6\": [16, 14]}}")),
+			 "conf/pc6risk.json: publish.tiles.pc6: must be [min, max] zooms, whole numbers with 0 <= min "
+			 "<= max <= 18, or null, got an array");
+	cr_assert_str_eq(fails(replace("\"privacy\": {\"k\": 10}",
+				       "\"privacy\": {\"k\": 10}, \"publish\": {\"tiles\": {\"png\": true}}")),
+			 "conf/pc6risk.json: publish.tiles.png: unknown key; expected one of: enabled, wijk, buurt, pc6, pbf");
+}
