@@ -388,8 +388,11 @@ static const struct command commands[] = {
 	 "released for published units only. Writes the only tables publish reads;\n"
 	 "docs/disclosure.md is the whole contract.\n"},
 	{"publish", cmd_publish, OPT_CONFIG | OPT_SCHEMA | OPT_OUT | OPT_SELECT | OPT_LOG,
-	 "write GeoJSON and the ranked table from what protect allowed",
-	 "Write a new release under <dir>/releases/<id>/: buurten.geojson (every buurt),\n"
+	 "write GeoJSON, GeoPackage, CSV and the ranked table from what protect allowed",
+	 "Write a new release under <dir>/releases/<id>/: buurten.geojson (every buurt)\n"
+	 "with QGIS styles beside it (buurten.qml, buurten.<scenario>.qml),\n"
+	 "pc6risk.gpkg (EPSG:28992, a styled layer per level and scenario),\n"
+	 "wijken.csv, buurten.csv and pc6.csv (no geometry),\n"
 	 "neighbourhoods/<name>.geojson per selected wijk or buurt (with its PC6),\n"
 	 "report.csv and report.json (the comparison of the scenarios, docs/report.md),\n"
 	 "disclosure/ (groups, every count, the policy: docs/disclosure.md) and\n"
