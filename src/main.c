@@ -397,16 +397,19 @@ static const struct command commands[] = {
 	 "released for published units only. Writes the only tables publish reads;\n"
 	 "docs/disclosure.md is the whole contract.\n"},
 	{"publish", cmd_publish, OPT_CONFIG | OPT_SCHEMA | OPT_OUT | OPT_SELECT | OPT_TILES | OPT_LOG,
-	 "write GeoJSON, tiles and the ranked table from what protect allowed",
-	 "Write a new release under <dir>/releases/<id>/: buurten.geojson (every buurt),\n"
+	 "write GeoJSON, tiles, GeoPackage, CSV and the ranked table from what protect allowed",
+	 "Write a new release under <dir>/releases/<id>/: buurten.geojson (every buurt)\n"
+	 "with QGIS styles beside it (buurten.qml, buurten.<scenario>.qml),\n"
+	 "pc6risk.gpkg (EPSG:28992, a styled layer per level and scenario),\n"
+	 "wijken.csv, buurten.csv and pc6.csv (no geometry),\n"
 	 "neighbourhoods/<name>.geojson per selected wijk or buurt (with its PC6),\n"
 	 "report.csv and report.json (the comparison of the scenarios, docs/report.md),\n"
 	 "disclosure/ (groups, every count, the policy: docs/disclosure.md),\n"
 	 "tiles/<scenario>/{z}/{x}/{y}.geojson and tiles/<scenario>.mbtiles (vector\n"
-	 "tiles from one tiling pass, publish.tiles) and release.json; audit it (as `pc6risk audit` does) and only then point\n"
-	 "<dir>/current at it. A failure, or a release that fails its audit, leaves the\n"
-	 "previous release in place. Prints each scenario's ranked table on standard\n"
-	 "output.\n"},
+	 "tiles from one tiling pass, publish.tiles) and release.json; audit it (as\n"
+	 "`pc6risk audit` does) and only then point <dir>/current at it. A failure,\n"
+	 "or a release that fails its audit, leaves the previous release in place.\n"
+	 "Prints each scenario's ranked table on standard output.\n"},
 	{"refresh", cmd_refresh, OPT_CONFIG | OPT_SCHEMA | OPT_OUT | OPT_SELECT | OPT_LOAD | OPT_COMPARE | OPT_TILES | OPT_LOG,
 	 "load, score, compare, protect and publish as one recorded run",
 	 "Run load, score, compare, protect and publish in turn as one run, recorded in the\n"

@@ -1,6 +1,7 @@
 #include "pc6risk/publish.h"
 #include "pc6risk/audit.h"
 #include "pc6risk/fsx.h"
+#include "pc6risk/gpkg.h"
 #include "pc6risk/log.h"
 #include "pc6risk/report.h"
 #include "pc6risk/sbuf.h"
@@ -701,7 +702,8 @@ int publish_run(struct db *db, const struct config *cfg, const struct publish_op
 		goto out;
 	}
 
-	if (write_geojson(db, cfg, staging, "buurten.geojson", "all", "", false, st, e) < 0)
+	if (write_geojson(db, cfg, staging, "buurten.geojson", "all", "", false, st, e) < 0 ||
+	    gpkg_write(db, cfg, staging, st, e) < 0)
 		goto fail_staging;
 	for (size_t i = 0; i < nsel; i++) {
 		char *file = xasprintf("neighbourhoods/%s.geojson", sel[i].slug);
