@@ -48,6 +48,7 @@ void tile_polys_free(struct tile_polys *p);
  * Ring orientation may be either; the tiler normalises it. */
 struct tiler;
 
+/* The tiler keeps no pointer into src: the caller may free it afterwards. */
 struct tiler *tiler_new(const struct tile_polys *src, int src_zoom);
 void tiler_free(struct tiler *t);
 
@@ -57,6 +58,8 @@ struct tile_zoom_stats {
 	long long rings_dropped;  /* rings that collapsed at this zoom */
 	long long features_dropped; /* features left with no ring at this zoom */
 	long long tiles;          /* non-empty tiles at this zoom */
+	long long arcs_fallback;  /* arcs simplified less so that polygons stay valid */
+	long long polys_invalid;  /* polygons still failing the validity check */
 };
 
 /* Simplify every feature for zoom z (z <= src_zoom) with a tolerance of
@@ -64,6 +67,11 @@ struct tile_zoom_stats {
  * list the tiles that any feature's bounding box (plus the buffer) touches.
  * Replaces the previous zoom's state. -1 on a bad zoom. */
 int tiler_zoom(struct tiler *t, int z, double tolerance, struct tile_zoom_stats *st);
+
+/* The simplified polygons of the current zoom, feature for feature, on the
+ * grid of that zoom (a world 2^z * TILE_EXTENT wide); valid until the next
+ * tiler_zoom or tiler_free. */
+const struct tile_polys *tiler_geometry(const struct tiler *t);
 
 /* The tiles of the current zoom that hold something, sorted by x then y. */
 size_t tiler_ntiles(const struct tiler *t);
@@ -78,6 +86,8 @@ struct tile_content {
 	size_t nfeat;
 	uint32_t *feature; /* input feature indexes */
 	struct tile_polys geom;
+	/* allocated room, for reuse: start from a zeroed tile_content */
+	size_t cap_feat, cap_poly, cap_ring, cap_pt;
 };
 
 /* Clip tile i of the current zoom into *out (emptied first; reuse one
