@@ -779,7 +779,18 @@ static bool poly_valid(struct checker *c, const struct pbuf *b)
 			c->seg[ns++] = (struct seg){x0 < x1 ? x0 : x1, x0 < x1 ? x1 : x0, r, i};
 		}
 	}
-	qsort(c->seg, ns, sizeof *c->seg, seg_cmp);
+	if (ns > 48) {
+		qsort(c->seg, ns, sizeof *c->seg, seg_cmp);
+	} else {
+		for (size_t i = 1; i < ns; i++) {
+			struct seg v = c->seg[i];
+			size_t j = i;
+
+			for (; j > 0 && seg_cmp(&c->seg[j - 1], &v) > 0; j--)
+				c->seg[j] = c->seg[j - 1];
+			c->seg[j] = v;
+		}
+	}
 	for (size_t i = 0; i < ns; i++)
 		for (size_t j = i + 1; j < ns && c->seg[j].minx <= c->seg[i].maxx; j++)
 			if (!pair_ok(b, &c->seg[i], &c->seg[j]))
@@ -801,8 +812,127 @@ static bool poly_valid(struct checker *c, const struct pbuf *b)
 	return true;
 }
 
+/* The exterior (area > 0) that holds ring h, or nr. */
+static size_t hole_owner(const struct pbuf *b, const int64_t *area, size_t h)
+{
+	for (size_t i = b->rs[h]; i < b->rs[h + 1]; i++)
+		for (size_t k = 0; k < b->nr; k++) {
+			bool on;
+
+			if (area[k] > 0 &&
+			    point_in_ring(&b->xy[2 * b->rs[k]], b->rs[k + 1] - b->rs[k], &b->xy[2 * i], &on))
+				return k;
+		}
+	return b->nr;
+}
+
+/* ---- repairing rings that touch themselves ---- */
+
+struct fixer {
+	struct pbuf tmp, stack, out;
+	int64_t *area; /* sign of each ring of out */
+	size_t acap;
+};
+
+static int64_t manhattan(const int64_t *a, const int64_t *b)
+{
+	return llabs(a[0] - b[0]) + llabs(a[1] - b[1]);
+}
+
+/* Ring xy[0..n-1] with every vertex that lies inside one of its edges
+ * inserted into that edge, onto f->tmp (emptied first). Quadratic: only for
+ * the few polygons that fail the check. */
+static void insert_touches(struct fixer *f, const int64_t *xy, size_t n)
+{
+	f->tmp.n = 0;
+	for (size_t i = 0; i < n; i++) {
+		const int64_t *a = &xy[2 * i], *b = &xy[2 * ((i + 1) % n)];
+		size_t from = f->tmp.n;
+
+		pb_push(&f->tmp, a[0], a[1]);
+		for (size_t k = 0; k < n; k++) {
+			const int64_t *p = &xy[2 * k];
+			size_t j = f->tmp.n;
+
+			if (orient(a, b, p) || !on_seg(a, b, p) || pt_eq(p, a) || pt_eq(p, b))
+				continue;
+			pb_push(&f->tmp, p[0], p[1]);
+			/* keep the inserted points ordered from a */
+			for (; j > from + 1 && manhattan(&f->tmp.xy[2 * (j - 1)], a) > manhattan(p, a); j--) {
+				f->tmp.xy[2 * j] = f->tmp.xy[2 * (j - 1)];
+				f->tmp.xy[2 * j + 1] = f->tmp.xy[2 * (j - 1) + 1];
+			}
+			f->tmp.xy[2 * j] = p[0];
+			f->tmp.xy[2 * j + 1] = p[1];
+		}
+	}
+}
+
+/* Move stack points from .. top to f->out as a ring, if it has an area. */
+static void emit_loop(struct fixer *f, size_t from, bool hole)
+{
+	size_t start = f->out.n;
+	__int128 a;
+
+	for (size_t k = from; k < f->stack.n; k++)
+		push_clean(&f->out, start, f->stack.xy[2 * k], f->stack.xy[2 * k + 1]);
+	close_clean(&f->out, start);
+	a = f->out.n - start >= 3 ? ring_area2(&f->out.xy[2 * start], f->out.n - start) : 0;
+	/* an exterior's loops turning the other way are holes; a hole's are dropped */
+	if (a == 0 || (hole && a > 0)) {
+		f->out.n = start;
+		return;
+	}
+	if (f->out.nr + 1 >= f->acap) {
+		f->acap = 2 * (f->out.nr + 1);
+		f->area = xrealloc(f->area, f->acap * sizeof *f->area);
+	}
+	f->area[f->out.nr] = a > 0 ? 1 : -1;
+	pb_ring(&f->out, start);
+}
+
+/* Split f->tmp (one ring) into loops at the points it passes twice. */
+static void split_loops(struct fixer *f, bool hole)
+{
+	f->stack.n = 0;
+	for (size_t i = 0; i < f->tmp.n; i++) {
+		const int64_t *p = &f->tmp.xy[2 * i];
+		size_t j = 0;
+
+		while (j < f->stack.n && !pt_eq(&f->stack.xy[2 * j], p))
+			j++;
+		if (j < f->stack.n) {
+			emit_loop(f, j, hole);
+			f->stack.n = j + 1;
+		} else {
+			pb_push(&f->stack, p[0], p[1]);
+		}
+	}
+	emit_loop(f, 0, hole);
+}
+
+/* Polygon b (exterior first) as rings that do not touch themselves, in
+ * f->out with their signs in f->area. */
+static void split_touching(struct fixer *f, const struct pbuf *b)
+{
+	f->out.n = f->out.nr = 0;
+	for (size_t r = 0; r < b->nr; r++) {
+		insert_touches(f, &b->xy[2 * b->rs[r]], b->rs[r + 1] - b->rs[r]);
+		split_loops(f, r > 0);
+	}
+}
+
+static void fixer_free(struct fixer *f)
+{
+	pb_free(&f->tmp);
+	pb_free(&f->stack);
+	pb_free(&f->out);
+	free(f->area);
+}
+
 /* Assemble polygon p into b (emptied first). Returns false when it fails
- * the checks; *dropped counts its rings that collapsed. */
+ * the checks (only run when c is not NULL); *dropped counts its rings that
+ * collapsed. */
 static bool assemble_poly(const struct tiler *t, uint32_t p, struct pbuf *b, struct checker *c, long long *dropped)
 {
 	bool flip, ok = true;
@@ -826,7 +956,7 @@ static bool assemble_poly(const struct tiler *t, uint32_t p, struct pbuf *b, str
 		}
 		pb_ring(b, start);
 	}
-	return ok && (b->nr == 0 || poly_valid(c, b));
+	return ok && (!c || b->nr == 0 || poly_valid(c, b));
 }
 
 /* Simplify less every arc of the polygons that failed, then check the
@@ -887,58 +1017,128 @@ static void fallback(struct tiler *t, double tol, uint8_t *bad, long long *narc_
 	free(c.seg);
 }
 
+/* Appending polygons to t->zg and growing the feature's box. */
+struct zw {
+	struct tile_polys *g;
+	size_t npoly, nring, npt, pcap, rcap, xcap;
+	int64_t *bx;
+};
+
+static void zw_poly(struct zw *w)
+{
+	if (w->npoly + 2 > w->pcap) {
+		w->pcap = 2 * (w->npoly + 2);
+		w->g->ring_first = xrealloc(w->g->ring_first, w->pcap * sizeof *w->g->ring_first);
+	}
+	w->g->ring_first[w->npoly++] = (uint32_t)w->nring;
+}
+
+static void zw_ring(struct zw *w, const struct pbuf *b, size_t r)
+{
+	size_t n = b->rs[r + 1] - b->rs[r];
+	const int64_t *xy = &b->xy[2 * b->rs[r]];
+	int64_t *bx = w->bx;
+
+	if (w->nring + 2 > w->rcap) {
+		w->rcap = 2 * (w->nring + 2);
+		w->g->pt_first = xrealloc(w->g->pt_first, w->rcap * sizeof *w->g->pt_first);
+	}
+	if (w->npt + n > w->xcap) {
+		w->xcap = 2 * (w->npt + n);
+		w->g->xy = xrealloc(w->g->xy, 2 * w->xcap * sizeof *w->g->xy);
+	}
+	w->g->pt_first[w->nring++] = (uint32_t)w->npt;
+	memcpy(&w->g->xy[2 * w->npt], xy, 2 * n * sizeof *xy);
+	w->npt += n;
+	for (size_t i = 0; i < n; i++) {
+		bx[0] = xy[2 * i] < bx[0] ? xy[2 * i] : bx[0];
+		bx[1] = xy[2 * i + 1] < bx[1] ? xy[2 * i + 1] : bx[1];
+		bx[2] = xy[2 * i] > bx[2] ? xy[2 * i] : bx[2];
+		bx[3] = xy[2 * i + 1] > bx[3] ? xy[2 * i + 1] : bx[3];
+	}
+}
+
+static void piece_ring(struct pbuf *piece, const struct pbuf *from, size_t r)
+{
+	size_t start = piece->n;
+
+	for (size_t i = from->rs[r]; i < from->rs[r + 1]; i++)
+		pb_push(piece, from->xy[2 * i], from->xy[2 * i + 1]);
+	pb_ring(piece, start);
+}
+
+/* A polygon that failed the check: split its rings where they touch
+ * themselves, write the pieces, and count those still failing. */
+static void zw_repaired(struct zw *w, struct fixer *f, struct checker *c, const struct pbuf *b, long long *invalid)
+{
+	struct pbuf piece = {0};
+	bool ok = true;
+
+	split_touching(f, b);
+	for (size_t r = 0; r < f->out.nr; r++) {
+		if (f->area[r] < 0)
+			continue;
+		piece.n = piece.nr = 0;
+		piece_ring(&piece, &f->out, r);
+		for (size_t h = 0; h < f->out.nr; h++)
+			if (f->area[h] < 0 && hole_owner(&f->out, f->area, h) == r)
+				piece_ring(&piece, &f->out, h);
+		ok = ok && poly_valid(c, &piece);
+		zw_poly(w);
+		for (size_t k = 0; k < piece.nr; k++)
+			zw_ring(w, &piece, k);
+	}
+	*invalid += !ok;
+	pb_free(&piece);
+}
+
 /* Write the polygons of the zoom into t->zg and each feature's box. */
-static void build_output(struct tiler *t, struct tile_zoom_stats *st)
+static void build_output(struct tiler *t, const uint8_t *bad, struct tile_zoom_stats *st)
 {
 	struct tile_polys *g = &t->zg;
 	struct pbuf b = {0};
+	struct fixer fx = {0};
 	struct checker c = {0};
-	size_t npoly = 0, nring = 0, npt = 0, pcap = t->npoly + 1, rcap = t->nring + 1, xcap = 1024;
+	struct zw w = {g, 0, 0, 0, t->npoly + 1, t->nring + 1, 1024, NULL};
 	long long dropped;
 
 	g->nfeat = t->nfeat;
 	g->poly_first = xmalloc((t->nfeat + 1) * sizeof *g->poly_first);
-	g->ring_first = xmalloc(pcap * sizeof *g->ring_first);
-	g->pt_first = xmalloc(rcap * sizeof *g->pt_first);
-	g->xy = xmalloc(2 * xcap * sizeof *g->xy);
+	g->ring_first = xmalloc(w.pcap * sizeof *g->ring_first);
+	g->pt_first = xmalloc(w.rcap * sizeof *g->pt_first);
+	g->xy = xmalloc(2 * w.xcap * sizeof *g->xy);
 	t->fbox = xmalloc(4 * (t->nfeat + 1) * sizeof *t->fbox);
 	for (size_t f = 0; f < t->nfeat; f++) {
-		int64_t *bx = &t->fbox[4 * f];
-
-		g->poly_first[f] = (uint32_t)npoly;
-		bx[0] = bx[1] = INT64_MAX;
-		bx[2] = bx[3] = INT64_MIN;
+		w.bx = &t->fbox[4 * f];
+		g->poly_first[f] = (uint32_t)w.npoly;
+		w.bx[0] = w.bx[1] = INT64_MAX;
+		w.bx[2] = w.bx[3] = INT64_MIN;
 		for (uint32_t p = t->poly_first[f]; p < t->poly_first[f + 1]; p++) {
-			assemble_poly(t, p, &b, &c, &dropped);
+			assemble_poly(t, p, &b, NULL, &dropped);
 			st->rings_dropped += dropped;
 			if (!b.nr)
 				continue;
-			g->ring_first[npoly++] = (uint32_t)nring;
-			if (npt + b.n > xcap) {
-				xcap = 2 * (npt + b.n);
-				g->xy = xrealloc(g->xy, 2 * xcap * sizeof *g->xy);
+			if (bad[p]) {
+				zw_repaired(&w, &fx, &c, &b, &st->polys_invalid);
+				continue;
 			}
-			memcpy(&g->xy[2 * npt], b.xy, 2 * b.n * sizeof *b.xy);
+			zw_poly(&w);
 			for (size_t r = 0; r < b.nr; r++)
-				g->pt_first[nring++] = (uint32_t)(npt + b.rs[r]);
-			for (size_t i = 0; i < b.n; i++) {
-				int64_t x = b.xy[2 * i], y = b.xy[2 * i + 1];
-
-				bx[0] = x < bx[0] ? x : bx[0];
-				bx[1] = y < bx[1] ? y : bx[1];
-				bx[2] = x > bx[2] ? x : bx[2];
-				bx[3] = y > bx[3] ? y : bx[3];
-			}
-			npt += b.n;
+				zw_ring(&w, &b, r);
 		}
-		if (g->poly_first[f] == npoly && t->poly_first[f + 1] > t->poly_first[f])
+		if (g->poly_first[f] == w.npoly && t->poly_first[f + 1] > t->poly_first[f])
 			st->features_dropped++;
 	}
-	g->poly_first[t->nfeat] = (uint32_t)npoly;
-	g->ring_first[npoly] = (uint32_t)nring;
-	g->pt_first[nring] = (uint32_t)npt;
-	st->points_out = (long long)npt;
+	g->poly_first[t->nfeat] = (uint32_t)w.npoly;
+	zw_poly(&w);
+	w.npoly--;
+	g->ring_first[w.npoly] = (uint32_t)w.nring;
+	if (w.nring + 1 > w.rcap)
+		g->pt_first = xrealloc(g->pt_first, (w.nring + 1) * sizeof *g->pt_first);
+	g->pt_first[w.nring] = (uint32_t)w.npt;
+	st->points_out = (long long)w.npt;
 	pb_free(&b);
+	fixer_free(&fx);
 	free(c.seg);
 }
 
@@ -1032,10 +1232,8 @@ int tiler_zoom(struct tiler *t, int z, double tolerance, struct tile_zoom_stats 
 	for (uint32_t p = 0; p < t->npoly; p++)
 		bad[p] = !assemble_poly(t, p, &b, &c, &dropped);
 	fallback(t, tol, bad, &st->arcs_fallback);
-	for (uint32_t p = 0; p < t->npoly; p++)
-		st->polys_invalid += bad[p];
+	build_output(t, bad, st);
 	free(bad);
-	build_output(t, st);
 	build_index(t);
 	st->points_in = t->points_in;
 	st->tiles = (long long)t->ntiles;
@@ -1394,20 +1592,6 @@ static void sh_ring(struct clipper *c, const int64_t *src, size_t n, int64_t ox,
 	n = sh_side(c->w1, n, c->w0, 1, HI, false);
 	for (size_t i = 0; n >= 2 && i < n; i++)
 		add_edge(&c->e, &c->ne, &c->ecap, &c->w0[2 * i], &c->w0[2 * ((i + 1) % n)]);
-}
-
-/* The exterior (area > 0) that holds ring h, or nr. */
-static size_t hole_owner(const struct pbuf *b, const int64_t *area, size_t h)
-{
-	for (size_t i = b->rs[h]; i < b->rs[h + 1]; i++)
-		for (size_t k = 0; k < b->nr; k++) {
-			bool on;
-
-			if (area[k] > 0 &&
-			    point_in_ring(&b->xy[2 * b->rs[k]], b->rs[k + 1] - b->rs[k], &b->xy[2 * i], &on))
-				return k;
-		}
-	return b->nr;
 }
 
 /* Clip polygon p of g to the window around (ox, oy): Sutherland–Hodgman per
