@@ -1189,7 +1189,8 @@ static void build_index(struct tiler *t)
 				v[n++] = (struct tf){(uint64_t)x << 32 | (uint64_t)y, (uint32_t)f};
 			}
 	}
-	qsort(v, n, sizeof *v, tf_cmp);
+	if (n)
+		qsort(v, n, sizeof *v, tf_cmp);
 	t->tile_key = xmalloc((n + 1) * sizeof *t->tile_key);
 	t->tile_first = xmalloc((n + 1) * sizeof *t->tile_first);
 	t->tile_feat = xmalloc((n + 1) * sizeof *t->tile_feat);
@@ -1385,7 +1386,8 @@ static void node_sides(struct clipper *c)
 			}
 			c->on[k][c->non[k]++] = c->e[i].a[1 - ax[k]];
 		}
-		qsort(c->on[k], c->non[k], sizeof *c->on[k], i64_cmp);
+		if (c->non[k])
+			qsort(c->on[k], c->non[k], sizeof *c->on[k], i64_cmp);
 	}
 	c->ne2 = 0;
 	for (size_t i = 0; i < c->ne; i++) {
@@ -1442,7 +1444,8 @@ static bool same_undirected(const struct edge *e, const struct edge *f)
  * for c->ne2 edges) sorted by start point. */
 static void cancel_pairs(struct clipper *c)
 {
-	qsort(c->e2, c->ne2, sizeof *c->e2, edge_undirected_cmp);
+	if (c->ne2)
+		qsort(c->e2, c->ne2, sizeof *c->e2, edge_undirected_cmp);
 	c->ne = 0;
 	for (size_t i = 0, j; i < c->ne2; i = j) {
 		size_t npos = 0, nneg = 0;
@@ -1461,7 +1464,8 @@ static void cancel_pairs(struct clipper *c)
 			for (size_t k = j - (npos - nneg); k < j; k++)
 				c->e[c->ne++] = c->e2[k];
 	}
-	qsort(c->e, c->ne, sizeof *c->e, edge_start_cmp);
+	if (c->ne)
+		qsort(c->e, c->ne, sizeof *c->e, edge_start_cmp);
 }
 
 /* Index of the first edge starting at p, or c->ne. */
