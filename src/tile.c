@@ -17,11 +17,14 @@
 #include "pc6risk/tile.h"
 #include "pc6risk/xalloc.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_LEVEL 2
+#define CHECK_THREADS 8
 
 struct tiler {
 	int src_zoom;
@@ -1206,15 +1209,57 @@ static void build_index(struct tiler *t)
 	free(v);
 }
 
+struct check_job {
+	const struct tiler *t;
+	uint8_t *bad;
+	uint32_t from, to;
+};
+
+static void *check_range(void *arg)
+{
+	struct check_job *j = arg;
+	struct pbuf b = {0};
+	struct checker c = {0};
+	long long dropped;
+
+	for (uint32_t p = j->from; p < j->to; p++)
+		j->bad[p] = !assemble_poly(j->t, p, &b, &c, &dropped);
+	pb_free(&b);
+	free(c.seg);
+	return NULL;
+}
+
+/* Check every polygon, on up to CHECK_THREADS threads (each writes its own
+ * range of bad, so the result does not depend on their number). */
+static void check_all(const struct tiler *t, uint8_t *bad)
+{
+	struct check_job job[CHECK_THREADS];
+	pthread_t th[CHECK_THREADS];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n = ncpu < 1 ? 1 : ncpu > CHECK_THREADS ? CHECK_THREADS : (size_t)ncpu, started = 0;
+
+	if (t->npoly < 10000)
+		n = 1;
+	for (size_t k = 0; k < n; k++)
+		job[k] = (struct check_job){t, bad, (uint32_t)(t->npoly * k / n), (uint32_t)(t->npoly * (k + 1) / n)};
+	for (size_t k = 1; k < n; k++) {
+		if (pthread_create(&th[k], NULL, check_range, &job[k]))
+			break;
+		started = k;
+	}
+	for (size_t k = started + 1; k < n; k++)
+		check_range(&job[k]);
+	check_range(&job[0]);
+	for (size_t k = 1; k <= started; k++)
+		pthread_join(th[k], NULL);
+}
+
 int tiler_zoom(struct tiler *t, int z, double tolerance, struct tile_zoom_stats *st)
 {
 	struct tile_zoom_stats dummy;
 	struct simp s = {0};
-	struct pbuf b = {0};
-	struct checker c = {0};
 	uint8_t *bad;
 	double tol;
-	long long dropped;
 
 	if (z < 0 || z > t->src_zoom || z > 30)
 		return -1;
@@ -1230,8 +1275,7 @@ int tiler_zoom(struct tiler *t, int z, double tolerance, struct tile_zoom_stats 
 	for (uint32_t a = 0; a < t->narc; a++)
 		simplify_arc(t, &s, a, tol);
 	bad = xcalloc(t->npoly + 1, 1);
-	for (uint32_t p = 0; p < t->npoly; p++)
-		bad[p] = !assemble_poly(t, p, &b, &c, &dropped);
+	check_all(t, bad);
 	fallback(t, tol, bad, &st->arcs_fallback);
 	build_output(t, bad, st);
 	free(bad);
@@ -1240,8 +1284,6 @@ int tiler_zoom(struct tiler *t, int z, double tolerance, struct tile_zoom_stats 
 	st->tiles = (long long)t->ntiles;
 	free(s.keep);
 	free(s.stack);
-	pb_free(&b);
-	free(c.seg);
 	return 0;
 }
 

@@ -16,10 +16,19 @@
  * opens between them (tippecanoe's -pn standard). Rings that collapse at a
  * zoom are dropped for the whole zoom (never per tile) and counted.
  *
+ * Each polygon is then checked (no crossing or overlapping segments, holes
+ * inside, orientation kept); one that fails has all its arcs simplified less
+ * (tolerance / 4, then not at all: its neighbours follow, as they share the
+ * arcs), and a ring still touching itself is split there into rings and
+ * holes. What then still fails is kept and counted (polys_invalid).
+ * tiler_zoom checks on a few threads; its result does not depend on them.
+ *
  * tile_clip then cuts the simplified polygons to one tile plus a buffer,
  * giving tile-local coordinates in [-buffer, TILE_EXTENT + buffer] with
  * exterior rings clockwise and holes counter-clockwise on screen (y down):
  * the MVT 2.1 rule, and counter-clockwise exteriors once turned into lon/lat.
+ * Where a polygon leaves the window and comes back, the pieces come out as
+ * separate polygons (no zero-width bridges along the window's sides).
  */
 #ifndef PC6RISK_TILE_H
 #define PC6RISK_TILE_H

@@ -680,7 +680,31 @@ Test(tile, clip_concave_splits)
 	check_in_window(&c);
 	for (uint32_t p = 0; p < 2; p++)
 		cr_assert_eq(poly_area2(&c.geom, p), 2 * 500 * (6000 - 4032));
-	/* a hole crossing the window side merges into the exterior */
+	tile_content_free(&c);
+	tiler_free(t);
+	tile_polys_free(&b.p);
+}
+
+/* A hole crossing the window side becomes a notch in the exterior. */
+Test(tile, clip_hole_across_side)
+{
+	struct pb b;
+	int64_t sq[] = {3000, 1000, 5000, 1000, 5000, 3000, 3000, 3000};
+	int64_t h[] = {4000, 1500, 4000, 2500, 4500, 2500, 4500, 1500};
+	struct tile_zoom_stats st;
+	struct tile_content c = {0};
+
+	pb_init(&b);
+	pb_poly1(&b, sq, 4);
+	pb_ring(&b, h, 4);
+	struct tiler *t = tiler_new(&b.p, 2);
+
+	cr_assert_eq(tiler_zoom(t, 2, 0, &st), 0);
+	cr_assert_eq(tile_clip(t, find_tile(t, 0, 0), &c), 0);
+	cr_assert_eq(npolys(&c.geom), 1);
+	cr_assert_eq(c.geom.ring_first[1], 1, "one ring, notched");
+	check_in_window(&c);
+	cr_assert_eq(poly_area2(&c.geom, 0), 2 * ((4160 - 3000) * 2000 - (4160 - 4000) * 1000));
 	tile_content_free(&c);
 	tiler_free(t);
 	tile_polys_free(&b.p);
