@@ -48,6 +48,7 @@ struct tiler {
 	int64_t *zxy;
 	size_t zlen, zcap;
 	struct tile_polys zg; /* zoom-z grid coordinates */
+	size_t zg_pcap, zg_rcap, zg_xcap; /* kept from zoom to zoom */
 	int64_t *fbox;        /* 4 per feature: min x, min y, max x, max y */
 	size_t ntiles;
 	uint64_t *tile_key; /* x << 32 | y */
@@ -454,7 +455,7 @@ static void zoom_free(struct tiler *t)
 	free(t->zn);
 	free(t->level);
 	free(t->zxy);
-	tile_polys_free(&t->zg);
+	t->zg.nfeat = 0;
 	free(t->fbox);
 	free(t->tile_key);
 	free(t->tile_first);
@@ -474,6 +475,7 @@ void tiler_free(struct tiler *t)
 	if (!t)
 		return;
 	zoom_free(t);
+	tile_polys_free(&t->zg);
 	free(t->poly_first);
 	free(t->ring_first);
 	free(t->ring_poly);
@@ -1102,14 +1104,20 @@ static void build_output(struct tiler *t, const uint8_t *bad, struct tile_zoom_s
 	struct pbuf b = {0};
 	struct fixer fx = {0};
 	struct checker c = {0};
-	struct zw w = {g, 0, 0, 0, t->npoly + 1, t->nring + 1, 1024, NULL};
+	struct zw w = {g, 0, 0, 0, t->zg_pcap, t->zg_rcap, t->zg_xcap, NULL};
 	long long dropped;
 
 	g->nfeat = t->nfeat;
-	g->poly_first = xmalloc((t->nfeat + 1) * sizeof *g->poly_first);
-	g->ring_first = xmalloc(w.pcap * sizeof *g->ring_first);
-	g->pt_first = xmalloc(w.rcap * sizeof *g->pt_first);
-	g->xy = xmalloc(2 * w.xcap * sizeof *g->xy);
+	if (!g->poly_first) {
+		/* room for every input point; zw_* grow it when repairs add some */
+		w.pcap = t->npoly + 2;
+		w.rcap = t->nring + 2;
+		w.xcap = (size_t)t->points_in + 16;
+		g->poly_first = xmalloc((t->nfeat + 1) * sizeof *g->poly_first);
+		g->ring_first = xmalloc(w.pcap * sizeof *g->ring_first);
+		g->pt_first = xmalloc(w.rcap * sizeof *g->pt_first);
+		g->xy = xmalloc(2 * w.xcap * sizeof *g->xy);
+	}
 	t->fbox = xmalloc(4 * (t->nfeat + 1) * sizeof *t->fbox);
 	for (size_t f = 0; f < t->nfeat; f++) {
 		w.bx = &t->fbox[4 * f];
@@ -1140,6 +1148,9 @@ static void build_output(struct tiler *t, const uint8_t *bad, struct tile_zoom_s
 		g->pt_first = xrealloc(g->pt_first, (w.nring + 1) * sizeof *g->pt_first);
 	g->pt_first[w.nring] = (uint32_t)w.npt;
 	st->points_out = (long long)w.npt;
+	t->zg_pcap = w.pcap;
+	t->zg_rcap = w.rcap > w.nring + 1 ? w.rcap : w.nring + 1;
+	t->zg_xcap = w.xcap;
 	pb_free(&b);
 	fixer_free(&fx);
 	free(c.seg);
@@ -1272,6 +1283,8 @@ int tiler_zoom(struct tiler *t, int z, double tolerance, struct tile_zoom_stats 
 	t->zoff = xmalloc((t->narc + 1) * sizeof *t->zoff);
 	t->zn = xmalloc((t->narc + 1) * sizeof *t->zn);
 	t->level = xcalloc(t->narc + 1, 1);
+	t->zcap = t->arc_first[t->narc] + 16;
+	t->zxy = xmalloc(2 * t->zcap * sizeof *t->zxy);
 	for (uint32_t a = 0; a < t->narc; a++)
 		simplify_arc(t, &s, a, tol);
 	bad = xcalloc(t->npoly + 1, 1);
@@ -1279,6 +1292,16 @@ int tiler_zoom(struct tiler *t, int z, double tolerance, struct tile_zoom_stats 
 	fallback(t, tol, bad, &st->arcs_fallback);
 	build_output(t, bad, st);
 	free(bad);
+	/* tile_clip needs only zg and the index: drop the simplified arcs */
+	free(t->zoff);
+	free(t->zn);
+	free(t->level);
+	free(t->zxy);
+	t->zoff = NULL;
+	t->zn = NULL;
+	t->level = NULL;
+	t->zxy = NULL;
+	t->zlen = t->zcap = 0;
 	build_index(t);
 	st->points_in = t->points_in;
 	st->tiles = (long long)t->ntiles;
