@@ -16,11 +16,20 @@
  * opens between them (tippecanoe's -pn standard). Rings that collapse at a
  * zoom are dropped for the whole zoom (never per tile) and counted.
  *
+ * Each polygon is then checked (no crossing or overlapping segments, holes
+ * inside, orientation kept); one that fails has all its arcs simplified less
+ * (tolerance / 4, then not at all: its neighbours follow, as they share the
+ * arcs), and a ring still touching itself is split there into rings and
+ * holes. What then still fails is kept and counted (polys_invalid).
+ * tiler_zoom checks on a few threads; its result does not depend on them.
+ *
  * tile_clip then cuts the simplified polygons to one tile plus a buffer,
  * giving tile-local coordinates in [-buffer, TILE_EXTENT + buffer] with
  * exterior rings clockwise and holes counter-clockwise on screen (y down):
  * the MVT 2.1 rule (positive shoelace area in tile coordinates). GeoJSON
  * (RFC 7946: exteriors counter-clockwise in lon/lat) needs them reversed.
+ * Where a polygon leaves the window and comes back, the pieces come out as
+ * separate polygons (no zero-width bridges along the window's sides).
  */
 #ifndef PC6RISK_TILE_H
 #define PC6RISK_TILE_H
@@ -49,6 +58,7 @@ void tile_polys_free(struct tile_polys *p);
  * Ring orientation may be either; the tiler normalises it. */
 struct tiler;
 
+/* The tiler keeps no pointer into src: the caller may free it afterwards. */
 struct tiler *tiler_new(const struct tile_polys *src, int src_zoom);
 void tiler_free(struct tiler *t);
 
@@ -58,6 +68,8 @@ struct tile_zoom_stats {
 	long long rings_dropped;  /* rings that collapsed at this zoom */
 	long long features_dropped; /* features left with no ring at this zoom */
 	long long tiles;          /* non-empty tiles at this zoom */
+	long long arcs_fallback;  /* arcs simplified less so that polygons stay valid */
+	long long polys_invalid;  /* polygons still failing the validity check */
 };
 
 /* Simplify every feature for zoom z (z <= src_zoom) with a tolerance of
@@ -65,6 +77,11 @@ struct tile_zoom_stats {
  * list the tiles that any feature's bounding box (plus the buffer) touches.
  * Replaces the previous zoom's state. -1 on a bad zoom. */
 int tiler_zoom(struct tiler *t, int z, double tolerance, struct tile_zoom_stats *st);
+
+/* The simplified polygons of the current zoom, feature for feature, on the
+ * grid of that zoom (a world 2^z * TILE_EXTENT wide); valid until the next
+ * tiler_zoom or tiler_free. */
+const struct tile_polys *tiler_geometry(const struct tiler *t);
 
 /* The tiles of the current zoom that hold something, sorted by x then y. */
 size_t tiler_ntiles(const struct tiler *t);
@@ -79,6 +96,8 @@ struct tile_content {
 	size_t nfeat;
 	uint32_t *feature; /* input feature indexes */
 	struct tile_polys geom;
+	/* allocated room, for reuse: start from a zeroed tile_content */
+	size_t cap_feat, cap_poly, cap_ring, cap_pt;
 };
 
 /* Clip tile i of the current zoom into *out (emptied first; reuse one
