@@ -240,6 +240,7 @@ struct lat_cache {
 	uint32_t y;
 	int64_t lat[TILE_EXTENT + 2 * TILE_BUFFER + 1];
 	unsigned char have[TILE_EXTENT + 2 * TILE_BUFFER + 1];
+	struct tile_scratch scratch;
 };
 
 static int64_t cached_lat(struct lat_cache *c, int64_t ty)
@@ -257,7 +258,16 @@ static int64_t cached_lat(struct lat_cache *c, int64_t ty)
 	return micro(lat);
 }
 
-/* The ring as rounded positions without repeats; the number kept. */
+/* b lies on the line a-c and the path a-b-c turns back at b. */
+static bool spike(const int64_t *a, const int64_t *b, int64_t cx, int64_t cy)
+{
+	__int128 cross = (__int128)(b[0] - a[0]) * (cy - b[1]) - (__int128)(b[1] - a[1]) * (cx - b[0]);
+	__int128 dot = (__int128)(b[0] - a[0]) * (cx - b[0]) + (__int128)(b[1] - a[1]) * (cy - b[1]);
+
+	return cross == 0 && dot <= 0;
+}
+
+/* The ring as rounded positions without repeats or spikes; the number kept. */
 static size_t ring_positions(const struct mvt_tile *t, struct lat_cache *lc, uint32_t a, uint32_t n, int64_t *pos)
 {
 	double world = ldexp(TILE_EXTENT, t->z);
@@ -271,12 +281,29 @@ static size_t ring_positions(const struct mvt_tile *t, struct lat_cache *lc, uin
 
 		if (m && pos[2 * m - 2] == lon && pos[2 * m - 1] == lat)
 			continue;
+		/* the rounding can fold a point back onto the line it came along:
+		 * a zero-width spike, which makes the ring invalid */
+		while (m >= 2 && spike(&pos[2 * m - 4], &pos[2 * m - 2], lon, lat))
+			m--;
+		if (m && pos[2 * m - 2] == lon && pos[2 * m - 1] == lat)
+			continue;
 		pos[2 * m] = lon;
 		pos[2 * m + 1] = lat;
 		m++;
 	}
 	while (m > 1 && pos[0] == pos[2 * m - 2] && pos[1] == pos[2 * m - 1])
 		m--;
+	/* the same where the ring closes */
+	while (m >= 3 && spike(&pos[2 * m - 4], &pos[2 * m - 2], pos[0], pos[1]))
+		m--;
+	while (m >= 3 && spike(&pos[2 * m - 2], &pos[0], pos[2], pos[3])) {
+		memmove(pos, pos + 2, 2 * (m - 1) * sizeof *pos);
+		m--;
+	}
+	/* and two edges the rounding made cross: only where the tile grid is
+	 * finer than the decimals, from zoom 16 on */
+	if (t->z >= 16)
+		m = tile_ring_uncross(pos, m, &lc->scratch);
 	return m;
 }
 
@@ -388,5 +415,6 @@ void mvt_geojson(struct sbuf *out, const struct mvt_schema *s, const struct mvt_
 	sbuf_puts(out, "\n]}\n");
 	sbuf_free(&coords);
 	free(pos);
+	tile_scratch_free(&lc->scratch);
 	free(lc);
 }

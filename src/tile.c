@@ -834,7 +834,7 @@ static size_t hole_owner(const struct pbuf *b, const int64_t *area, size_t h)
 /* ---- repairing rings that touch themselves ---- */
 
 struct fixer {
-	struct pbuf tmp, stack, out;
+	struct pbuf tmp, stack, out, cut;
 	int64_t *area; /* sign of each ring of out */
 	size_t acap;
 };
@@ -916,13 +916,116 @@ static void split_loops(struct fixer *f, bool hole)
 	emit_loop(f, 0, hole);
 }
 
-/* Polygon b (exterior first) as rings that do not touch themselves, in
- * f->out with their signs in f->area. */
+/* Ring xy[0..n-1] into f->cut without its proper self-crossings: where two
+ * edges cross (snapping to the grid can make a tiny bow tie), the smaller of
+ * the two loops is cut off, joining the vertex before the crossing to the
+ * one after it. The join moves the border by less than the loop is wide;
+ * quadratic, only for the few polygons that still fail the check. */
+static bool crossing(const int64_t *a, const int64_t *b, const int64_t *c, const int64_t *d)
+{
+	return sgn(orient(a, b, c)) * sgn(orient(a, b, d)) < 0 && sgn(orient(c, d, a)) * sgn(orient(c, d, b)) < 0;
+}
+
+/* Edges i and j of a ring of n meet in a way a valid ring may not: they
+ * cross, or (touches) they are not neighbours and touch at all. */
+static bool bad_pair(const int64_t *xy, size_t n, size_t i, size_t j, bool touches)
+{
+	const int64_t *a = &xy[2 * i], *b = &xy[2 * ((i + 1) % n)], *c = &xy[2 * j], *d = &xy[2 * ((j + 1) % n)];
+
+	if (!touches)
+		return crossing(a, b, c, d);
+	if ((i + 1) % n == j || (j + 1) % n == i)
+		return seg_meet(a, b, c, d) == 2;
+	return seg_meet(a, b, c, d) != 0;
+}
+
+/* In place: cut loops off ring xy[0..n) until no two edges cross (nor,
+ * with touches, touch); the number of points left. */
+static size_t uncross_ring(int64_t *xy, size_t n, bool touches)
+{
+	bool again = true;
+
+	while (again && n > 3) {
+		again = false;
+		for (size_t i = 0; i < n && !again; i++) {
+			for (size_t j = i + 2; j < n && !again; j++) {
+				__int128 inner, whole;
+
+				if ((j + 1) % n == i || !bad_pair(xy, n, i, j, touches))
+					continue;
+				/* the loop i+1 .. j against the rest */
+				inner = ring_area2(&xy[2 * (i + 1)], j - i);
+				whole = ring_area2(xy, n);
+				if ((inner < 0 ? -inner : inner) * 2 < (whole < 0 ? -whole : whole)) {
+					memmove(&xy[2 * (i + 1)], &xy[2 * (j + 1)], 2 * (n - j - 1) * sizeof *xy);
+					n -= j - i;
+				} else {
+					memmove(xy, &xy[2 * (i + 1)], 2 * (j - i) * sizeof *xy);
+					n = j - i;
+				}
+				again = true;
+			}
+		}
+	}
+	return n;
+}
+
+static void uncross(struct fixer *f, const int64_t *xy, size_t n)
+{
+	struct pbuf *c = &f->cut;
+
+	c->n = 0;
+	for (size_t i = 0; i < n; i++)
+		pb_push(c, xy[2 * i], xy[2 * i + 1]);
+	c->n = uncross_ring(c->xy, c->n, false);
+}
+
+size_t tile_ring_uncross(int64_t *xy, size_t n, struct tile_scratch *s)
+{
+	size_t ns = 0;
+	bool crosses = false;
+
+	if (n < 4)
+		return n;
+	if (n > s->cap) {
+		s->cap = 2 * n;
+		s->seg = xrealloc(s->seg, s->cap * sizeof(struct seg));
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		int64_t x0 = xy[2 * i], x1 = xy[2 * ((i + 1) % n)];
+
+		((struct seg *)s->seg)[ns++] = (struct seg){x0 < x1 ? x0 : x1, x0 < x1 ? x1 : x0, 0, i};
+	}
+	qsort(s->seg, ns, sizeof(struct seg), seg_cmp);
+	for (size_t a = 0; a < ns && !crosses; a++) {
+		const struct seg *u = &((struct seg *)s->seg)[a];
+
+		for (size_t b = a + 1; b < ns && !crosses; b++) {
+			const struct seg *v = &((struct seg *)s->seg)[b];
+
+			if (v->minx > u->maxx)
+				break;
+			crosses = bad_pair(xy, n, u->i, v->i, true);
+		}
+	}
+	return crosses ? uncross_ring(xy, n, true) : n;
+}
+
+void tile_scratch_free(struct tile_scratch *s)
+{
+	free(s->seg);
+	s->seg = NULL;
+	s->cap = 0;
+}
+
+/* Polygon b (exterior first) as rings that neither cross nor touch
+ * themselves, in f->out with their signs in f->area. */
 static void split_touching(struct fixer *f, const struct pbuf *b)
 {
 	f->out.n = f->out.nr = 0;
 	for (size_t r = 0; r < b->nr; r++) {
-		insert_touches(f, &b->xy[2 * b->rs[r]], b->rs[r + 1] - b->rs[r]);
+		uncross(f, &b->xy[2 * b->rs[r]], b->rs[r + 1] - b->rs[r]);
+		insert_touches(f, f->cut.xy, f->cut.n);
 		split_loops(f, r > 0);
 	}
 }
@@ -932,6 +1035,7 @@ static void fixer_free(struct fixer *f)
 	pb_free(&f->tmp);
 	pb_free(&f->stack);
 	pb_free(&f->out);
+	pb_free(&f->cut);
 	free(f->area);
 }
 
@@ -1088,6 +1192,11 @@ static void zw_repaired(struct zw *w, struct fixer *f, struct checker *c, const 
 		for (size_t h = 0; h < f->out.nr; h++)
 			if (f->area[h] < 0 && hole_owner(&f->out, f->area, h) == r)
 				piece_ring(&piece, &f->out, h);
+		if (piece.nr > 1 && !poly_valid(c, &piece)) {
+			/* a hole that crosses its exterior: the exterior alone */
+			piece.n = piece.nr = 0;
+			piece_ring(&piece, &f->out, r);
+		}
 		ok = ok && poly_valid(c, &piece);
 		zw_poly(w);
 		for (size_t k = 0; k < piece.nr; k++)

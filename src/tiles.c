@@ -276,10 +276,13 @@ static int read_geometry(struct layer *l, int z, struct tile_polys *out, struct 
 	return 0;
 }
 
+/* A polygon valid in RD New can cross itself once in web mercator (a near
+ * touch that the transformation closes): such a one is repaired there. */
 static const char areas_sql[] =
 	"SELECT a.code, a.name, a.buurt_code, a.wijk_code, a.gemeente_code, a.group_code, a.unit_code,"
-	" ST_AsBinary(ST_Transform(a.geom, 3857))"
-	" FROM protected_area a WHERE a.level = $1 ORDER BY a.code COLLATE \"C\"";
+	" ST_AsBinary(CASE WHEN ST_IsValid(m.g) THEN m.g ELSE ST_CollectionExtract(ST_MakeValid(m.g), 3) END)"
+	" FROM protected_area a, LATERAL (SELECT ST_Transform(a.geom, 3857) AS g) m"
+	" WHERE a.level = $1 ORDER BY a.code COLLATE \"C\"";
 
 /* Per feature of the level, in areas_sql's order: its value in scenario $2. */
 static const char values_sql[] =
@@ -293,10 +296,13 @@ static const char bands_sql[] =
 	" FROM protected_area a LEFT JOIN protected_group_value g ON g.group_code = a.group_code AND g.scenario = $2"
 	" WHERE a.level = $1 ORDER BY a.code COLLATE \"C\"";
 
+static double now(void);
+
 static int read_layer(struct db *db, const struct config *cfg, struct layer *l, struct err *e)
 {
 	const char *params[2] = {level_name(l->level), NULL};
 	struct tile_polys src = {0};
+	double t0 = now(), t1, t2, t3;
 
 	l->areas = db_query(db, areas_sql, 1, params, e);
 	if (!l->areas)
@@ -337,10 +343,15 @@ static int read_layer(struct db *db, const struct config *cfg, struct layer *l, 
 		}
 		db_result_free(r);
 	}
+	t1 = now();
 	if (read_geometry(l, l->zmax, &src, e) < 0)
 		return -1;
+	t2 = now();
 	l->tiler = tiler_new(&src, l->zmax);
 	tile_polys_free(&src);
+	t3 = now();
+	log_msg(LOG_DEBUG, "tiles: %s query %.3f s, geometry %.3f s, topology %.3f s", level_plural(l->level), t1 - t0,
+		t2 - t1, t3 - t2);
 	return 0;
 }
 
@@ -963,6 +974,7 @@ int tiles_write(struct db *db, const struct config *cfg, const char *dir, const 
 				err_set(e, ERR_INTERNAL, NULL, "cannot simplify for zoom %d", z);
 				goto done;
 			}
+			log_msg(LOG_DEBUG, "tiles: zoom %d simplified in %.3f s", z, now() - tz);
 			if (run_zoom(&p, st, e) < 0)
 				goto done;
 			{

@@ -107,4 +107,19 @@ int tile_clip(const struct tiler *t, size_t i, struct tile_content *out);
 
 void tile_content_free(struct tile_content *c);
 
+/* Room reused across tile_ring_uncross calls (zero it first). */
+struct tile_scratch {
+	void *seg;
+	size_t cap;
+};
+
+/* Ring xy[0..n) (not closed; any integer grid, either orientation) in
+ * place without self-crossings or self-touches: where two edges that are not
+ * neighbours meet, the smaller loop between them is cut off by joining the
+ * vertex before the meeting to the one after it. For rings that rounding to a coarser grid folded (GeoJSON's 6 decimals
+ * at zoom 16); a sweep finds out first, so a simple ring costs n log n.
+ * Returns the number of points left. */
+size_t tile_ring_uncross(int64_t *xy, size_t n, struct tile_scratch *s);
+void tile_scratch_free(struct tile_scratch *s);
+
 #endif

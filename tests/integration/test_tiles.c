@@ -63,7 +63,8 @@ struct gj_check {
 	long tiles[20];     /* per zoom */
 	long features, invalid;
 	long sampled[20];   /* tiles checked for coverage, per zoom */
-	double worst_cover, worst_overlap;
+	double worst_cover, worst_overlap; /* beyond the slack */
+	double raw_cover, raw_overlap;     /* before it */
 };
 
 static double ring_area(const cJSON *ring)
@@ -147,7 +148,7 @@ static void check_in_postgis(struct gj_check *c, const char *path, const char *t
 	c->invalid += atol(db_value(r, 0, 0));
 	cr_assert_eq(atol(db_value(r, 0, 0)), 0, "%s: %s invalid geometries", path, db_value(r, 0, 0));
 	db_result_free(r);
-	if ((x + y) % 7 != 0 || c->sampled[z] >= 25)
+	if (c->tiles[z] % 5 != 0 || c->sampled[z] >= 25)
 		return;
 	c->sampled[z]++;
 	r = db_query(c->db,
@@ -157,17 +158,28 @@ static void check_in_postgis(struct gj_check *c, const char *path, const char *t
 		     " src AS (SELECT ST_Intersection(ST_Transform(a.geom, 3857), e) AS g FROM protected_area a, env"
 		     "  WHERE a.level = $5 AND ST_Intersects(ST_Transform(a.geom, 3857), e))"
 		     " SELECT (SELECT coalesce(sum(ST_Area(g)), 0) FROM pieces), (SELECT coalesce(ST_Area(ST_Union(g)), 0)"
-		     " FROM pieces), (SELECT coalesce(ST_Area(ST_Union(g)), 0) FROM src)",
+		     " FROM pieces), (SELECT coalesce(ST_Area(ST_Union(g)), 0) FROM src),"
+		     " (SELECT coalesce(sum(ST_Perimeter(g)), 0) FROM src)",
 		     5, params, &e);
 	cr_assert_not_null(r, "%s: %s", path, e.message);
 	{
 		double sum = strtod(db_value(r, 0, 0), NULL), uni = strtod(db_value(r, 0, 1), NULL);
-		double src = strtod(db_value(r, 0, 2), NULL);
-		double cover = src > 0 ? fabs(uni - src) / src : 0, overlap = uni > 0 ? (sum - uni) / uni : 0;
+		double src = strtod(db_value(r, 0, 2), NULL), perimeter = strtod(db_value(r, 0, 3), NULL);
+		/* one unit of the tile grid, in web mercator metres */
+		double unit = 40075016.686 / ldexp(4096, z);
+		/* the stated tolerances (README, Tiles): the simplification may move a
+		 * border by a grid unit; beyond that, 1 % of the area, 0.5 % overlap */
+		double slack = unit * perimeter;
+		double cover = src > 0 ? fmax(0, fabs(uni - src) - slack) / src : 0;
+		double overlap = uni > 0 ? fmax(0, sum - uni - slack / 2) / uni : 0;
 
-		/* the stated tolerances (README, Tiles): 1 % of the area, 0.5 % overlap */
-		cr_assert_leq(cover, 0.01, "%s: the tile covers %.0f m2 of %.0f m2 of source", path, uni, src);
+		cr_assert_leq(cover, 0.01, "%s: the tile covers %.0f m2 of %.0f m2 of source (slack %.0f)", path, uni, src,
+			      slack);
 		cr_assert_leq(overlap, 0.005, "%s: neighbours overlap by %.0f m2 of %.0f", path, sum - uni, uni);
+		if (src > 0 && fabs(uni - src) / src > c->raw_cover)
+			c->raw_cover = fabs(uni - src) / src;
+		if (uni > 0 && (sum - uni) / uni > c->raw_overlap)
+			c->raw_overlap = (sum - uni) / uni;
 		if (cover > c->worst_cover)
 			c->worst_cover = cover;
 		if (overlap > c->worst_overlap)
@@ -374,13 +386,14 @@ Test(tiles, every_demo_tile_is_valid_covers_its_areas_and_reads_in_gdal, .timeou
 			cr_assert_gt(c.tiles[z], 0, "no tiles at zoom %d", z);
 		else
 			cr_assert_eq(c.tiles[z], 0, "tiles at zoom %d", z);
-		if (z >= 8 && z <= 16 && c.tiles[z] >= 7)
+		if (z >= 8 && z <= 16)
 			cr_assert_gt(c.sampled[z], 0, "zoom %d: no tile sampled for coverage", z);
 		total += c.tiles[z];
 	}
 	cr_assert_eq(c.invalid, 0);
-	cr_log_info("%ld GeoJSON tiles, %ld features; worst coverage error %.4f %%, worst overlap %.4f %%", total,
-		    c.features, 100 * c.worst_cover, 100 * c.worst_overlap);
+	cr_log_info("%ld GeoJSON tiles, %ld features; worst coverage error %.4f %% (%.4f %% beyond a grid unit),"
+		    " worst overlap %.4f %% (%.4f %%)",
+		    total, c.features, 100 * c.raw_cover, 100 * c.worst_cover, 100 * c.raw_overlap, 100 * c.worst_overlap);
 	check_mbtiles(mb, total);
 
 	tj = xasprintf("%s/tiles.json", dir);
