@@ -26,6 +26,14 @@
 #define MAX_TILE (500 * 1024)  /* gzipped bytes a tile should stay under */
 #define MERC_R 20037508.342789244
 
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* ---- what a feature carries ---- */
 
 /* Properties of every layer, in this order; a level uses a prefix of them
@@ -296,8 +304,6 @@ static const char bands_sql[] =
 	" FROM protected_area a LEFT JOIN protected_group_value g ON g.group_code = a.group_code AND g.scenario = $2"
 	" WHERE a.level = $1 ORDER BY a.code COLLATE \"C\"";
 
-static double now(void);
-
 static int read_layer(struct db *db, const struct config *cfg, struct layer *l, struct err *e)
 {
 	const char *params[2] = {level_name(l->level), NULL};
@@ -555,16 +561,17 @@ struct pass {
 	int z;
 	size_t first, count; /* the batch */
 	struct slot *slots;
+	/* thread-seconds of the zoom: clipping, MVT (encoding and gzip), GeoJSON
+	 * (encoding and writing the file), and storing MVT in the MBTiles */
+	double t_clip, t_mvt, t_json, t_store;
 };
 
+/* The {z}/{x} directories are made before the tiles (make_columns). */
 static int write_tile_file(const char *dir, int z, uint32_t x, uint32_t y, const char *ext, const char *data,
 			   size_t n, struct err *e)
 {
 	char path[1200];
 
-	snprintf(path, sizeof path, "%s/%d/%u", dir, z, x);
-	if (fsx_mkdirs(path, e) < 0)
-		return -1;
 	snprintf(path, sizeof path, "%s/%d/%u/%u.%s", dir, z, x, y, ext);
 	return fsx_write_file_nosync(path, data, n, e);
 }
@@ -575,9 +582,6 @@ static int link_tile_file(const char *prev, const char *dir, int z, uint32_t x, 
 {
 	char from[1200], to[1200];
 
-	snprintf(to, sizeof to, "%s/%d/%u", dir, z, x);
-	if (fsx_mkdirs(to, e) < 0)
-		return -1;
 	snprintf(from, sizeof from, "%s/%d/%u/%u.%s", prev, z, x, y, ext);
 	snprintf(to, sizeof to, "%s/%d/%u/%u.%s", dir, z, x, y, ext);
 	if (link(from, to) < 0)
@@ -588,12 +592,14 @@ static int link_tile_file(const char *prev, const char *dir, int z, uint32_t x, 
 struct worker {
 	struct pass *p;
 	size_t which; /* takes tiles first + which, + NTHREADS, ... */
+	double t_clip, t_mvt, t_json;
 };
 
 static void *pass_worker(void *arg)
 {
-	struct pass *p = ((struct worker *)arg)->p;
-	size_t which = ((struct worker *)arg)->which;
+	struct worker *w = arg;
+	struct pass *p = w->p;
+	size_t which = w->which;
 	struct libdeflate_compressor *gz = libdeflate_alloc_compressor(GZIP_LEVEL);
 	struct tile_content c = {0};
 	struct sbuf mvt = {0}, json = {0};
@@ -605,11 +611,15 @@ static void *pass_worker(void *arg)
 		struct slot *sl = &p->slots[i - p->first];
 		uint32_t x, y;
 
+		double t0 = now(), t1;
+
 		tiler_tile_xy(p->l->tiler, i, &x, &y);
 		if (tile_clip(p->l->tiler, i, &c) < 0) {
 			sl->err = err_set(&sl->e, ERR_INTERNAL, NULL, "cannot clip tile %d/%u/%u", p->z, x, y);
 			break;
 		}
+		t1 = now();
+		w->t_clip += t1 - t0;
 		if (c.nfeat == 0) {
 			sl->empty = true;
 			continue;
@@ -633,6 +643,7 @@ static void *pass_worker(void *arg)
 					sl->err = -1;
 				continue;
 			}
+			t0 = now();
 			sbuf_reset(&mvt);
 			mvt_encode(&mvt, &p->sc.s, &t);
 			bound = libdeflate_gzip_compress_bound(gz, mvt.len);
@@ -642,6 +653,8 @@ static void *pass_worker(void *arg)
 				sl->mvt[s].cap = bound + 1;
 			}
 			sl->mvt[s].len = libdeflate_gzip_compress(gz, mvt.s, mvt.len, sl->mvt[s].s, bound);
+			t1 = now();
+			w->t_mvt += t1 - t0;
 			sbuf_reset(&json);
 			mvt_geojson(&json, &p->sc.s, &t, 3, s == 0 ? &sl->dropped : NULL);
 			if (write_tile_file(o->dir, p->z, x, y, "geojson", json.s, json.len, &sl->e) < 0 ||
@@ -650,6 +663,7 @@ static void *pass_worker(void *arg)
 				break;
 			}
 			__atomic_add_fetch(&o->bytes_geojson, (long long)json.len, __ATOMIC_RELAXED);
+			w->t_json += now() - t1;
 		}
 		if (sl->err)
 			break;
@@ -675,16 +689,22 @@ static int run_batch(struct pass *p, struct tiles_stats *st, struct err *e)
 	struct worker w[NTHREADS];
 	bool started[NTHREADS];
 	size_t nscen = p->cfg->nscenarios;
+	double t0;
 
 	for (size_t t = 0; t < NTHREADS; t++) {
-		w[t] = (struct worker){p, t};
+		w[t] = (struct worker){p, t, 0, 0, 0};
 		started[t] = pthread_create(&th[t], NULL, pass_worker, &w[t]) == 0;
 		if (!started[t])
 			pass_worker(&w[t]);
 	}
-	for (size_t t = 0; t < NTHREADS; t++)
+	for (size_t t = 0; t < NTHREADS; t++) {
 		if (started[t])
 			pthread_join(th[t], NULL);
+		p->t_clip += w[t].t_clip;
+		p->t_mvt += w[t].t_mvt;
+		p->t_json += w[t].t_json;
+	}
+	t0 = now();
 	for (size_t i = 0; i < p->count; i++) {
 		struct slot *sl = &p->slots[i];
 		uint32_t x, y;
@@ -731,13 +751,41 @@ static int run_batch(struct pass *p, struct tiles_stats *st, struct err *e)
 			}
 		}
 	}
+	p->t_store += now() - t0;
+	return 0;
+}
+
+/* Every scenario's {z}/{x} directory of the zoom's tiles. */
+static int make_columns(struct pass *p, struct err *e)
+{
+	size_t ntiles = tiler_ntiles(p->l->tiler);
+
+	for (size_t s = 0; s < p->cfg->nscenarios; s++) {
+		uint32_t last = UINT32_MAX;
+
+		for (size_t i = 0; i < ntiles; i++) {
+			uint32_t x, y;
+			char path[1200];
+
+			tiler_tile_xy(p->l->tiler, i, &x, &y);
+			if (x == last)
+				continue;
+			last = x;
+			snprintf(path, sizeof path, "%s/%d/%u", p->out[s].dir, p->z, x);
+			if (fsx_mkdirs(path, e) < 0)
+				return -1;
+		}
+	}
 	return 0;
 }
 
 static int run_zoom(struct pass *p, struct tiles_stats *st, struct err *e)
 {
 	size_t nscen = p->cfg->nscenarios, ntiles = tiler_ntiles(p->l->tiler);
-	int rc = 0;
+	int rc = make_columns(p, e);
+
+	if (rc < 0)
+		return -1;
 
 	p->slots = xcalloc(BATCH, sizeof *p->slots);
 	for (size_t i = 0; i < BATCH; i++) {
@@ -869,13 +917,6 @@ out:
 	return rc;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 int tiles_write(struct db *db, const struct config *cfg, const char *dir, const char *prev, int minzoom,
 		int maxzoom, struct tiles_stats *st, struct err *e)
@@ -961,7 +1002,7 @@ int tiles_write(struct db *db, const struct config *cfg, const char *dir, const 
 			struct tile_zoom_stats zs;
 			struct pass p = {.cfg = cfg, .l = l, .out = out, .pbf = cfg->tiles.pbf, .z = z};
 			long long before_tiles = 0, before_mvt = 0, before_json = 0, before_reused = 0;
-			double tz = now();
+			double tz = now(), tsimp;
 
 			make_schema(&p.sc, l->level);
 			for (size_t s = 0; s < nscen; s++) {
@@ -974,7 +1015,7 @@ int tiles_write(struct db *db, const struct config *cfg, const char *dir, const 
 				err_set(e, ERR_INTERNAL, NULL, "cannot simplify for zoom %d", z);
 				goto done;
 			}
-			log_msg(LOG_DEBUG, "tiles: zoom %d simplified in %.3f s", z, now() - tz);
+			tsimp = now() - tz;
 			if (run_zoom(&p, st, e) < 0)
 				goto done;
 			{
@@ -992,9 +1033,11 @@ int tiles_write(struct db *db, const struct config *cfg, const char *dir, const 
 				ru -= before_reused;
 				log_msg(LOG_INFO,
 					"tiles level=%s zoom=%d tiles=%lld reused=%lld bytes_mvt=%lld bytes_geojson=%lld"
-					" points=%lld/%lld rings_dropped=%lld features_dropped=%lld seconds=%.3f",
+					" points=%lld/%lld rings_dropped=%lld features_dropped=%lld polys_invalid=%lld"
+					" seconds=%.3f simplify_s=%.3f clip_s=%.3f mvt_s=%.3f geojson_s=%.3f store_s=%.3f",
 					level_name(l->level), z, t, ru, bm, bj, zs.points_out, zs.points_in,
-					zs.rings_dropped, zs.features_dropped, now() - tz);
+					zs.rings_dropped, zs.features_dropped, zs.polys_invalid, now() - tz, tsimp,
+					p.t_clip / NTHREADS, p.t_mvt / NTHREADS, p.t_json / NTHREADS, p.t_store);
 				sbuf_printf(&zoomstats,
 					    "%s\n    {\"zoom\": %d, \"layer\": \"%s\", \"tiles\": %lld, \"points\": %lld,"
 					    " \"points_before_simplifying\": %lld, \"rings_dropped\": %lld,"

@@ -215,7 +215,7 @@ ours_report() {
 		return 0
 	fi
 	z=$zmin
-	ta=0; na=0; bm=0; bg=0; hb=0; h=
+	ta=0; na=0; bm=0; bg=0; hb=0; h=; tm=0; tg=0
 	while [ "$z" -le "$zmax" ]; do
 		line=$(ours_line "$z" "$log")
 		if [ -z "$line" ]; then
@@ -224,10 +224,18 @@ ours_report() {
 			t=$(field "$line" tiles); s=$(field "$line" seconds); m=$(field "$line" bytes_mvt)
 			g=$(field "$line" bytes_geojson); hv=$(field "$line" heaviest)
 			t=${t:-0}; s=${s:-0}; m=${m:-0}; g=${g:-0}; hv=${hv:-0@?}
+			# the pass's time split (thread-seconds / 2 threads): the MVT path is
+			# simplify + clip + encode and gzip + MBTiles insert, the GeoJSON path
+			# simplify + clip + encode and write the file
+			sm=$(field "$line" simplify_s); cl=$(field "$line" clip_s); mv=$(field "$line" mvt_s)
+			gj=$(field "$line" geojson_s); so=$(field "$line" store_s)
+			sm=${sm:-0}; cl=${cl:-0}; mv=${mv:-0}; gj=${gj:-0}; so=${so:-0}
 			listed=$(awk -v z="$z" '$1 == z' "$work/tiles.txt" | wc -l)
-			awk -v z="$z" -v t="$t" -v s="$s" -v m="$m" -v g="$g" -v hv="$hv" -v l="$listed" 'BEGIN {
-				printf "ours z%d: %d tiles (peers: %d), %.1f s, %.0f tiles/s, MVT %.1f MB, GeoJSON %.1f MB, heaviest %s\n",
-					z, t, l, s, (s > 0 ? t / s : 0), m / 1e6, g / 1e6, hv == "0@?" ? "not logged per zoom" : hv }'
+			awk -v z="$z" -v t="$t" -v s="$s" -v m="$m" -v g="$g" -v hv="$hv" -v l="$listed" \
+				-v pm="$(awk "BEGIN {print $sm + $cl + $mv + $so}")" -v pg="$(awk "BEGIN {print $sm + $cl + $gj}")" 'BEGIN {
+				printf "ours z%d: %d tiles (peers: %d), %.1f s, %.0f tiles/s both encodings; MVT path %.0f tiles/s, GeoJSON path %.0f tiles/s; MVT %.1f MB, GeoJSON %.1f MB, heaviest %s\n",
+					z, t, l, s, (s > 0 ? t / s : 0), (pm > 0 ? t / pm : 0), (pg > 0 ? t / pg : 0), m / 1e6, g / 1e6, hv == "0@?" ? "not logged per zoom" : hv }'
+			tm=$(awk "BEGIN {print ${tm:-0} + $sm + $cl + $mv + $so}"); tg=$(awk "BEGIN {print ${tg:-0} + $sm + $cl + $gj}")
 			ta=$(awk "BEGIN {print $ta + $s}"); na=$((na + t)); bm=$((bm + m)); bg=$((bg + g))
 			b=${hv%@*}
 			if [ "$b" -gt "$hb" ]; then hb=$b; h=$hv; fi
@@ -236,9 +244,11 @@ ours_report() {
 	done
 	# a build may log the heaviest tile once, on its summary line
 	[ "$hb" -gt 0 ] || h=$(grep -o 'heaviest=[^=]*[0-9]/[0-9]*' "$log" | tail -n 1 | cut -d = -f 2)
-	awk -v t="$na" -v s="$ta" -v m="$bm" -v g="$bg" -v h="$h" 'BEGIN {
-		printf "ours all: %d tiles, %.1f s in the tiles pass, %.0f tiles/s, MVT %.1f MB, GeoJSON %.1f MB, heaviest %s\n",
-			t, s, (s > 0 ? t / s : 0), m / 1e6, g / 1e6, h }'
+	awk -v t="$na" -v s="$ta" -v m="$bm" -v g="$bg" -v h="$h" -v pm="${tm:-0}" -v pg="${tg:-0}" 'BEGIN {
+		printf "ours all: %d tiles, %.1f s in the tiles pass, %.0f tiles/s both encodings; MVT path %.0f tiles/s, GeoJSON path %.0f tiles/s (GeoJSON/MVT time %.2f, target <= 2); MVT %.1f MB, GeoJSON %.1f MB, heaviest %s\n",
+			t, s, (s > 0 ? t / s : 0), (pm > 0 ? t / pm : 0), (pg > 0 ? t / pg : 0), (pm > 0 ? pg / pm : 0), m / 1e6, g / 1e6, h }'
+	# reading the areas from PostGIS (the peers get their tables prepared in setup)
+	grep -o 'tiles: read [0-9]* [a-zA-Z0-9]* areas in [0-9.]* s' "$log" | sed 's/^/ours /'
 	out=$(dirname "$log")
 	printf 'ours on disk: %s (mbtiles %s)\n' "$(du -sh "$out/out" | cut -f 1)" \
 		"$(du -ch "$out"/out/current/tiles/*.mbtiles 2>/dev/null | tail -n 1 | cut -f 1)"
