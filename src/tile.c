@@ -449,25 +449,32 @@ struct tiler *tiler_new(const struct tile_polys *src, int src_zoom)
 	return t;
 }
 
-static void zoom_free(struct tiler *t)
+/* The simplified arcs of the zoom (tile_clip needs only zg and the index). */
+static void arcs_free(struct tiler *t)
 {
 	free(t->zoff);
 	free(t->zn);
 	free(t->level);
 	free(t->zxy);
+	t->zoff = NULL;
+	t->zn = NULL;
+	t->level = NULL;
+	t->zxy = NULL;
+	t->zlen = t->zcap = 0;
+}
+
+static void zoom_free(struct tiler *t)
+{
+	arcs_free(t);
 	t->zg.nfeat = 0;
 	free(t->fbox);
 	free(t->tile_key);
 	free(t->tile_first);
 	free(t->tile_feat);
-	t->zoff = NULL;
-	t->zn = NULL;
-	t->level = NULL;
-	t->zxy = NULL;
 	t->fbox = NULL;
 	t->tile_key = NULL;
 	t->tile_first = t->tile_feat = NULL;
-	t->zlen = t->zcap = t->ntiles = 0;
+	t->ntiles = 0;
 }
 
 void tiler_free(struct tiler *t)
@@ -1401,16 +1408,7 @@ int tiler_zoom(struct tiler *t, int z, double tolerance, struct tile_zoom_stats 
 	fallback(t, tol, bad, &st->arcs_fallback);
 	build_output(t, bad, st);
 	free(bad);
-	/* tile_clip needs only zg and the index: drop the simplified arcs */
-	free(t->zoff);
-	free(t->zn);
-	free(t->level);
-	free(t->zxy);
-	t->zoff = NULL;
-	t->zn = NULL;
-	t->level = NULL;
-	t->zxy = NULL;
-	t->zlen = t->zcap = 0;
+	arcs_free(t);
 	build_index(t);
 	st->points_in = t->points_in;
 	st->tiles = (long long)t->ntiles;
