@@ -1,11 +1,14 @@
 /* tile: shared borders kept shared, collapse, validity, clipping. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pc6risk/mvt.h"
+#include "pc6risk/sbuf.h"
 #include "pc6risk/tile.h"
 
 /* ---- building input ---- */
@@ -843,4 +846,81 @@ Test(tile, tiles_cover_grid)
 	tile_content_free(&c);
 	tiler_free(t);
 	tile_polys_free(&b.p);
+}
+
+/* ---- golden tiles ---- */
+
+/* A 3 x 2 wiggly grid in Den Haag (source grid zoom 16), tiled at zoom 14
+ * and 16 and encoded both ways: the bytes of every tile against
+ * tests/golden/tiles-fixture.txt (PC6RISK_UPDATE_GOLDEN=1 rewrites it). */
+Test(tile, golden_tiles_of_a_small_fixture)
+{
+	static const char *const keys[] = {"code", "score", "rank"};
+	static const enum mvt_type types[] = {MVT_STRING, MVT_DOUBLE, MVT_INT};
+	static const char *const codes[] = {"2525AA", "2525AB", "2525AC", "2525AD", "2525AE", "2525AF"};
+	const struct mvt_schema schema = {"pc6", 3, keys, types};
+	struct sbuf out = {0}, json = {0}, pbf = {0};
+	struct tile_content c = {0};
+	struct pb b;
+	struct tiler *t;
+	const char *path = "tests/golden/tiles-fixture.txt";
+	char *want;
+	FILE *f;
+
+	pb_init(&b);
+	/* 33546 * 4096, 21634 * 4096: tile 16/33546/21634, cells of 1500 units (~140 m) */
+	grid2(&b, 3, 2, 1500, 137404416 + 1000, 88612864 + 1000, 8, false);
+	t = tiler_new(&b.p, 16);
+	for (int z = 14; z <= 16; z += 2) {
+		struct tile_zoom_stats st;
+
+		cr_assert_eq(tiler_zoom(t, z, 1.0, &st), 0);
+		for (size_t i = 0; i < tiler_ntiles(t); i++) {
+			struct mvt_value props[6 * 3];
+			struct mvt_tile mt;
+			uint32_t x, y;
+
+			tiler_tile_xy(t, i, &x, &y);
+			cr_assert_eq(tile_clip(t, i, &c), 0);
+			if (c.nfeat == 0)
+				continue;
+			for (size_t k = 0; k < c.nfeat; k++) {
+				uint32_t fi = c.feature[k];
+
+				props[3 * k] = (struct mvt_value){true, {.s = codes[fi]}};
+				props[3 * k + 1] = (struct mvt_value){fi != 2, {.d = 1.5 * fi}};
+				props[3 * k + 2] = (struct mvt_value){true, {.i = (int64_t)fi + 1}};
+			}
+			mt = (struct mvt_tile){z, x, y, &c.geom, c.nfeat, props};
+			sbuf_reset(&json);
+			sbuf_reset(&pbf);
+			mvt_geojson(&json, &schema, &mt, 3, NULL);
+			mvt_encode(&pbf, &schema, &mt);
+			sbuf_printf(&out, "== %d/%u/%u\n%s", z, x, y, json.s);
+			sbuf_hex(&out, (const unsigned char *)pbf.s, pbf.len);
+			sbuf_putc(&out, '\n');
+		}
+	}
+	if (getenv("PC6RISK_UPDATE_GOLDEN")) {
+		f = fopen(path, "w");
+		cr_assert_not_null(f, "cannot write %s", path);
+		fputs(out.s, f);
+		fclose(f);
+	}
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "%s is missing (run from the repository root)", path);
+	want = calloc(1, out.len + 2);
+	cr_assert_eq(fread(want, 1, out.len + 1, f), out.len, "%s has another length", path);
+	fclose(f);
+	cr_assert_str_eq(out.s, want, "the tiles differ from %s", path);
+	free(want);
+	tile_content_free(&c);
+	tiler_free(t);
+	sbuf_free(&out);
+	sbuf_free(&json);
+	sbuf_free(&pbf);
+	free(b.p.poly_first);
+	free(b.p.ring_first);
+	free(b.p.pt_first);
+	free(b.p.xy);
 }
