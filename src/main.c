@@ -111,7 +111,7 @@ static const struct {
 				       "                       such as CBS's Kerncijfers wijken en buurten"},
 	{OPT_AUDIT, "    --threads N", "threads for the LPs, 1 to 8 (default: the CPUs, at most 8)"},
 	{OPT_TILES, "    --zooms A-B", "write only the tiles of zooms A to B (default: publish.tiles)"},
-	{OPT_TILES, "    --no-tiles", "write no tiles (the GeoJSON files, report and disclosure only)"},
+	{OPT_TILES, "    --no-tiles", "write no tiles (everything else as usual)"},
 	{OPT_LOAD, "    --force", "load even when the inputs are those of the last load"},
 	{OPT_LOAD, "    --max-rejects N", "skip up to N bad rows (default 0: any bad row stops the load)"},
 	{OPT_LOAD, "    --rejects FILE", "where skipped rows go, with the reason (default pc6risk-rejects.csv)"},

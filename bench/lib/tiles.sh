@@ -14,6 +14,11 @@
 # and dropped (only z/x/y and its size are kept, for report): no disk writes.
 # ogr2ogr picks its own tiles and writes them compressed, like ours.
 #
+# The timed `ours` is a whole publish (reading the areas from PostGIS, the
+# GeoPackage, CSV, report and audit besides the tiles), so the harness's
+# ours/peer ratio understates the tiles; report gives the tiles pass itself
+# from publish's log, per zoom and split into its MVT and GeoJSON paths.
+#
 # The caller sets zooms (A-B) before sourcing, then calls tiles_case "$1".
 # BENCH_TILE_SCENARIO picks the scenario (default: the first in the config with
 # values for wijk, buurt and PC6 groups). ours publishes with a copy of the
@@ -311,7 +316,7 @@ tiles_case() {
 	cfg="$dir/pc6risk.json"
 	case "$1" in
 	describe)
-		echo "publish tiles z$zmin-$zmax of $n synthetic PC6, one scenario (MBTiles + GeoJSON, written) vs" \
+		echo "publish (whole; the tiles pass itself in report) with tiles z$zmin-$zmax of $n synthetic PC6, one scenario (MBTiles + GeoJSON, written) vs" \
 			"ST_AsMVT and ST_AsGeoJSON per tile over 2 connections (fetched, not written) and ogr2ogr -f MVT (MBTiles)" ;;
 	peers) echo stmvt stgeojson ogr2ogr ;;
 	setup)

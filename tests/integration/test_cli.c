@@ -48,6 +48,17 @@ Test(cli, unknown_command_and_option_give_one_line_and_a_hint)
 	cr_assert_str_eq(r.err, "pc6risk score: unexpected argument 'extra'\nTry 'pc6risk score --help'.\n");
 	t_run_free(&r);
 
+	r = t_pc6risk((const char *[]){"publish", "--zooms", "14-9", NULL});
+	cr_assert_eq(r.status, 2);
+	cr_assert_str_eq(r.err, "pc6risk publish: --zooms: expected A-B with 0 <= A <= B <= 18, or one zoom, got '14-9'\n"
+				"Try 'pc6risk publish --help'.\n");
+	t_run_free(&r);
+
+	r = t_pc6risk((const char *[]){"score", "--zooms", "12", NULL});
+	cr_assert_eq(r.status, 2);
+	cr_assert_str_eq(r.err, "pc6risk score: option '--zooms' does not apply to this command\nTry 'pc6risk score --help'.\n");
+	t_run_free(&r);
+
 	r = t_pc6risk((const char *[]){"init", "--schema", "Bad-Name", NULL});
 	cr_assert_eq(r.status, 2);
 	cr_assert(strstr(r.err, "pc6risk init: --schema: ") == r.err, "%s", r.err);
