@@ -36,8 +36,8 @@ static double now(void)
 
 /* ---- what a feature carries ---- */
 
-/* Properties of every layer, in this order; a level uses a prefix of them
- * plus its own (see schema_keys). keys[0] is the feature id. */
+/* Properties of every layer, in this order; a level has those level_has_key
+ * gives it. K_CODE comes first: it is the feature id. */
 enum key {
 	K_CODE,
 	K_NAME,
@@ -1041,9 +1041,10 @@ int tiles_write(struct db *db, const struct config *cfg, const char *dir, const 
 				sbuf_printf(&zoomstats,
 					    "%s\n    {\"zoom\": %d, \"layer\": \"%s\", \"tiles\": %lld, \"points\": %lld,"
 					    " \"points_before_simplifying\": %lld, \"rings_dropped\": %lld,"
-					    " \"features_dropped\": %lld}",
+					    " \"features_dropped\": %lld, \"arcs_simplified_less\": %lld, \"polygons_invalid\": %lld}",
 					    zoomstats.len ? "," : "", z, level_name(l->level), t / (long long)nscen,
-					    zs.points_out, zs.points_in, zs.rings_dropped, zs.features_dropped);
+					    zs.points_out, zs.points_in, zs.rings_dropped, zs.features_dropped, zs.arcs_fallback,
+					    zs.polys_invalid);
 			}
 		}
 		tiler_free(l->tiler);
