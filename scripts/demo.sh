@@ -14,5 +14,10 @@ dir=$(dirname "$config")
 "$bin" init -c "$config"
 "$bin" refresh -c "$config" --out "$out"
 echo
-echo "Files (RFC 7946 GeoJSON in WGS84; open them in QGIS):"
-(cd "$out/current" && find -L . -type f | sed "s|^\./|  $out/current/|" | sort)
+echo "Files (open pc6risk.gpkg, a .geojson or a tiles/*.mbtiles in QGIS):"
+(cd "$out/current" && find -L . -type f ! -path './tiles/*' | sed "s|^\./|  $out/current/|" | sort)
+for m in "$out"/current/tiles/*.mbtiles; do
+	[ -e "$m" ] || continue
+	s=$(basename "$m" .mbtiles)
+	echo "  $m  (and $(find -L "$out/current/tiles/$s" -name '*.geojson' | wc -l) GeoJSON tiles in $out/current/tiles/$s/)"
+done
