@@ -205,3 +205,17 @@ void mvtdec_free(struct mvtdec_layer *l)
 	free(l->feat);
 	memset(l, 0, sizeof *l);
 }
+
+double geojson_ring_area(const cJSON *ring)
+{
+	double a = 0;
+	int n = cJSON_GetArraySize(ring);
+
+	for (int i = 0; i + 1 < n; i++) {
+		const cJSON *p = cJSON_GetArrayItem(ring, i), *q = cJSON_GetArrayItem(ring, i + 1);
+
+		a += cJSON_GetArrayItem(p, 0)->valuedouble * cJSON_GetArrayItem(q, 1)->valuedouble -
+		     cJSON_GetArrayItem(q, 0)->valuedouble * cJSON_GetArrayItem(p, 1)->valuedouble;
+	}
+	return a / 2;
+}

@@ -1,10 +1,12 @@
 /*
- * mvtdec — a small MVT 2.1 reader for the tests: one layer's features with
- * their tags and polygon rings, decoded independently of src/mvt.c.
+ * mvtdec — the tests' readers of tiles: a small MVT 2.1 reader (one layer's
+ * features with their tags and polygon rings, decoded independently of
+ * src/mvt.c), and the signed area of a GeoJSON ring.
  */
 #ifndef PC6RISK_TEST_MVTDEC_H
 #define PC6RISK_TEST_MVTDEC_H
 
+#include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,5 +37,9 @@ struct mvtdec_layer {
  * the number of layers, or -1 for bytes that are not a well-formed tile. */
 int mvtdec(const unsigned char *data, size_t n, struct mvtdec_layer *layers, size_t max);
 void mvtdec_free(struct mvtdec_layer *l);
+
+/* A GeoJSON ring's signed area in its own units (shoelace, x east, y north):
+ * positive when counter-clockwise, as RFC 7946 wants exteriors. */
+double geojson_ring_area(const cJSON *ring);
 
 #endif

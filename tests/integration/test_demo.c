@@ -22,6 +22,7 @@
 #include "pc6risk/csv.h"
 #include "pc6risk/sbuf.h"
 #include "pc6risk/xalloc.h"
+#include "mvtdec.h"
 #include "support.h"
 
 static const char *const pilots[] = {"schildersbuurt", "laakkwartier", "bouwlust"};
@@ -98,21 +99,6 @@ static cJSON *read_json(const char *path, char **text)
 	return j;
 }
 
-/* Twice the signed area of a ring in lon/lat: positive when counter-clockwise. */
-static double ring_area2(const cJSON *ring)
-{
-	double sum = 0;
-	int n = cJSON_GetArraySize(ring);
-
-	for (int i = 0; i + 1 < n; i++) {
-		const cJSON *a = cJSON_GetArrayItem(ring, i), *b = cJSON_GetArrayItem(ring, i + 1);
-
-		sum += cJSON_GetArrayItem(a, 0)->valuedouble * cJSON_GetArrayItem(b, 1)->valuedouble -
-		       cJSON_GetArrayItem(b, 0)->valuedouble * cJSON_GetArrayItem(a, 1)->valuedouble;
-	}
-	return sum;
-}
-
 static void check_polygon(const char *path, const char *id, const cJSON *poly)
 {
 	int nrings = cJSON_GetArraySize(poly);
@@ -137,9 +123,10 @@ static void check_polygon(const char *path, const char *id, const cJSON *poly)
 				  path, id, lon, lat);
 		}
 		if (r == 0)
-			cr_assert_gt(ring_area2(ring), 0, "%s: %s: exterior ring is not counter-clockwise", path, id);
+			cr_assert_gt(geojson_ring_area(ring), 0, "%s: %s: exterior ring is not counter-clockwise", path,
+				     id);
 		else
-			cr_assert_lt(ring_area2(ring), 0, "%s: %s: hole is not clockwise", path, id);
+			cr_assert_lt(geojson_ring_area(ring), 0, "%s: %s: hole is not clockwise", path, id);
 	}
 }
 

@@ -67,20 +67,6 @@ struct gj_check {
 	double raw_cover, raw_overlap;     /* before it */
 };
 
-static double ring_area(const cJSON *ring)
-{
-	double a = 0;
-	int n = cJSON_GetArraySize(ring);
-
-	for (int i = 0; i + 1 < n; i++) {
-		const cJSON *p = cJSON_GetArrayItem(ring, i), *q = cJSON_GetArrayItem(ring, i + 1);
-
-		a += cJSON_GetArrayItem(p, 0)->valuedouble * cJSON_GetArrayItem(q, 1)->valuedouble -
-		     cJSON_GetArrayItem(q, 0)->valuedouble * cJSON_GetArrayItem(p, 1)->valuedouble;
-	}
-	return a / 2;
-}
-
 static void tile_lonlat(int z, double x, double y, double *lon, double *lat)
 {
 	double n = ldexp(1, z);
@@ -98,7 +84,7 @@ static void check_ring(const char *path, const cJSON *ring, bool exterior, const
 	cr_assert(cJSON_GetArrayItem(first, 0)->valuedouble == cJSON_GetArrayItem(last, 0)->valuedouble &&
 			  cJSON_GetArrayItem(first, 1)->valuedouble == cJSON_GetArrayItem(last, 1)->valuedouble,
 		  "%s: ring not closed", path);
-	cr_assert(exterior ? ring_area(ring) > 0 : ring_area(ring) < 0, "%s: %s ring wound the wrong way", path,
+	cr_assert(exterior ? geojson_ring_area(ring) > 0 : geojson_ring_area(ring) < 0, "%s: %s ring wound the wrong way", path,
 		  exterior ? "an exterior" : "a hole");
 	for (int i = 0; i < n; i++) {
 		const cJSON *p = cJSON_GetArrayItem(ring, i);

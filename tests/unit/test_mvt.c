@@ -77,21 +77,6 @@ Test(mvt, decodes_to_the_input)
 	sbuf_free(&out);
 }
 
-/* Shoelace area with x east, y north: > 0 counter-clockwise. */
-static double ring_area(const cJSON *ring)
-{
-	double a = 0;
-	int n = cJSON_GetArraySize(ring);
-
-	for (int i = 0; i + 1 < n; i++) {
-		const cJSON *p = cJSON_GetArrayItem(ring, i), *q = cJSON_GetArrayItem(ring, i + 1);
-
-		a += cJSON_GetArrayItem(p, 0)->valuedouble * cJSON_GetArrayItem(q, 1)->valuedouble -
-		     cJSON_GetArrayItem(q, 0)->valuedouble * cJSON_GetArrayItem(p, 1)->valuedouble;
-	}
-	return a / 2;
-}
-
 Test(mvt, geojson_is_rfc7946)
 {
 	struct tile_polys g;
@@ -121,8 +106,8 @@ Test(mvt, geojson_is_rfc7946)
 	cr_assert_eq(cJSON_GetArraySize(poly), 2, "exterior and hole");
 	ring = cJSON_GetArrayItem(poly, 0);
 	cr_assert_eq(cJSON_GetArraySize(ring), 5, "closed ring of 4 corners");
-	cr_assert(ring_area(ring) > 0, "exterior counter-clockwise in lon/lat");
-	cr_assert(ring_area(cJSON_GetArrayItem(poly, 1)) < 0, "hole clockwise");
+	cr_assert(geojson_ring_area(ring) > 0, "exterior counter-clockwise in lon/lat");
+	cr_assert(geojson_ring_area(cJSON_GetArrayItem(poly, 1)) < 0, "hole clockwise");
 	/* the tile's north-west corner is a corner of the exterior */
 	mvt_lonlat(16, 33656, 21582, 0, 0, &lon, &lat);
 	{
