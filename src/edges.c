@@ -1,4 +1,5 @@
 #include "pc6risk/edges.h"
+#include "pc6risk/text.h"
 #include "pc6risk/xalloc.h"
 
 #include <math.h>
@@ -128,39 +129,13 @@ int edges_add_wkb(struct edges *e, int item, int block, const unsigned char *wkb
 	return geometry(e, item, block, &r, 0);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int edges_add_hex(struct edges *e, int item, int block, const char *hex)
 {
-	size_t len;
-	unsigned char *buf;
-	int rc;
+	unsigned char *buf = NULL;
+	size_t cap = 0;
+	long len = text_unhex(hex, &buf, &cap);
+	int rc = len < 0 ? -1 : edges_add_wkb(e, item, block, buf, (size_t)len);
 
-	if (hex[0] == '\\' && hex[1] == 'x')
-		hex += 2;
-	len = strlen(hex);
-	if (len % 2)
-		return -1;
-	buf = xmalloc(len / 2 + 1);
-	for (size_t i = 0; i < len / 2; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0) {
-			free(buf);
-			return -1;
-		}
-		buf[i] = (unsigned char)(hi << 4 | lo);
-	}
-	rc = edges_add_wkb(e, item, block, buf, len / 2);
 	free(buf);
 	return rc;
 }

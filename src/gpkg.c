@@ -3,6 +3,7 @@
 #include "pc6risk/sbuf.h"
 #include "pc6risk/signals.h"
 #include "pc6risk/style.h"
+#include "pc6risk/text.h"
 #include "pc6risk/xalloc.h"
 
 #include <cpl_conv.h>
@@ -334,32 +335,12 @@ out:
 	return rc;
 }
 
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* bytea in PostgreSQL's hex output ("\x0106...") into w->wkb; its length or -1. */
+/* bytea in PostgreSQL's hex output ("\\x0106...") into w->wkb; its length or -1. */
 static long unhex(struct writer *w, const char *text)
 {
-	size_t n;
-
 	if (!text || text[0] != '\\' || text[1] != 'x')
 		return -1;
-	text += 2;
-	n = strlen(text) / 2;
-	if (n > w->wkb_cap) {
-		w->wkb_cap = n;
-		w->wkb = xrealloc(w->wkb, n);
-	}
-	for (size_t i = 0; i < n; i++) {
-		int hi = hexval(text[2 * i]), lo = hexval(text[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -1;
-		w->wkb[i] = (unsigned char)(hi << 4 | lo);
-	}
-	return (long)n;
+	return text_unhex(text, &w->wkb, &w->wkb_cap);
 }
 
 struct layer_pass {

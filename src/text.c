@@ -1,4 +1,5 @@
 #include "pc6risk/text.h"
+#include "pc6risk/xalloc.h"
 
 #include <string.h>
 
@@ -134,4 +135,38 @@ size_t text_width(const char *s)
 		if ((*p & 0xC0) != 0x80)
 			n++;
 	return n;
+}
+
+int text_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+long text_unhex(const char *hex, unsigned char **buf, size_t *cap)
+{
+	size_t len;
+
+	if (hex[0] == '\\' && hex[1] == 'x')
+		hex += 2;
+	len = strlen(hex);
+	if (len % 2)
+		return -1;
+	if (len / 2 + 1 > *cap) {
+		*cap = len / 2 + 1;
+		*buf = xrealloc(*buf, *cap);
+	}
+	for (size_t i = 0; i < len / 2; i++) {
+		int hi = text_hexval(hex[2 * i]), lo = text_hexval(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		(*buf)[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return (long)(len / 2);
 }

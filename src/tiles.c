@@ -6,6 +6,7 @@
 #include "pc6risk/mvt.h"
 #include "pc6risk/sbuf.h"
 #include "pc6risk/signals.h"
+#include "pc6risk/text.h"
 #include "pc6risk/tile.h"
 #include "pc6risk/xalloc.h"
 
@@ -102,50 +103,37 @@ struct layer {
 
 /* ---- reading ---- */
 
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 struct wkb {
-	const char *hex; /* after "\x" */
-	size_t len, pos; /* in bytes */
+	const unsigned char *p;
+	size_t len, pos;
 	int little;
 	int bad;
 };
 
-static uint32_t wkb_u32(struct wkb *w)
+static uint64_t wkb_uint(struct wkb *w, int n)
 {
-	uint32_t v = 0;
+	uint64_t v = 0;
 
-	if (w->pos + 4 > w->len) {
+	if (w->pos + (size_t)n > w->len) {
 		w->bad = 1;
 		return 0;
 	}
-	for (int i = 0; i < 4; i++) {
-		int b = hexval(w->hex[2 * (w->pos + (size_t)i)]) << 4 | hexval(w->hex[2 * (w->pos + (size_t)i) + 1]);
-
-		v |= (uint32_t)(b & 0xff) << (w->little ? 8 * i : 8 * (3 - i));
-	}
-	w->pos += 4;
+	for (int i = 0; i < n; i++)
+		v |= (uint64_t)w->p[w->pos + (size_t)i] << (w->little ? 8 * i : 8 * (n - 1 - i));
+	w->pos += (size_t)n;
 	return v;
+}
+
+static uint32_t wkb_u32(struct wkb *w)
+{
+	return (uint32_t)wkb_uint(w, 4);
 }
 
 static double wkb_f64(struct wkb *w)
 {
-	uint64_t v = 0;
+	uint64_t v = wkb_uint(w, 8);
 	double d;
 
-	if (w->pos + 8 > w->len) {
-		w->bad = 1;
-		return 0;
-	}
-	for (int i = 0; i < 8; i++) {
-		int b = hexval(w->hex[2 * (w->pos + (size_t)i)]) << 4 | hexval(w->hex[2 * (w->pos + (size_t)i) + 1]);
-
-		v |= (uint64_t)(b & 0xff) << (w->little ? 8 * i : 8 * (7 - i));
-	}
-	w->pos += 8;
 	memcpy(&d, &v, 8);
 	return d;
 }
@@ -173,7 +161,7 @@ static void wkb_polygon(struct wkb *w, struct polys_builder *b, int z)
 	uint32_t nrings;
 	size_t kept = 0;
 
-	w->little = w->pos < w->len && hexval(w->hex[2 * w->pos + 1]) == 1;
+	w->little = w->pos < w->len && w->p[w->pos] == 1;
 	w->pos++;
 	if ((wkb_u32(w) & 0xffff) != 3) {
 		w->bad = 1;
@@ -218,38 +206,29 @@ static void wkb_polygon(struct wkb *w, struct polys_builder *b, int z)
 	}
 }
 
-/* The (Multi)Polygon WKB of feature f. */
-static int wkb_feature(struct polys_builder *b, const char *hex, int z)
+/* One (Multi)Polygon in WKB. */
+static int wkb_feature(struct polys_builder *b, const unsigned char *wkb, size_t len, int z)
 {
-	struct wkb w = {0};
-	size_t n = strlen(hex);
+	struct wkb w = {wkb, len, 0, 0, 0};
+	uint32_t type;
 
-	if (n >= 2 && hex[0] == '\\' && hex[1] == 'x')
-		hex += 2, n -= 2;
-	w.hex = hex;
-	w.len = n / 2;
-	if (w.len < 5)
+	if (len < 5)
 		return -1;
-	w.little = hexval(hex[1]) == 1;
-	{
-		uint32_t type;
-		size_t save = w.pos;
+	w.little = wkb[0] == 1;
+	w.pos = 1;
+	type = wkb_u32(&w) & 0xffff;
+	w.pos = 0;
+	if (type == 3) {
+		wkb_polygon(&w, b, z);
+	} else if (type == 6) {
+		uint32_t n_poly;
 
-		w.pos = 1;
-		type = wkb_u32(&w) & 0xffff;
-		w.pos = save;
-		if (type == 3) {
+		w.pos = 5;
+		n_poly = wkb_u32(&w);
+		for (uint32_t i = 0; i < n_poly && !w.bad; i++)
 			wkb_polygon(&w, b, z);
-		} else if (type == 6) {
-			uint32_t n_poly;
-
-			w.pos = 5;
-			n_poly = wkb_u32(&w);
-			for (uint32_t i = 0; i < n_poly && !w.bad; i++)
-				wkb_polygon(&w, b, z);
-		} else {
-			return -1;
-		}
+	} else {
+		return -1;
 	}
 	return w.bad ? -1 : 0;
 }
@@ -261,10 +240,15 @@ static int read_geometry(struct layer *l, int z, struct tile_polys *out, struct 
 {
 	struct polys_builder b = {0};
 	uint32_t *feat_poly = xcalloc(l->nfeat + 1, sizeof *feat_poly);
+	unsigned char *wkb = NULL;
+	size_t cap = 0;
 
 	for (size_t f = 0; f < l->nfeat; f++) {
+		long len = text_unhex(db_value(l->areas, (int)f, 7), &wkb, &cap);
+
 		feat_poly[f] = (uint32_t)b.npoly;
-		if (wkb_feature(&b, db_value(l->areas, (int)f, 7), z) < 0) {
+		if (len < 0 || wkb_feature(&b, wkb, (size_t)len, z) < 0) {
+			free(wkb);
 			free(feat_poly);
 			free(b.p.poly_first);
 			free(b.p.ring_first);
@@ -273,6 +257,7 @@ static int read_geometry(struct layer *l, int z, struct tile_polys *out, struct 
 				       level_name(l->level), db_value(l->areas, (int)f, 0));
 		}
 	}
+	free(wkb);
 	feat_poly[l->nfeat] = (uint32_t)b.npoly;
 	out->nfeat = l->nfeat;
 	out->poly_first = feat_poly;
@@ -512,7 +497,7 @@ static void prev_load(struct prev_index *pi, const char *path)
 		en.x = x;
 		en.y = y;
 		for (int i = 0; i < 16; i++)
-			en.hash[i] = (unsigned char)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
+			en.hash[i] = (unsigned char)(text_hexval(hex[2 * i]) << 4 | text_hexval(hex[2 * i + 1]));
 		if (pi->n % 4096 == 0)
 			pi->e = xrealloc(pi->e, (pi->n + 4096) * sizeof *pi->e);
 		pi->e[pi->n++] = en;

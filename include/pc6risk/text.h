@@ -32,4 +32,13 @@ bool text_name_equals(const char *name, const char *query);
 /* Number of characters (UTF-8 code points) in s, for lining up columns. */
 size_t text_width(const char *s);
 
+/* The value of one hex digit, or -1. */
+int text_hexval(char c);
+
+/* Hex text, as PostgreSQL prints bytea ("\\x0103...") or geometry ("0103..."),
+ * into bytes in *buf (grown as needed; *cap its size; the caller frees it).
+ * The number of bytes, or -1 for an odd length or a character that is not
+ * a hex digit. */
+long text_unhex(const char *hex, unsigned char **buf, size_t *cap);
+
 #endif
