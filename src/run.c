@@ -61,9 +61,9 @@ char *run_counts_json(const struct run_counts *c)
 	if (c->done & RUN_PUBLISHED)
 		sbuf_printf(&b,
 			    "%s\"files_written\": %lld, \"features_written\": %lld, \"audited_figures\": %lld,"
-			    " \"audit_lp_solves\": %lld",
+			    " \"audit_lp_solves\": %lld, \"tiles_written\": %lld, \"tiles_reused\": %lld",
 			    sep, c->publish.files, c->publish.features, c->publish.audited_figures,
-			    c->publish.audit_lp_solves);
+			    c->publish.audit_lp_solves, c->publish.tiles, c->publish.tiles_reused);
 	sbuf_putc(&b, '}');
 	return sbuf_take(&b);
 }
