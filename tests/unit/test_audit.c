@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "pc6risk/audit.h"
+#include "pc6risk/fsx.h"
 #include "pc6risk/sbuf.h"
 #include "pc6risk/xalloc.h"
 
@@ -55,21 +56,9 @@ static char *release(const char *groups, const char *figures, const char *policy
 
 static void release_rm(char *dir)
 {
-	const char *names[] = {"groups.csv", "figures.csv", "policy.json", "public.csv"};
+	struct err e;
 
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		char *p = xasprintf("%s/disclosure/%s", dir, names[i]);
-
-		unlink(p);
-		free(p);
-	}
-	{
-		char *p = xasprintf("%s/disclosure", dir);
-
-		rmdir(p);
-		free(p);
-	}
-	rmdir(dir);
+	cr_assert_eq(fsx_rmtree(dir, &e), 0, "%s", e.message);
 	free(dir);
 }
 

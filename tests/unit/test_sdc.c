@@ -444,6 +444,7 @@ Test(sdc, rounding_is_half_up_to_the_base)
 /* ---- protect's decisions through the audit, on random trees ------------- */
 
 #include "pc6risk/audit.h"
+#include "pc6risk/fsx.h"
 #include "pc6risk/sbuf.h"
 
 #include <sys/stat.h>
@@ -530,21 +531,9 @@ static char *write_release(const struct city *c, const struct sdc_problem *p, co
 
 static void remove_release(char *dir)
 {
-	static const char *const names[] = {"groups.csv", "figures.csv", "policy.json"};
+	struct err e;
 
-	for (size_t i = 0; i < 3; i++) {
-		char *p = xasprintf("%s/disclosure/%s", dir, names[i]);
-
-		unlink(p);
-		free(p);
-	}
-	{
-		char *p = xasprintf("%s/disclosure", dir);
-
-		rmdir(p);
-		free(p);
-	}
-	rmdir(dir);
+	cr_assert_eq(fsx_rmtree(dir, &e), 0, "%s", e.message);
 	free(dir);
 }
 
