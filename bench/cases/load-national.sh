@@ -7,20 +7,14 @@
 # BENCH_NL_POSTCODES sets the size (default 450000, the national design point);
 # the set is generated once into build/bench-nl-N and reused.
 set -eu
-n=${BENCH_NL_POSTCODES:-450000}
-dir=${BENCH_NL_DIR:-$PC6RISK_ROOT/build/bench-nl-$n}
-cfg="$dir/pc6risk.json"
+. "$PC6RISK_ROOT/bench/lib/national.sh"
 bin="$dir/floor"
 schema=bench_nl
 case "$1" in
 describe) echo "load $n synthetic PC6 (GeoPackage + CSV) vs ogr2ogr and the COPY floor" ;;
 peers) echo ogr2ogr floor ;;
 setup)
-	if [ ! -f "$cfg" ]; then
-		echo "   generating the national set (once) in $dir"
-		"$PC6RISK_BIN" synth -q --area nl --postcodes "$n" --seed 1 --data "$PC6RISK_ROOT/demo/data" \
-			--out "$dir" --schema bench_synth
-	fi
+	national_set
 	"$PC6RISK_BIN" init -q -c "$cfg" --schema $schema
 	"$PC6RISK_BIN" load -q --force -c "$cfg" --schema $schema
 	# the floor's input: the loaded rows as binary COPY files

@@ -8,9 +8,7 @@
 # BENCH_NL_POSTCODES sets the size (default 450000); the set in
 # build/bench-nl-N is shared with load-national and score-national.
 set -eu
-n=${BENCH_NL_POSTCODES:-450000}
-dir=${BENCH_NL_DIR:-$PC6RISK_ROOT/build/bench-nl-$n}
-cfg="$dir/pc6risk.json"
+. "$PC6RISK_ROOT/bench/lib/national.sh"
 work="$dir/protect"
 schema=bench_protect
 
@@ -18,11 +16,7 @@ case "$1" in
 describe) echo "protect $n synthetic PC6 vs the SQL pass computing the buurt aggregates" ;;
 peers) echo floor ;;
 setup)
-	if [ ! -f "$cfg" ] || ! head -n 1 "$dir/nl-synthetic-buurt.csv" | grep -q P_KIND_LAAGINK; then
-		echo "   generating the national set in $dir"
-		"$PC6RISK_BIN" synth -q --area nl --postcodes "$n" --seed 1 --data "$PC6RISK_ROOT/demo/data" \
-			--out "$dir" --schema bench_synth
-	fi
+	national_set
 	mkdir -p "$work"
 	"$PC6RISK_BIN" init -q -c "$cfg" --schema $schema
 	"$PC6RISK_BIN" load -q -c "$cfg" --schema $schema

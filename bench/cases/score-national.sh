@@ -11,9 +11,7 @@
 # the set in build/bench-nl-N is shared with load-national, and made again
 # when it predates the outcome layer generatie needs.
 set -eu
-n=${BENCH_NL_POSTCODES:-450000}
-dir=${BENCH_NL_DIR:-$PC6RISK_ROOT/build/bench-nl-$n}
-cfg="$dir/pc6risk.json"
+. "$PC6RISK_ROOT/bench/lib/national.sh"
 work="$dir/score"
 schema=bench_score
 draws=${BENCH_MC_DRAWS:-1000}
@@ -30,11 +28,7 @@ case "$1" in
 describe) echo "score bijstand and the five presets on $n synthetic PC6 vs one SQL pass over the figures they read" ;;
 peers) echo floor ;;
 setup)
-	if [ ! -f "$cfg" ] || ! head -n 1 "$dir/nl-synthetic-buurt.csv" | grep -q P_KIND_LAAGINK; then
-		echo "   generating the national set in $dir"
-		"$PC6RISK_BIN" synth -q --area nl --postcodes "$n" --seed 1 --data "$PC6RISK_ROOT/demo/data" \
-			--out "$dir" --schema bench_synth
-	fi
+	national_set
 	mkdir -p "$work"
 	"$PC6RISK_BIN" init -q -c "$cfg" --schema $schema
 	# loads only when the files changed since the last load

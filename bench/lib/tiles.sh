@@ -25,9 +25,8 @@
 # config holding that scenario only. Needs bench_protect loaded, scored and
 # protected (bench/cases/protect-national.sh).
 set -eu
-n=${BENCH_NL_POSTCODES:-450000}
 PC6RISK_ROOT=${PC6RISK_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-dir=${BENCH_NL_DIR:-$PC6RISK_ROOT/build/bench-nl-$n}
+. "$PC6RISK_ROOT/bench/lib/national.sh"
 zmin=${zooms%-*}
 zmax=${zooms#*-}
 work="$dir/tiles-z$zmin-$zmax"
@@ -313,7 +312,6 @@ incremental_report() {
 }
 
 tiles_case() {
-	cfg="$dir/pc6risk.json"
 	case "$1" in
 	describe)
 		echo "publish (whole; the tiles pass itself in report) with tiles z$zmin-$zmax of $n synthetic PC6, one scenario (MBTiles + GeoJSON, written) vs" \
