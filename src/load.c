@@ -9,6 +9,7 @@
 #include "pc6risk/sha256.h"
 #include "pc6risk/signals.h"
 #include "pc6risk/strmap.h"
+#include "pc6risk/text.h"
 #include "pc6risk/vector.h"
 #include "pc6risk/xalloc.h"
 
@@ -210,11 +211,6 @@ static void code_array(struct sbuf *b, const char *code)
 {
 	sbuf_puts(b, b->len ? "," : "{");
 	sbuf_puts(b, code);
-}
-
-static int hexval(char c)
-{
-	return c >= 'a' ? c - 'a' + 10 : c >= 'A' ? c - 'A' + 10 : c - '0';
 }
 
 /* Check and normalise an area code read from a file. -1 with why filled when
@@ -1138,7 +1134,7 @@ static int old_pc6_row(char *row, size_t len, void *arg, struct err *e)
 	a->old_run = atoll(run);
 	if (strlen(hash) == 32)
 		for (int k = 0; k < 16; k++)
-			a->old_hash[k] = (unsigned char)(hexval(hash[2 * k]) << 4 | hexval(hash[2 * k + 1]));
+			a->old_hash[k] = (unsigned char)(text_hexval(hash[2 * k]) << 4 | text_hexval(hash[2 * k + 1]));
 	return 0;
 }
 

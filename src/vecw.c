@@ -1,5 +1,6 @@
 #include "pc6risk/vecw.h"
 #include "pc6risk/log.h"
+#include "pc6risk/text.h"
 #include "pc6risk/xalloc.h"
 
 #include <cpl_conv.h>
@@ -129,31 +130,18 @@ int vecw_layer(struct vecw *w, const char *name, const char *description, const 
 	return 0;
 }
 
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 int vecw_add(struct vecw *w, const char *const *values, const char *wkb_hex, struct err *e)
 {
-	size_t n = strlen(wkb_hex) / 2;
+	long n;
 	OGRFeatureH f;
 	OGRGeometryH g = NULL;
 	int rc = 0;
 
 	if (!w->layer)
 		return err_set(e, ERR_INTERNAL, w->path, "a feature before any layer");
-	if (n > w->wkb_cap) {
-		w->wkb_cap = n;
-		w->wkb = xrealloc(w->wkb, n);
-	}
-	for (size_t i = 0; i < n; i++) {
-		int hi = hexval(wkb_hex[2 * i]), lo = hexval(wkb_hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return err_set(e, ERR_INTERNAL, w->path, "a geometry that is not hex WKB");
-		w->wkb[i] = (unsigned char)(hi << 4 | lo);
-	}
+	n = text_unhex(wkb_hex, &w->wkb, &w->wkb_cap);
+	if (n < 0)
+		return err_set(e, ERR_INTERNAL, w->path, "a geometry that is not hex WKB");
 	if (OGR_G_CreateFromWkb(w->wkb, w->srs, &g, (int)n) != OGRERR_NONE || !g)
 		return err_set(e, ERR_INTERNAL, w->path, "a geometry GDAL cannot read");
 	g = OGR_G_ForceToMultiPolygon(g);
