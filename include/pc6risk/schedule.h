@@ -28,7 +28,7 @@ struct schedule {
 
 /* Parse a schedule text, surrounding blanks ignored: "02:30" or "daily 02:30"
  * (Amsterdam wall time, two-digit hour and minute, 00:00-23:59); "every 6h",
- * "every 90m", "every 1h30m", "every 45s" (units d h m s, each at most once and
+ * "every 90m", "every 1h30m", "every 90s" (units d h m s, each at most once and
  * in that order, 60 s to 7 days in total); "off" or "none" for never. Keywords
  * and units are lowercase. Returns 0 with *s filled, or -1 with a one-line
  * lowercase reason naming the text in why (NULL for none), e.g.
