@@ -91,7 +91,7 @@ struct req {
 	bool has_release;          /* the answer came from release[]: say so in X-Pc6risk-Release */
 	char release[RELEASE_MAX]; /* pinned, or where current pointed */
 	const char *cache;         /* Cache-Control; NULL is no-store */
-	char etag[48];             /* with its quotes (and W/), or "" */
+	char etag[64];             /* with its quotes (and W/), or "" */
 	const char *encoding;      /* Content-Encoding, or NULL */
 	bool vary_encoding;
 };
@@ -328,18 +328,13 @@ static struct MHD_Response *from_malloc(void *data, size_t n, const char *type)
 }
 
 /* A one-line plain text answer with the headers collected so far. */
-static enum MHD_Result reply_text(struct req *r, int status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static enum MHD_Result reply_text(struct req *r, int status, const char *fmt, ...)
+static enum MHD_Result vreply(struct req *r, int status, const char *fmt, va_list ap)
 {
 	struct sbuf b = {0};
-	va_list ap;
 	char line[512];
 	size_t n;
 
-	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
 	sbuf_puts(&b, line);
 	sbuf_putc(&b, '\n');
 	if (status >= 500)
@@ -348,10 +343,35 @@ static enum MHD_Result reply_text(struct req *r, int status, const char *fmt, ..
 	return finish(r, status, from_malloc(sbuf_take(&b), n, "text/plain; charset=utf-8"), n);
 }
 
-/* An error: nothing about it may be cached, it names no content. */
-#define fail(r, status, ...)                                                                                  \
-	((r)->cache = NULL, (r)->etag[0] = '\0', (r)->encoding = NULL, (r)->vary_encoding = false,            \
-	 reply_text((r), (status), __VA_ARGS__))
+static enum MHD_Result reply_text(struct req *r, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static enum MHD_Result reply_text(struct req *r, int status, const char *fmt, ...)
+{
+	va_list ap;
+	enum MHD_Result rc;
+
+	va_start(ap, fmt);
+	rc = vreply(r, status, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* An error: nothing about it may be cached, and it names no content. */
+static enum MHD_Result fail(struct req *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static enum MHD_Result fail(struct req *r, int status, const char *fmt, ...)
+{
+	va_list ap;
+	enum MHD_Result rc;
+
+	r->cache = NULL;
+	r->etag[0] = '\0';
+	r->encoding = NULL;
+	r->vary_encoding = false;
+	va_start(ap, fmt);
+	rc = vreply(r, status, fmt, ap);
+	va_end(ap);
+	return rc;
+}
 
 /* Does an If-None-Match header match etag (weak comparison, RFC 9110 13.1.2)? */
 static bool etag_matches(const char *inm, const char *etag)
