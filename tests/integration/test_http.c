@@ -8,6 +8,7 @@
 #include <criterion/logging.h>
 #include <libdeflate.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -55,6 +56,18 @@ static void make_mvt(struct sbuf *out, const char *release)
 	mvt_encode(out, &s, &t);
 }
 
+/* 512 KiB that hardly compress: a tile far larger than the server's memory per connection. */
+static void big_blob(struct sbuf *b)
+{
+	uint32_t x = 12345;
+
+	sbuf_reset(b);
+	for (int i = 0; i < 512 * 1024; i++) {
+		x = x * 1103515245u + 12345u;
+		sbuf_putc(b, (char)(x >> 24));
+	}
+}
+
 static void *gzip(const void *in, size_t n, size_t *out_n)
 {
 	struct libdeflate_compressor *c = libdeflate_alloc_compressor(1);
@@ -96,9 +109,10 @@ static void write_file(const char *dir, const char *rel, const char *text)
 
 /* <out>/releases/<id> as publish lays it out: tiles/risk/ with two GeoJSON
  * tiles and tiles.json, tiles/risk.mbtiles with gzip'd MVT at TILE and 0/0/0,
- * neighbourhoods/centrum.geojson. Every body names the release, but for
- * SHARED_TILE, a hard link to the file of release base when base is not NULL. */
-static void make_release(const char *out, const char *id, const char *base)
+ * neighbourhoods/centrum.geojson, and when big a large tile at 1/0/0. Every
+ * body names the release, but for SHARED_TILE, a hard link to the file of
+ * release base when base is not NULL. */
+static void make_release(const char *out, const char *id, const char *base, bool big)
 {
 	char *dir = xasprintf("%s/releases/%s", out, id), *p, *gj;
 	struct sbuf mvt = {0};
@@ -142,9 +156,15 @@ static void make_release(const char *out, const char *id, const char *base)
 	make_mvt(&mvt, id);
 	gz = gzip(mvt.s, mvt.len, &gzn);
 	cr_assert(mbtiles_meta(m, "name", "risk", &e) == 0 && mbtiles_put(m, TZ, TX, TY, gz, gzn, &e) == 0 &&
-		  mbtiles_put(m, 0, 0, 0, gz, gzn, &e) == 0 && mbtiles_close(m, &e) == 0,
-		  "%s", e.message);
+		  mbtiles_put(m, 0, 0, 0, gz, gzn, &e) == 0, "%s", e.message);
 	free(gz);
+	if (big) {
+		big_blob(&mvt);
+		gz = gzip(mvt.s, mvt.len, &gzn);
+		cr_assert(mbtiles_put(m, 1, 0, 0, gz, gzn, &e) == 0, "%s", e.message);
+		free(gz);
+	}
+	cr_assert(mbtiles_close(m, &e) == 0, "%s", e.message);
 	free(p);
 	sbuf_free(&mvt);
 	free(dir);
@@ -217,8 +237,8 @@ static void fx_setup(struct fx *f, const char *cors, const char *public_url)
 	f->out = t_tmpdir();
 	for (int i = 0; i < 3; i++)
 		release_id(f->id[i], sizeof f->id[i], i + 1);
-	make_release(f->out, f->id[0], NULL);
-	make_release(f->out, f->id[1], f->id[0]);
+	make_release(f->out, f->id[0], NULL, true);
+	make_release(f->out, f->id[1], f->id[0], true);
 	point_current(f->out, f->id[1]);
 	f->h = start(f->out, cors, public_url);
 	f->c = httpc_connect(http_port(f->h));
@@ -519,6 +539,24 @@ Test(http, pbf_tiles_both_encodings)
 	check_pbf(&r, f.id[0]);
 	httpc_resp_free(&r);
 
+	/* A large tile, in both encodings. */
+	{
+		struct sbuf big = {0};
+		size_t n;
+		unsigned char *raw;
+
+		big_blob(&big);
+		r = want(f.c, "GET", "/tiles/risk/1/0/0.pbf", (const char *[]){"Accept-Encoding: gzip", NULL}, 200);
+		raw = gunzip(r.body, r.body_len, &n);
+		cr_assert(n == big.len && memcmp(raw, big.s, n) == 0);
+		free(raw);
+		httpc_resp_free(&r);
+		r = want(f.c, "GET", "/tiles/risk/1/0/0.pbf", NULL, 200);
+		cr_assert(r.body_len == big.len && memcmp(r.body, big.s, big.len) == 0);
+		httpc_resp_free(&r);
+		sbuf_free(&big);
+	}
+
 	/* The rows are TMS: 14/8414/5396 is stored at row 2^14-1-5396, and 14/8414/10987 is not a tile. */
 	r = want(f.c, "GET", "/tiles/risk/14/8414/10987.pbf", NULL, 404);
 	cr_assert(strstr(r.body, "no tile 14/8414/10987 in tileset risk"), "%s", r.body);
@@ -612,7 +650,7 @@ Test(http, pruned_release)
 	char path[160];
 
 	fx_setup(&f, NULL, NULL);
-	make_release(f.out, f.id[2], f.id[1]);
+	make_release(f.out, f.id[2], f.id[1], true);
 	point_current(f.out, f.id[2]);
 	remove_release(f.out, f.id[0]);
 	r = want(f.c, "GET", "/tiles/risk/" TILE ".pbf", NULL, 200);
@@ -972,7 +1010,7 @@ Test(http, load_while_releases_swap, .timeout = 120)
 	pthread_mutex_init(&l.lock, NULL);
 	for (int k = 1; k <= LOAD_RELEASES; k++)
 		release_id(id[k], sizeof id[k], k);
-	make_release(out, id[1], NULL);
+	make_release(out, id[1], NULL, false);
 	point_current(out, id[1]);
 	h = http_start(&o, &e);
 	cr_assert(h != NULL, "%s", e.message);
@@ -981,13 +1019,17 @@ Test(http, load_while_releases_swap, .timeout = 120)
 	for (int i = 0; i < LOAD_CLIENTS; i++)
 		cr_assert(pthread_create(&th[i], NULL, load_client, &l) == 0);
 	/* The swapper, as publish does it: the new release in place, current
-	 * swapped, all but the newest two removed. */
+	 * swapped, all but the newest two removed; in the second half all but
+	 * the newest one (publish.keep = 1), so that requests which resolved
+	 * current just before a swap find their release gone. */
 	for (int k = 2; k <= LOAD_RELEASES; k++) {
-		make_release(out, id[k], NULL);
+		int keep = k <= LOAD_RELEASES / 2 ? 2 : 1;
+
+		make_release(out, id[k], NULL, false);
 		point_current(out, id[k]);
-		if (k > 2)
-			remove_release(out, id[k - 2]);
-		t_sleep_ms(80);
+		if (k - keep >= 1)
+			remove_release(out, id[k - keep]);
+		t_sleep_ms(keep == 2 ? 120 : 40);
 	}
 	atomic_store(&l.stop, 1);
 	for (int i = 0; i < LOAD_CLIENTS; i++)
