@@ -1,6 +1,8 @@
 #include "pc6risk/mbtiles.h"
+#include "pc6risk/sbuf.h"
 #include "pc6risk/xalloc.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -71,7 +73,38 @@ struct mbtiles *mbtiles_open(const char *path, struct err *e)
 	return m;
 }
 
-int mbtiles_get(struct mbtiles *m, int z, uint32_t x, uint32_t y, void **data, size_t *n, struct err *e)
+struct mbtiles *mbtiles_open_immutable(const char *path, struct err *e)
+{
+	struct mbtiles *m = xcalloc(1, sizeof *m);
+	struct sbuf uri = {0};
+	int saved;
+
+	/* A URI names the immutable flag; its path must be percent-encoded. */
+	sbuf_puts(&uri, "file:");
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._-~", *p))
+			sbuf_putc(&uri, (char)*p);
+		else
+			sbuf_printf(&uri, "%%%02X", *p);
+	}
+	sbuf_puts(&uri, "?immutable=1");
+	m->path = xstrdup(path);
+	if (sqlite3_open_v2(uri.s, &m->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL) !=
+		    SQLITE_OK ||
+	    sqlite3_prepare_v2(m->db,
+			       "SELECT tile_data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?",
+			       -1, &m->tile, NULL) != SQLITE_OK) {
+		saved = m->db ? sqlite3_system_errno(m->db) : ENOMEM;
+		fail(m, e, "cannot read the MBTiles file");
+		mbtiles_abort(m);
+		m = NULL;
+		errno = saved ? saved : EIO;
+	}
+	sbuf_free(&uri);
+	return m;
+}
+
+int mbtiles_find(struct mbtiles *m, int z, uint32_t x, uint32_t y, void **data, size_t *n, struct err *e)
 {
 	int rc;
 
@@ -83,11 +116,20 @@ int mbtiles_get(struct mbtiles *m, int z, uint32_t x, uint32_t y, void **data, s
 		*n = (size_t)sqlite3_column_bytes(m->tile, 0);
 		*data = xmalloc(*n ? *n : 1);
 		memcpy(*data, sqlite3_column_blob(m->tile, 0), *n);
+	} else if (rc != SQLITE_DONE) {
+		fail(m, e, "cannot read a tile");
 	}
 	sqlite3_reset(m->tile);
-	if (rc != SQLITE_ROW)
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int mbtiles_get(struct mbtiles *m, int z, uint32_t x, uint32_t y, void **data, size_t *n, struct err *e)
+{
+	int rc = mbtiles_find(m, z, x, y, data, n, e);
+
+	if (rc == 0)
 		return err_set(e, ERR_SYSTEM, m->path, "tile %d/%u/%u is not in the previous release", z, x, y);
-	return 0;
+	return rc < 0 ? -1 : 0;
 }
 
 static int step(struct mbtiles *m, sqlite3_stmt *st, struct err *e)

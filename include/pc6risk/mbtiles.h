@@ -24,9 +24,19 @@ int mbtiles_put(struct mbtiles *m, int z, uint32_t x, uint32_t y, const void *da
 int mbtiles_close(struct mbtiles *m, struct err *e);
 /* Open an existing file to read tiles from (mbtiles_get), or NULL. */
 struct mbtiles *mbtiles_open(const char *path, struct err *e);
+/* Open a published file for serving from many threads, one handle per thread
+ * at a time: read-only and immutable, so SQLite takes no locks and never checks
+ * for changes (publish never changes a file once written, it only unlinks it,
+ * and an open handle keeps reading the unlinked file). NULL with errno set
+ * (ENOENT: the file is not there) and an error otherwise. */
+struct mbtiles *mbtiles_open_immutable(const char *path, struct err *e);
 /* The stored bytes of a tile (malloc'd into *data), or an error if it is not there. */
 int mbtiles_get(struct mbtiles *m, int z, uint32_t x, uint32_t y, void **data, size_t *n, struct err *e);
-/* Close without caring (the caller removes the file). */
+/* The same, but a missing tile is no error: 1 found (*data malloc'd), 0 not
+ * there, -1 a read error. */
+int mbtiles_find(struct mbtiles *m, int z, uint32_t x, uint32_t y, void **data, size_t *n, struct err *e);
+/* Close without caring (the caller removes the file); also closes a file
+ * opened for reading. */
 void mbtiles_abort(struct mbtiles *m);
 
 #endif
