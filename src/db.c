@@ -71,14 +71,20 @@ static int fail_result(struct db *db, const PGresult *res, struct err *e)
 	return -1;
 }
 
-struct db *db_connect(const char *schema, struct err *e)
+static struct db *connect_as(const char *schema, bool aux, struct err *e)
 {
-	static const char *const keys[] = {"fallback_application_name", "client_encoding", NULL};
-	static const char *const vals[] = {"pc6risk", "UTF8", NULL};
+	/* the aux connection gives up on an unreachable server after 5 s unless
+	 * PGCONNECT_TIMEOUT says otherwise: /readyz must answer */
+	const char *keys[] = {"fallback_application_name", "client_encoding", NULL, NULL};
+	const char *vals[] = {aux ? "pc6risk daemon" : "pc6risk", "UTF8", NULL, NULL};
 	struct db *db = xcalloc(1, sizeof *db);
 	char *ident = NULL, *path = NULL;
 	const char *params[1];
 
+	if (aux && !getenv("PGCONNECT_TIMEOUT")) {
+		keys[2] = "connect_timeout";
+		vals[2] = "5";
+	}
 	db->conn = PQconnectdbParams(keys, vals, 0);
 	db->schema = xstrdup(schema);
 	if (PQstatus(db->conn) != CONNECTION_OK) {
@@ -93,8 +99,10 @@ struct db *db_connect(const char *schema, struct err *e)
 	}
 	PQsetNoticeProcessor(db->conn, notice, NULL);
 	db->cancel = PQgetCancel(db->conn);
-	cancel_on_signal = db->cancel;
-	signals_on_interrupt(cancel_running_query);
+	if (!aux) {
+		cancel_on_signal = db->cancel;
+		signals_on_interrupt(cancel_running_query);
+	}
 	ident = PQescapeIdentifier(db->conn, schema, strlen(schema));
 	if (!ident) {
 		err_set(e, ERR_DATABASE, NULL, "cannot quote schema name \"%s\"", schema);
@@ -118,11 +126,52 @@ struct db *db_connect(const char *schema, struct err *e)
 	free(path);
 	/* JIT compilation costs more than it saves on pc6risk's statements, most of
 	 * which spend their time in PostGIS functions it cannot compile. */
-	if (db_exec(db, "SET jit = off", e) < 0) {
+	if (db_exec(db, aux ? "SET jit = off; SET statement_timeout = '10s'" : "SET jit = off", e) < 0) {
 		db_close(db);
 		return NULL;
 	}
 	return db;
+}
+
+struct db *db_connect(const char *schema, struct err *e)
+{
+	return connect_as(schema, false, e);
+}
+
+struct db *db_connect_aux(const char *schema, struct err *e)
+{
+	return connect_as(schema, true, e);
+}
+
+bool db_ok(const struct db *db)
+{
+	return db && PQstatus(db->conn) == CONNECTION_OK;
+}
+
+int db_session_lock(struct db *db, const char *what, struct err *e)
+{
+	char *name = xasprintf("pc6risk:%s:%s", db->schema, what);
+	const char *params[1] = {name};
+	struct db_result *r = db_query(db, "SELECT pg_try_advisory_lock(hashtext($1))", 1, params, e);
+	int rc;
+
+	free(name);
+	if (!r)
+		return -1;
+	rc = strcmp(db_value(r, 0, 0), "t") == 0;
+	db_result_free(r);
+	return rc;
+}
+
+void db_session_unlock(struct db *db, const char *what)
+{
+	char *name = xasprintf("pc6risk:%s:%s", db->schema, what);
+	const char *params[1] = {name};
+	struct err e;
+
+	if (db_ok(db) && db_execp(db, "SELECT pg_advisory_unlock(hashtext($1))", 1, params, &e) < 0)
+		log_msg(LOG_WARN, "cannot release the %s lock: %s", what, e.message);
+	free(name);
 }
 
 void db_close(struct db *db)

@@ -1548,6 +1548,32 @@ static int load_everything(struct loader *L, struct timespec *t, struct err *e)
 	return 0;
 }
 
+int load_quick_check(struct db *db, const struct config *cfg, const struct load_opts *opts, char fingerprint[65],
+		     struct err *e)
+{
+	struct loader L = {.db = db, .cfg = cfg, .opts = opts};
+	struct fp_plan plan = {0};
+	struct db_result *r = NULL;
+	int same = -1;
+
+	if (fp_plan_make(&L, &plan, e) < 0)
+		goto out;
+	same = looks_unchanged(&L, &plan, e);
+	if (same != 1)
+		goto out;
+	if (!(r = db_query(db, "SELECT fingerprint FROM load_state", 0, NULL, e))) {
+		same = -1;
+		goto out;
+	}
+	same = db_nrows(r) == 1;
+	if (same)
+		snprintf(fingerprint, 65, "%s", db_value(r, 0, 0));
+out:
+	db_result_free(r);
+	fp_plan_free(&plan);
+	return same;
+}
+
 int load_run(struct db *db, const struct config *cfg, const struct load_opts *opts, struct load_stats *st,
 	     struct err *e)
 {

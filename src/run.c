@@ -2,21 +2,52 @@
 #include "pc6risk/log.h"
 #include "pc6risk/sbuf.h"
 #include "pc6risk/signals.h"
+#include "pc6risk/xalloc.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-int run_begin(struct db *db, const char *command, long long *id, struct err *e)
+/* The input files as the last load recorded them, as a JSON array. */
+#define RUN_INPUTS_SQL                                                                                           \
+	"(SELECT coalesce(jsonb_agg(jsonb_build_object('path', path, 'role', role, 'bytes', bytes,"                \
+	" 'sha256', sha256) ORDER BY role, path), '[]') FROM load_input)"
+
+int run_begin(struct db *db, const char *command, const char *trigger, long long *id, struct err *e)
 {
-	const char *params[1] = {command};
-	struct db_result *r = db_query(db, "INSERT INTO run (command) VALUES ($1) RETURNING id", 1, params, e);
+	char host[256], who[320];
+	const char *params[3] = {command, who, trigger};
+	struct db_result *r;
+	long long closed;
 
+	/* A run still "running" whose session is gone never ends by itself: its
+	 * process died or lost the database (restart, kill -9, lost network). */
+	closed = db_execp(db,
+			  "UPDATE run SET status = 'failed', finished_at = clock_timestamp(), error_class = 'system',"
+			  " error_message = 'abandoned: its database session ended before it recorded an end"
+			  " (database restart, lost connection or a killed process); nothing it did was published'"
+			  " WHERE status = 'running' AND backend_pid IS NOT NULL"
+			  " AND backend_pid NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL)",
+			  0, NULL, e);
+	if (closed < 0)
+		return -1;
+	if (closed > 0)
+		log_msg(LOG_WARN, "closed %lld abandoned run(s) as failed (their sessions are gone)", closed);
+	if (gethostname(host, sizeof host) < 0)
+		snprintf(host, sizeof host, "?");
+	host[sizeof host - 1] = '\0';
+	snprintf(who, sizeof who, "%s:%ld", host, (long)getpid());
+	r = db_query(db, "INSERT INTO run (command, host, trigger) VALUES ($1, $2, $3) RETURNING id", 3, params, e);
 	if (!r)
 		return -1;
 	*id = atoll(db_value(r, 0, 0));
 	db_result_free(r);
-	log_msg(LOG_INFO, "run %lld started command=%s", *id, command);
+	/* the daemon's runs say everything in their end line: a nightly "nothing
+	 * changed" is one line in the journal */
+	log_msg(trigger ? LOG_DEBUG : LOG_INFO, "run %lld started command=%s trigger=%s", *id, command,
+		trigger ? trigger : "command");
 	return 0;
 }
 
@@ -26,7 +57,13 @@ char *run_counts_json(const struct run_counts *c)
 	const char *sep = "";
 
 	sbuf_putc(&b, '{');
+	if (c->skipped) {
+		sbuf_puts(&b, "\"skipped\": ");
+		sbuf_json_string(&b, c->skip_reason);
+		sep = ", ";
+	}
 	if (c->done & RUN_LOADED) {
+		sbuf_puts(&b, sep);
 		for (int l = 0; l < LEVEL_COUNT; l++)
 			sbuf_printf(&b, "%s\"areas_%s\": %lld", l ? ", " : "", level_name((enum level)l),
 				    c->load.areas[l]);
@@ -71,39 +108,50 @@ char *run_counts_json(const struct run_counts *c)
 void run_end(struct db *db, long long id, const struct run_counts *counts, const struct err *failure)
 {
 	char sid[32], *json = run_counts_json(counts);
-	const char *release = counts->done & RUN_PUBLISHED ? counts->publish.release : NULL;
+	const char *release = counts->release[0] ? counts->release : NULL;
+	const char *fp = counts->load.fingerprint[0] ? counts->load.fingerprint : NULL;
+	const char *cfg_hash = counts->config_hash[0] ? counts->config_hash : NULL;
 	struct err e;
 
 	snprintf(sid, sizeof sid, "%lld", id);
 	db_rollback(db);
 	if (failure) {
-		const char *params[8] = {sid,
-					 json,
-					 release,
-					 err_class_name(failure->cls),
-					 failure->where[0] ? failure->where : NULL,
-					 failure->sqlstate[0] ? failure->sqlstate : NULL,
-					 failure->message[0] ? failure->message : "unknown error",
-					 failure->detail[0] ? failure->detail : NULL};
+		const char *params[10] = {sid,
+					  json,
+					  release,
+					  err_class_name(failure->cls),
+					  failure->where[0] ? failure->where : NULL,
+					  failure->sqlstate[0] ? failure->sqlstate : NULL,
+					  failure->message[0] ? failure->message : "unknown error",
+					  failure->detail[0] ? failure->detail : NULL,
+					  fp,
+					  cfg_hash};
 
 		if (db_execp(db,
 			     "UPDATE run SET finished_at = clock_timestamp(), status = 'failed', counts = $2::jsonb,"
 			     " release = $3, error_class = $4, error_where = $5, error_sqlstate = $6,"
-			     " error_message = $7, error_detail = $8 WHERE id = $1::bigint",
-			     8, params, &e) < 0)
+			     " error_message = $7, error_detail = $8, input_fingerprint = $9, config_hash = $10,"
+			     " inputs = CASE WHEN $9::text IS NULL THEN NULL ELSE " RUN_INPUTS_SQL " END"
+			     " WHERE id = $1::bigint",
+			     10, params, &e) < 0)
 			log_msg(LOG_WARN, "cannot record the failure of run %lld: %s", id, e.message);
 		else
 			log_msg(LOG_INFO, "run %lld failed class=%s", id, err_class_name(failure->cls));
 	} else {
-		const char *params[3] = {sid, json, release};
+		const char *status = counts->skipped ? "skipped" : "succeeded";
+		const char *params[6] = {sid, json, release, fp, cfg_hash, status};
 
 		if (db_execp(db,
-			     "UPDATE run SET finished_at = clock_timestamp(), status = 'succeeded', counts = $2::jsonb,"
-			     " release = $3 WHERE id = $1::bigint",
-			     3, params, &e) < 0)
+			     "UPDATE run SET finished_at = clock_timestamp(), status = $6, counts = $2::jsonb,"
+			     " release = $3, input_fingerprint = $4, config_hash = $5,"
+			     " inputs = CASE WHEN $4::text IS NULL THEN NULL ELSE " RUN_INPUTS_SQL " END"
+			     " WHERE id = $1::bigint",
+			     6, params, &e) < 0)
 			log_msg(LOG_WARN, "cannot record the end of run %lld: %s", id, e.message);
+		else if (counts->skipped)
+			log_msg(LOG_INFO, "run %lld skipped: %s", id, counts->skip_reason);
 		else
-			log_msg(LOG_INFO, "run %lld succeeded %s", id, json);
+			log_msg(LOG_INFO, "run %lld %s %s", id, status, json);
 	}
 	free(json);
 }
@@ -128,6 +176,93 @@ int run_stages(struct db *db, const struct config *cfg, unsigned stages, const s
 		if (rc < 0)
 			return -1;
 		c->done |= stage;
+		if (stage == RUN_PUBLISHED)
+			snprintf(c->release, sizeof c->release, "%s", c->publish.release);
 	}
 	return 0;
+}
+
+/* The release `current` points to in out_dir, or "" when there is none. */
+static void current_release(const char *out_dir, char *id, size_t n)
+{
+	char *link = xasprintf("%s/current", out_dir), target[PATH_MAX];
+	ssize_t len = readlink(link, target, sizeof target - 1);
+	const char *base;
+
+	id[0] = '\0';
+	free(link);
+	if (len <= 0)
+		return;
+	target[len] = '\0';
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	if (strlen(base) < n)
+		memcpy(id, base, strlen(base) + 1);
+}
+
+/* Is there nothing to do: inputs fingerprinted fp, this config, and the last
+ * good refresh's release still current? */
+static int nothing_changed(struct db *db, const struct config *cfg, const char *out_dir, const char *fp,
+			   struct run_counts *c, struct err *e)
+{
+	struct db_result *r;
+	char current[64];
+	int same;
+
+	r = db_query(db,
+		     "SELECT input_fingerprint, config_hash, release, id FROM run"
+		     " WHERE command = 'refresh' AND status IN ('succeeded', 'skipped') ORDER BY id DESC LIMIT 1",
+		     0, NULL, e);
+	if (!r)
+		return -1;
+	current_release(out_dir, current, sizeof current);
+	same = db_nrows(r) == 1 && db_value(r, 0, 0) && strcmp(db_value(r, 0, 0), fp) == 0 && db_value(r, 0, 1) &&
+	       strcmp(db_value(r, 0, 1), cfg->hash) == 0 && db_value(r, 0, 2) && current[0] &&
+	       strcmp(db_value(r, 0, 2), current) == 0;
+	if (same) {
+		snprintf(c->release, sizeof c->release, "%s", current);
+		snprintf(c->skip_reason, sizeof c->skip_reason,
+			 "inputs and config unchanged since run %s; release %s stays current", db_value(r, 0, 3), current);
+	}
+	db_result_free(r);
+	return same;
+}
+
+int run_refresh(struct db *db, const struct config *cfg, const struct run_opts *opts, bool force,
+		struct run_counts *c, struct err *e)
+{
+	const char *out_dir = opts->publish.out_dir ? opts->publish.out_dir : cfg->out_dir;
+	int rc;
+
+	snprintf(c->config_hash, sizeof c->config_hash, "%s", cfg->hash);
+	if (!force) {
+		char fp[65];
+
+		rc = load_quick_check(db, cfg, &opts->load, fp, e);
+		if (rc == 1)
+			rc = nothing_changed(db, cfg, out_dir, fp, c, e);
+		if (rc < 0)
+			return -1;
+		if (rc == 1) {
+			memcpy(c->load.fingerprint, fp, sizeof fp);
+			c->skipped = true;
+			return 0;
+		}
+	}
+	if (run_stages(db, cfg, RUN_LOADED, opts, c, e) < 0)
+		return -1;
+	/* touched files with the same contents: load read them again (or found
+	 * its own fingerprint unchanged), but nothing after it has to run */
+	if (!force) {
+		rc = nothing_changed(db, cfg, out_dir, c->load.fingerprint, c, e);
+		if (rc < 0)
+			return -1;
+		if (rc == 1) {
+			c->skipped = true;
+			snprintf(c->skip_reason + strlen(c->skip_reason), sizeof c->skip_reason - strlen(c->skip_reason),
+				 " (the files' dates changed, their contents did not)");
+			return 0;
+		}
+	}
+	return run_stages(db, cfg, RUN_ALL & ~RUN_LOADED, opts, c, e);
 }

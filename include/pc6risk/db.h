@@ -34,6 +34,15 @@ extern const size_t db_nmigrations;
 struct db *db_connect(const char *schema, struct err *e);
 void db_close(struct db *db);
 
+/* A second connection beside the working one (the daemon's, for /readyz,
+ * /metrics and /runs): SIGTERM does not cancel its queries, connecting gives
+ * up after 5 s (unless PGCONNECT_TIMEOUT says otherwise) and a statement
+ * after 10 s. */
+struct db *db_connect_aux(const char *schema, struct err *e);
+
+/* Is the connection still up? False after the server went away. */
+bool db_ok(const struct db *db);
+
 const char *db_schema(const struct db *db);
 
 /* Run static SQL (no parameters; may hold several statements). */
@@ -91,5 +100,11 @@ int db_latest_version(void);
 /* Take a transaction-scoped advisory lock named by the schema and what.
  * With wait false, fail at once (ERR_DATABASE) when another session holds it. */
 int db_lock(struct db *db, const char *what, bool wait, struct err *e);
+
+/* Try a session-scoped advisory lock of the same kind, held until
+ * db_session_unlock or the end of the connection (also when the process
+ * dies): 1 taken, 0 another session holds it, -1 error. */
+int db_session_lock(struct db *db, const char *what, struct err *e);
+void db_session_unlock(struct db *db, const char *what);
 
 #endif

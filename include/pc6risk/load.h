@@ -45,6 +45,13 @@ struct load_stats {
 	char fingerprint[65];
 };
 
+/* Without reading them: do the input files have the paths, sizes and
+ * modification times (to the nanosecond) the last load recorded? 1 with that
+ * load's fingerprint copied out, 0 when something differs or nothing was
+ * loaded, -1 on error. The daemon's nightly "nothing changed" costs this. */
+int load_quick_check(struct db *db, const struct config *cfg, const struct load_opts *opts, char fingerprint[65],
+		     struct err *e);
+
 /* Load every input the config names. */
 int load_run(struct db *db, const struct config *cfg, const struct load_opts *opts, struct load_stats *st,
 	     struct err *e);

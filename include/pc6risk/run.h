@@ -30,6 +30,10 @@ enum {
 /* What a run did, stage by stage; `done` says which stages finished. */
 struct run_counts {
 	unsigned done;
+	bool skipped;            /* a refresh that found nothing to do */
+	char skip_reason[240];
+	char release[64];        /* what it published, or (skipped) what stays current */
+	char config_hash[65];    /* the config's hash (config.h), for the next refresh to compare */
 	struct load_stats load;
 	struct score_stats score;
 	struct compare_stats compare;
@@ -37,8 +41,10 @@ struct run_counts {
 	struct publish_stats publish;
 };
 
-/* Record the start of a command; *id is its run id. */
-int run_begin(struct db *db, const char *command, long long *id, struct err *e);
+/* Record the start of a command; *id is its run id. trigger says what started
+ * it ("schedule", "signal", "retry", "start"; NULL: a command line). Runs whose
+ * database session is gone are closed as failed first. */
+int run_begin(struct db *db, const char *command, const char *trigger, long long *id, struct err *e);
 
 /* Record the end: succeeded when failure is NULL, else failed with its error.
  * Rolls back any open transaction first. Problems writing the record are
@@ -59,5 +65,15 @@ struct run_opts {
  * the first failure or signal; refresh is RUN_ALL. c->done says which finished. */
 int run_stages(struct db *db, const struct config *cfg, unsigned stages, const struct run_opts *opts,
 	       struct run_counts *c, struct err *e);
+
+/* refresh: every stage, unless the inputs and the config are those of the last
+ * refresh that succeeded and its release is still current; then nothing runs
+ * and c->skipped says why. The inputs are first compared by size and
+ * modification time only; when those changed, load hashes the files and a
+ * change of dates alone still skips the rest. force runs everything. The
+ * caller holds db_session_lock(db, "refresh") around the run, so that one
+ * refresh of a schema runs at a time across processes and hosts. */
+int run_refresh(struct db *db, const struct config *cfg, const struct run_opts *opts, bool force,
+		struct run_counts *c, struct err *e);
 
 #endif
