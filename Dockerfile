@@ -25,4 +25,5 @@ COPY --from=build /stage/usr/local /usr/local
 COPY contrib/docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
 USER pc6risk
 ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]
-CMD ["refresh", "-c", "/inputs/pc6risk.json", "--out", "/out"]
+EXPOSE 8080
+CMD ["daemon", "-c", "/inputs/pc6risk.json", "--out", "/out", "--listen", "0.0.0.0:8080"]

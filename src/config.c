@@ -1,6 +1,8 @@
 #include "pc6risk/config.h"
 #include "pc6risk/embedded.h"
+#include "pc6risk/http.h"
 #include "pc6risk/sbuf.h"
+#include "pc6risk/sha256.h"
 #include "pc6risk/xalloc.h"
 
 #include <cjson/cJSON.h>
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 static const char *const level_names[LEVEL_COUNT] = {"gemeente", "wijk", "buurt", "pc6"};
 
@@ -1264,9 +1267,142 @@ static int parse_privacy(struct ctx *x, const cJSON *v)
 	return parse_figures(x, v ? cJSON_GetObjectItemCaseSensitive(v, "figures") : NULL);
 }
 
+/* "http(s)://host[:port]" and nothing else: it goes into HTTP headers as is. */
+static bool origin_ok(const char *s)
+{
+	const char *p = strncmp(s, "https://", 8) == 0 ? s + 8 : strncmp(s, "http://", 7) == 0 ? s + 7 : NULL;
+
+	if (!p || !*p)
+		return false;
+	for (; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+		      *p == '-' || *p == ':' || *p == '[' || *p == ']'))
+			return false;
+	return true;
+}
+/* A duration like "30s", "90m", "26h", "2d" or "1h30m" in seconds; -1 when it
+ * is not one. */
+static long long duration(const char *text)
+{
+	static const struct {
+		char unit;
+		long long seconds;
+	} units[] = {{'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
+	const char *p = text;
+	long long total = 0;
+	size_t next = 0;
+
+	if (!*p)
+		return -1;
+	while (*p) {
+		long long n = 0;
+		size_t u;
+
+		if (*p < '0' || *p > '9')
+			return -1;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			n = n * 10 + (*p - '0');
+			if (n > 100000000)
+				return -1;
+		}
+		/* units in falling order, each once: "1h30m", not "30m1h" */
+		for (u = next; u < sizeof units / sizeof *units && units[u].unit != *p; u++)
+			;
+		if (u == sizeof units / sizeof *units)
+			return -1;
+		total += n * units[u].seconds;
+		next = u + 1;
+		p++;
+	}
+	return total;
+}
+
+/* obj.key as a duration between min and max seconds into *out, if present. */
+static int get_duration(struct ctx *x, const cJSON *obj, const char *path, const char *key, long long min,
+			long long max, long long *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char where[80], what[120];
+	long long s;
+
+	if (!v)
+		return 0;
+	snprintf(where, sizeof where, "%s.%s", path, key);
+	snprintf(what, sizeof what, "must be a duration from %llds to %llds, like \"30s\", \"90m\", \"26h\" or \"1h30m\"",
+		 min, max);
+	if (!cJSON_IsString(v) || (s = duration(v->valuestring)) < min || s > max)
+		return bad(x, where, v, what);
+	*out = s;
+	return 0;
+}
+
+static int parse_daemon(struct ctx *x, const cJSON *v)
+{
+	static const char *const keys[] = {"schedule",     "listen",  "cors_origin",     "public_url", "ready_max_age",
+					   "retry_min",    "retry_max", "stop_timeout", "threads",    "max_connections",
+					   NULL};
+	struct config_daemon *d = &x->cfg->daemon;
+	char *schedule = NULL, why[200];
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	struct err pe;
+	int rc = -1;
+
+	d->schedule = (struct schedule){.kind = SCHEDULE_DAILY, .hour = 3, .minute = 0};
+	d->listen = xstrdup("127.0.0.1:8080");
+	d->ready_max_age = 26 * 3600;
+	d->retry_min = 30;
+	d->retry_max = 30 * 60;
+	d->stop_timeout = 60;
+	d->threads = 2;
+	d->max_connections = 512;
+	if (!v)
+		return 0;
+	if (want_object(x, v, "daemon") < 0 || check_keys(x, v, "daemon", keys) < 0 ||
+	    get_string(x, v, "daemon", "schedule", false, &schedule) < 0 ||
+	    get_string(x, v, "daemon", "listen", false, &d->listen) < 0 ||
+	    get_string(x, v, "daemon", "cors_origin", false, &d->cors_origin) < 0 ||
+	    get_string(x, v, "daemon", "public_url", false, &d->public_url) < 0 ||
+	    get_duration(x, v, "daemon", "ready_max_age", 60, 366 * 86400LL, &d->ready_max_age) < 0 ||
+	    get_duration(x, v, "daemon", "retry_min", 1, 86400, &d->retry_min) < 0 ||
+	    get_duration(x, v, "daemon", "retry_max", 1, 7 * 86400, &d->retry_max) < 0 ||
+	    get_duration(x, v, "daemon", "stop_timeout", 1, 3600, &d->stop_timeout) < 0 ||
+	    get_int(x, v, "daemon", "threads", 1, 64, &d->threads) < 0 ||
+	    get_int(x, v, "daemon", "max_connections", 1, 100000, &d->max_connections) < 0)
+		goto out;
+	if (schedule && schedule_parse(schedule, &d->schedule, why, sizeof why) < 0) {
+		rc = bad(x, "daemon.schedule", cJSON_GetObjectItemCaseSensitive(v, "schedule"), why);
+		goto out;
+	}
+	if (http_parse_listen(d->listen, &sa, &salen, &pe) < 0) {
+		rc = bad(x, "daemon.listen", cJSON_GetObjectItemCaseSensitive(v, "listen"), pe.message);
+		goto out;
+	}
+	if (d->retry_max < d->retry_min) {
+		rc = bad(x, "daemon.retry_max", cJSON_GetObjectItemCaseSensitive(v, "retry_max"),
+			 "must be at least daemon.retry_min");
+		goto out;
+	}
+	if (d->cors_origin && strcmp(d->cors_origin, "*") != 0 && !origin_ok(d->cors_origin)) {
+		rc = bad(x, "daemon.cors_origin", cJSON_GetObjectItemCaseSensitive(v, "cors_origin"),
+			 "must be \"*\" or one origin like \"https://kaart.example.nl\" (scheme, host, optional port)");
+		goto out;
+	}
+	if (d->public_url && !origin_ok(d->public_url)) {
+		rc = bad(x, "daemon.public_url", cJSON_GetObjectItemCaseSensitive(v, "public_url"),
+			 "must be a base URL like \"https://tiles.example.nl\" (scheme, host, optional port; no path)");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(schedule);
+	return rc;
+}
+
 static int parse_root(struct ctx *x, const cJSON *root)
 {
-	static const char *const keys[] = {"database", "inputs", "scenarios", "compare", "privacy", "publish", NULL};
+	static const char *const keys[] = {"database", "inputs", "scenarios", "compare", "privacy", "publish", "daemon",
+					   NULL};
 	static const char *const db_keys[] = {"schema", NULL};
 	static const char *const in_keys[] = {"areas", "indicators", "crosswalk", NULL};
 	static const char *const pub_keys[] = {"dir", "neighbourhoods", "keep", "attribution", "tiles", NULL};
@@ -1355,6 +1491,8 @@ static int parse_root(struct ctx *x, const cJSON *root)
 			}
 		}
 	}
+	if (parse_daemon(x, cJSON_GetObjectItemCaseSensitive(root, "daemon")) < 0)
+		return -1;
 	return cross_check(x);
 }
 
@@ -1626,6 +1764,14 @@ struct config *config_parse(const char *text, size_t len, const char *path, stru
 		return NULL;
 	}
 	cJSON_Delete(root);
+	{
+		struct sha256 h;
+
+		sha256_init(&h);
+		sha256_update(&h, PC6RISK_VERSION, sizeof PC6RISK_VERSION);
+		sha256_update(&h, text, len);
+		sha256_hex(&h, cfg->hash);
+	}
 	return cfg;
 }
 
@@ -1675,6 +1821,9 @@ void config_free(struct config *c)
 {
 	if (!c)
 		return;
+	free(c->daemon.listen);
+	free(c->daemon.cors_origin);
+	free(c->daemon.public_url);
 	for (size_t i = 0; i < c->nareas; i++) {
 		struct config_area *a = &c->areas[i];
 

@@ -909,8 +909,7 @@ static enum MHD_Result serve_doc(struct req *r, enum http_doc doc)
 			return rc;
 		}
 	}
-	if (status >= 500)
-		log_msg(LOG_ERROR, "http: %s %s answered %d", r->method, r->url, status);
+	/* a 503 here is an answer (not ready), not a fault: no log line per probe */
 	n = body.len;
 	return finish(r, status, from_malloc(sbuf_take(&body), n, type ? type : "text/plain; charset=utf-8"), n);
 }

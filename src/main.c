@@ -5,8 +5,10 @@
 #include "pc6risk/audit.h"
 #include "pc6risk/compare.h"
 #include "pc6risk/config.h"
+#include "pc6risk/daemon.h"
 #include "pc6risk/db.h"
 #include "pc6risk/err.h"
+#include "pc6risk/http.h"
 #include "pc6risk/log.h"
 #include "pc6risk/run.h"
 #include "pc6risk/signals.h"
@@ -43,12 +45,13 @@ enum {
 	OPT_SCRATCH = 1 << 8,     /* --schema, as synth means it */
 	OPT_COMPARE = 1 << 9,     /* --draws, --seed */
 	OPT_AUDIT = 1 << 10,      /* --public, --threads */
-	OPT_TILES = 1 << 11       /* --zooms, --no-tiles */
+	OPT_TILES = 1 << 11,      /* --zooms, --no-tiles */
+	OPT_DAEMON = 1 << 12      /* --listen, --now */
 };
 
 /* Long options without a short form. */
 enum { LONG_AREA = 256, LONG_POSTCODES, LONG_SEED, LONG_DATA, LONG_DRAWS, LONG_PUBLIC, LONG_THREADS, LONG_ZOOMS,
-       LONG_NO_TILES };
+       LONG_NO_TILES, LONG_LISTEN, LONG_NOW };
 
 /* What the command line said. */
 struct opts {
@@ -73,6 +76,8 @@ struct opts {
 	const char *data;
 	int minzoom, maxzoom;   /* publish: --zooms, -1 = the config's */
 	bool no_tiles;
+	const char *listen;     /* daemon */
+	bool now;
 };
 
 struct command {
@@ -112,10 +117,13 @@ static const struct {
 	{OPT_AUDIT, "    --threads N", "threads for the LPs, 1 to 8 (default: the CPUs, at most 8)"},
 	{OPT_TILES, "    --zooms A-B", "write only the tiles of zooms A to B (default: publish.tiles)"},
 	{OPT_TILES, "    --no-tiles", "write no tiles (everything else as usual)"},
-	{OPT_LOAD, "    --force", "load even when the inputs are those of the last load"},
+	{OPT_LOAD, "    --force", "load (and refresh) even when the inputs are those of the last load"},
 	{OPT_LOAD, "    --max-rejects N", "skip up to N bad rows (default 0: any bad row stops the load)"},
 	{OPT_LOAD, "    --rejects FILE", "where skipped rows go, with the reason (default pc6risk-rejects.csv)"},
 	{OPT_LOAD, "    --encoding ENC", "encoding of every CSV: auto (default), utf-8, cp1252, latin1"},
+	{OPT_DAEMON, "    --listen ADDR", "HTTP address, like 127.0.0.1:8080 or [::1]:8080; port 0 picks a\n"
+				       "                       free one (default: daemon.listen, 127.0.0.1:8080)"},
+	{OPT_DAEMON, "    --now", "refresh at start (done anyway when nothing is published yet)"},
 	{OPT_LOG, "-q, --quiet", "log only warnings and errors"},
 	{OPT_LOG, "-v, --verbose", "log debug detail too"},
 };
@@ -210,7 +218,17 @@ static int staged(struct opts *o, struct err *e, unsigned stages)
 		return -1;
 	if (!(db = connect_db(o, cfg, true, e)))
 		goto out;
-	if (run_begin(db, o->command, &id, e) < 0)
+	if (stages == RUN_ALL) {
+		int got = db_session_lock(db, "refresh", e);
+
+		if (got == 0) {
+			err_set(e, ERR_DATABASE, NULL, "another pc6risk refresh is running on schema \"%s\"", db_schema(db));
+			err_hint(e, "wait for it to finish (a daemon, or cron); pc6risk.run shows the running one");
+		}
+		if (got != 1)
+			goto out;
+	}
+	if (run_begin(db, o->command, NULL, &id, e) < 0)
 		goto out;
 	{
 		struct run_opts ro = {
@@ -247,7 +265,12 @@ static int staged(struct opts *o, struct err *e, unsigned stages)
 			ro.compare.draws = (int)n;
 		if (o->seed && parse_number(o->seed, ~0ULL, &n) == 0)
 			ro.compare.seed = n;
-		rc = run_stages(db, cfg, stages, &ro, &counts, e);
+		/* options that change what is published make a refresh run even
+		 * when inputs and config did not change */
+		bool force = o->force || o->nselect || o->draws || o->seed || o->minzoom >= 0 || o->no_tiles;
+
+		rc = stages == RUN_ALL ? run_refresh(db, cfg, &ro, force, &counts, e)
+				       : run_stages(db, cfg, stages, &ro, &counts, e);
 	}
 	run_end(db, id, &counts, rc < 0 ? e : NULL);
 out:
@@ -306,6 +329,30 @@ static int cmd_publish(struct opts *o, struct err *e)
 static int cmd_refresh(struct opts *o, struct err *e)
 {
 	return staged(o, e, RUN_ALL);
+}
+
+static int cmd_daemon(struct opts *o, struct err *e)
+{
+	struct daemon_opts d = {
+		.config_path = config_path(o),
+		.schema = o->schema,
+		.out_dir = o->out,
+		.listen = o->listen,
+		.now = o->now,
+	};
+	struct sockaddr_storage sa;
+	socklen_t len;
+
+	if (o->listen && http_parse_listen(o->listen, &sa, &len, e) < 0) {
+		e->cls = ERR_USAGE;
+		err_prefix(e, "--listen");
+		return -1;
+	}
+	if (access(d.config_path, F_OK) != 0 && !o->config) {
+		err_set(e, ERR_CONFIG, d.config_path, "no config file");
+		return err_hint(e, "the daemon needs one: give --config FILE or set PC6RISK_CONFIG");
+	}
+	return daemon_run(&d, e);
 }
 
 
@@ -413,7 +460,28 @@ static const struct command commands[] = {
 	{"refresh", cmd_refresh, OPT_CONFIG | OPT_SCHEMA | OPT_OUT | OPT_SELECT | OPT_LOAD | OPT_COMPARE | OPT_TILES | OPT_LOG,
 	 "load, score, compare, protect and publish as one recorded run",
 	 "Run load, score, compare, protect and publish in turn as one run, recorded in the\n"
-	 "run table with its counts, or with its error when a stage fails.\n"},
+	 "run table with its counts, or with its error when a stage fails. When the input\n"
+	 "files (by size and modification time, then by content), the config and the\n"
+	 "pc6risk version are those of the last refresh that succeeded and its release is\n"
+	 "still current, nothing runs: one log line, and a run recorded as skipped.\n"
+	 "--force runs every stage anyway, as do --select, --zooms, --no-tiles, --draws\n"
+	 "and --seed. One refresh of a schema runs at a time (an advisory lock): a second\n"
+	 "one fails at once. The daemon command runs this on a schedule.\n"},
+	{"daemon", cmd_daemon, OPT_CONFIG | OPT_SCHEMA | OPT_OUT | OPT_DAEMON | OPT_LOG,
+	 "refresh on a schedule and serve the tiles, health and metrics over HTTP",
+	 "Run in the foreground (systemd Type=notify or simple; contrib/ has a unit) until\n"
+	 "SIGTERM. Refreshes as `pc6risk refresh` does at daemon.schedule (\"03:00\" daily in\n"
+	 "Europe/Amsterdam time, or \"every 6h\") and at SIGUSR1, skipping when nothing\n"
+	 "changed; a failed refresh is retried with backoff while the previous release\n"
+	 "stays served. SIGHUP reads the config again (a bad one is logged and the old one\n"
+	 "kept); SIGTERM rolls back the current step and exits 0, a second one at once.\n"
+	 "HTTP (read-only, daemon.listen, default 127.0.0.1:8080):\n"
+	 "  /tiles/<scenario>/tiles.json              TileJSON naming the release's tile URLs\n"
+	 "  /tiles/<scenario>/{z}/{x}/{y}.pbf|.geojson the current release's tiles\n"
+	 "  /releases/<id>/tiles/...                  one release's, cacheable for a year\n"
+	 "  /neighbourhoods/<name>.geojson            the selected neighbourhoods\n"
+	 "  /healthz /readyz /metrics /runs           alive, fresh, Prometheus, run history\n"
+	 "See the README's \"Daemon\" section and docs/config.md (daemon).\n"},
 	{"presets", cmd_presets, 0, "list the shipped scenario presets, or print one",
 	 "Without an argument, list the scenario presets; with a NAME, print that preset's\n"
 	 "JSON, ready to copy into a config's scenarios and change. docs/scenarios.md\n"
@@ -516,6 +584,8 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 		{"threads", required_argument, NULL, LONG_THREADS},
 		{"zooms", required_argument, NULL, LONG_ZOOMS},
 		{"no-tiles", no_argument, NULL, LONG_NO_TILES},
+		{"listen", required_argument, NULL, LONG_LISTEN},
+		{"now", no_argument, NULL, LONG_NOW},
 		{NULL, 0, NULL, 0},
 	};
 	char cmdname[64];
@@ -540,6 +610,8 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 		case LONG_PUBLIC: need = OPT_AUDIT, name = "--public"; o->public_csv = optarg; break;
 		case LONG_THREADS: need = OPT_AUDIT, name = "--threads"; o->threads = optarg; break;
 		case LONG_NO_TILES: need = OPT_TILES, name = "--no-tiles"; o->no_tiles = true; break;
+		case LONG_LISTEN: need = OPT_DAEMON, name = "--listen"; o->listen = optarg; break;
+		case LONG_NOW: need = OPT_DAEMON, name = "--now"; o->now = true; break;
 		case LONG_ZOOMS: {
 			int a, b, len = 0;
 

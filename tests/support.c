@@ -125,6 +125,47 @@ pid_t t_spawn_pc6risk(const char *const *args)
 	return pid;
 }
 
+pid_t t_spawn_pc6risk_log(const char *const *args, const char *log)
+{
+	const char *bin = getenv("PC6RISK_BIN");
+	const char *argv[64];
+	size_t n = 0;
+	pid_t pid;
+
+	argv[n++] = bin && bin[0] ? bin : "build/pc6risk";
+	for (; *args && n < 63; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		if (fd < 0)
+			_exit(127);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		close(fd);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+int t_wait_exit(pid_t pid, int ms)
+{
+	int status;
+
+	for (int waited = 0; waited <= ms; waited += 20) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		t_sleep_ms(20);
+	}
+	return -1;
+}
+
 void t_run_free(struct t_run *r)
 {
 	free(r->out);

@@ -28,6 +28,12 @@ void t_run_free(struct t_run *r);
 /* Start the pc6risk binary with args in the background, output discarded; its pid. */
 pid_t t_spawn_pc6risk(const char *const *args);
 
+/* The same with stdout and stderr appended to the file log. */
+pid_t t_spawn_pc6risk_log(const char *const *args, const char *log);
+/* Wait up to ms for a child to end: its exit code, 128 + signal, or -1 when
+ * it is still running. */
+int t_wait_exit(pid_t pid, int ms);
+
 /* The repository root, and a path inside it (to free). */
 const char *t_root(void);
 char *t_repo_path(const char *rel);

@@ -15,6 +15,7 @@
 
 #include "pc6risk/csv.h"
 #include "pc6risk/err.h"
+#include "pc6risk/schedule.h"
 
 /* The area tree, coarse to fine: every level nests in the one before it. */
 enum level { LEVEL_GEMEENTE, LEVEL_WIJK, LEVEL_BUURT, LEVEL_PC6, LEVEL_COUNT };
@@ -209,6 +210,24 @@ struct config {
 
 	int compare_draws;            /* compare.draws: Monte Carlo draws per scenario */
 	unsigned long long compare_seed;
+
+	/* daemon: the nightly refresh and the HTTP server (docs/config.md) */
+	struct config_daemon {
+		struct schedule schedule;  /* daemon.schedule ("03:00" daily, Europe/Amsterdam time) */
+		char *listen;              /* daemon.listen ("127.0.0.1:8080") */
+		char *cors_origin;         /* daemon.cors_origin, or NULL: no CORS headers */
+		char *public_url;          /* daemon.public_url, or NULL: tile URLs from the Host header */
+		long long ready_max_age;   /* seconds; /readyz fails when the last good refresh is older (26 h) */
+		long long retry_min;       /* seconds to the first retry after a failed refresh (30 s) ... */
+		long long retry_max;       /* ... doubling up to this (30 min) */
+		long long stop_timeout;    /* seconds SIGTERM waits for the current step to roll back (60 s) */
+		int threads;               /* HTTP worker threads (2) */
+		int max_connections;       /* open HTTP connections at most (512) */
+	} daemon;
+
+	/* sha256 of the file's bytes and this pc6risk's version: a refresh runs
+	 * again when either changed. */
+	char hash[65];
 };
 
 /* Read and check the file at path. NULL with e filled (ERR_CONFIG) on failure. */
