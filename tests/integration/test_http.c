@@ -366,6 +366,8 @@ Test(http, geojson_tiles_and_etags)
 	header_is(&r, "Content-Type", "application/geo+json");
 	header_is(&r, "Cache-Control", "public, max-age=60");
 	header_is(&r, "X-Pc6risk-Release", f.id[1]);
+	/* keep-alive: a map fetches dozens of tiles per view over a few connections */
+	cr_assert_null(httpc_header(&r, "Connection"), "Connection: %s", httpc_header(&r, "Connection"));
 	rel = geojson_release(r.body);
 	cr_assert_str_eq(rel, f.id[1]);
 	free(rel);
