@@ -104,7 +104,7 @@ demo: deps
 	@scripts/with-pg.sh scripts/demo.sh $(BUILD)/pc6risk demo/pc6risk.json maps/out
 
 bench: deps
-	@scripts/deps.sh jq sqlite3 time wrk nginx curl
+	@scripts/deps.sh jq sqlite3 time nghttp2-client nginx curl
 	@$(MAKE) --no-print-directory -s all
 	@scripts/with-pg.sh bench/run.sh $(BUILD)/pc6risk
 

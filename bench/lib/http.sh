@@ -1,9 +1,10 @@
 # Shared by bench/cases/daemon-*.sh (sourced, POSIX sh): tile requests per
 # second from `pc6risk daemon` against nginx serving the same release from
 # disk, both on loopback, both with 2 worker threads/processes, measured by
-# wrk (2 threads, 32 keep-alive connections) fetching a fixed number of tile
-# requests that cycle through every tile of the release (so the ratio of the
-# timed runs is the inverse ratio of the request rates). The release is the
+# h2load (nghttp2-client, HTTP/1.1, 2 threads, 32 keep-alive connections)
+# making a fixed number of tile requests that cycle through every tile of the
+# release (so the ratio of the timed runs is the inverse ratio of the request
+# rates; h2load and the server share the machine's 2 cores, for both peers). The release is the
 # Den Haag demo at z8-16 with every scenario, published once in setup with
 # publish.tiles.pbf on (so nginx has .pbf files to serve); the servers start in
 # setup and stop in report.
@@ -20,11 +21,12 @@ dport=${BENCH_DAEMON_PORT:-18080}
 nport=${BENCH_NGINX_PORT:-18081}
 requests=${BENCH_HTTP_REQUESTS:-100000}
 
-wrk_run() {
-	# $1 port, $2 output file; per thread half the requests
-	wrk -t 2 -c 32 -d 600s --timeout 10s -s "$PC6RISK_ROOT/bench/lib/wrk-paths.lua" "http://127.0.0.1:$1" \
-		-- "$work/paths.$ext" $((requests / 2)) >"$2" 2>&1
-	if grep -q "Non-2xx\|Socket errors" "$2"; then
+load_run() {
+	# $1 port, $2 output file
+	sed "s|^|http://127.0.0.1:$1|" "$work/paths.$ext" >"$work/urls.$1.$ext"
+	h2load --h1 -n "$requests" -c 32 -t 2 -H "Accept-Encoding: gzip" -i "$work/urls.$1.$ext" >"$2" 2>&1
+	if ! grep -q "requests: $requests total, $requests started, $requests done, $requests succeeded, 0 failed, 0 errored" "$2" ||
+		! grep -q "status codes: $requests 2xx" "$2"; then
 		cat "$2" >&2
 		echo "bench: errors in the responses" >&2
 		exit 1
@@ -99,14 +101,14 @@ http_setup() {
 
 http_case() {
 	case "$1" in
-	describe) echo "$requests $ext tile requests over loopback (wrk): pc6risk daemon vs nginx serving the same release" ;;
+	describe) echo "$requests $ext tile requests over loopback (h2load): pc6risk daemon vs nginx serving the same release" ;;
 	peers) echo nginx ;;
 	setup) http_setup ;;
-	ours) wrk_run "$dport" "$work/wrk-daemon.$ext.txt" ;;
-	nginx) wrk_run "$nport" "$work/wrk-nginx.$ext.txt" ;;
+	ours) load_run "$dport" "$work/load-daemon.$ext.txt" ;;
+	nginx) load_run "$nport" "$work/load-nginx.$ext.txt" ;;
 	report)
-		d=$(awk '/Requests\/sec/ {print $2}' "$work/wrk-daemon.$ext.txt")
-		n=$(awk '/Requests\/sec/ {print $2}' "$work/wrk-nginx.$ext.txt")
+		d=$(awk '/^finished in/ {print $4}' "$work/load-daemon.$ext.txt")
+		n=$(awk '/^finished in/ {print $4}' "$work/load-nginx.$ext.txt")
 		echo "last run: daemon $d req/s, nginx $n req/s, daemon/nginx = $(awk "BEGIN {printf \"%.2f\", $d / $n}") (target >= 0.8)"
 		echo "tiles cycled through: $(wc -l <"$work/paths.$ext") $ext paths"
 		stop_servers ;;
