@@ -1371,11 +1371,12 @@ static int parse_daemon(struct ctx *x, const cJSON *v)
 	    get_int(x, v, "daemon", "max_connections", 1, 100000, &d->max_connections) < 0)
 		goto out;
 	if (schedule && schedule_parse(schedule, &d->schedule, why, sizeof why) < 0) {
-		rc = bad(x, "daemon.schedule", cJSON_GetObjectItemCaseSensitive(v, "schedule"), why);
+		/* the reason quotes the text already */
+		rc = err_set(x->e, ERR_CONFIG, x->file, "daemon.schedule: %s", why);
 		goto out;
 	}
 	if (http_parse_listen(d->listen, &sa, &salen, &pe) < 0) {
-		rc = bad(x, "daemon.listen", cJSON_GetObjectItemCaseSensitive(v, "listen"), pe.message);
+		rc = err_set(x->e, ERR_CONFIG, x->file, "daemon.listen: %s", pe.message);
 		goto out;
 	}
 	if (d->retry_max < d->retry_min) {

@@ -8,8 +8,8 @@
 #include "pc6risk/xalloc.h"
 #include "support.h"
 
-static const char *const all_commands[] = {"init",  "load",    "score", "protect", "publish",
-					   "refresh", "audit", "synth", "version", NULL};
+static const char *const all_commands[] = {"init",  "load",  "score", "protect", "publish", "refresh",
+					   "daemon", "audit", "synth", "version", NULL};
 
 Test(cli, no_command_is_a_usage_error)
 {
@@ -52,6 +52,16 @@ Test(cli, unknown_command_and_option_give_one_line_and_a_hint)
 	cr_assert_eq(r.status, 2);
 	cr_assert_str_eq(r.err, "pc6risk publish: --zooms: expected A-B with 0 <= A <= B <= 18, or one zoom, got '14-9'\n"
 				"Try 'pc6risk publish --help'.\n");
+	t_run_free(&r);
+
+	r = t_pc6risk((const char *[]){"daemon", "--listen", "localhost:8080", NULL});
+	cr_assert_eq(r.status, 2);
+	cr_assert(strstr(r.err, "--listen: "), "%s", r.err);
+	t_run_free(&r);
+
+	r = t_pc6risk((const char *[]){"refresh", "--listen", "127.0.0.1:8080", NULL});
+	cr_assert_eq(r.status, 2);
+	cr_assert_str_eq(r.err, "pc6risk refresh: option '--listen' does not apply to this command\nTry 'pc6risk refresh --help'.\n");
 	t_run_free(&r);
 
 	r = t_pc6risk((const char *[]){"score", "--zooms", "12", NULL});

@@ -464,3 +464,67 @@ Test(config, tile_zooms_default_narrow_and_refuse_overlaps)
 				       "\"privacy\": {\"k\": 10}, \"publish\": {\"tiles\": {\"png\": true}}")),
 			 "conf/pc6risk.json: publish.tiles.png: unknown key; expected one of: enabled, wijk, buurt, pc6, pbf");
 }
+
+/* base with a daemon section (static buffer). */
+static const char *with_daemon(const char *section)
+{
+	static char buf[8192];
+	char what[1024];
+
+	snprintf(what, sizeof what, "\"privacy\": {\"k\": 10}, \"daemon\": %s", section);
+	snprintf(buf, sizeof buf, "%s", replace("\"privacy\": {\"k\": 10}", what));
+	return buf;
+}
+
+Test(config, daemon_defaults_durations_and_refusals)
+{
+	struct err e;
+	struct config *c = config_parse(base, strlen(base), "conf/pc6risk.json", &e);
+	const char *text;
+	char hash[65];
+
+	cr_assert_not_null(c, "%s", e.message);
+	cr_assert_eq(c->daemon.schedule.kind, SCHEDULE_DAILY);
+	cr_assert_eq(c->daemon.schedule.hour, 3);
+	cr_assert_str_eq(c->daemon.listen, "127.0.0.1:8080", "localhost unless told otherwise");
+	cr_assert_null(c->daemon.cors_origin);
+	cr_assert_eq(c->daemon.ready_max_age, 26 * 3600);
+	cr_assert_eq(c->daemon.retry_min, 30);
+	cr_assert_eq(c->daemon.retry_max, 1800);
+	cr_assert_eq(c->daemon.stop_timeout, 60);
+	cr_assert_eq(strlen(c->hash), 64);
+	memcpy(hash, c->hash, sizeof hash);
+	config_free(c);
+
+	text = with_daemon("{\"schedule\": \"every 1h30m\", \"listen\": \"[::1]:0\", \"cors_origin\": \"*\","
+			   " \"ready_max_age\": \"2d\", \"retry_min\": \"5s\", \"retry_max\": \"1h30m\","
+			   " \"stop_timeout\": \"90s\", \"threads\": 4}");
+	c = config_parse(text, strlen(text), "conf/pc6risk.json", &e);
+	cr_assert_not_null(c, "%s", e.message);
+	cr_assert_eq(c->daemon.schedule.kind, SCHEDULE_INTERVAL);
+	cr_assert_eq(c->daemon.schedule.every, 5400);
+	cr_assert_eq(c->daemon.ready_max_age, 2 * 86400);
+	cr_assert_eq(c->daemon.retry_min, 5);
+	cr_assert_eq(c->daemon.retry_max, 5400);
+	cr_assert_eq(c->daemon.stop_timeout, 90);
+	cr_assert_eq(c->daemon.threads, 4);
+	cr_assert_str_neq(c->hash, hash, "another text, another hash");
+	config_free(c);
+
+	cr_assert_str_eq(fails(with_daemon("{\"schedule\": \"25:00\"}")),
+			 "conf/pc6risk.json: daemon.schedule: expected \"HH:MM\" (daily, Europe/Amsterdam time) or \"every "
+			 "6h\", got \"25:00\"");
+	cr_assert(strstr(fails(with_daemon("{\"listen\": \"localhost:8080\"}")), "daemon.listen: "));
+	cr_assert(strstr(fails(with_daemon("{\"listen\": \"127.0.0.1:99999\"}")), "daemon.listen: "));
+	cr_assert_str_eq(fails(with_daemon("{\"retry_min\": \"30m1h\"}")),
+			 "conf/pc6risk.json: daemon.retry_min: must be a duration from 1s to 86400s, like \"30s\", \"90m\", "
+			 "\"26h\" or \"1h30m\", got \"30m1h\"");
+	cr_assert(strstr(fails(with_daemon("{\"retry_min\": \"10m\", \"retry_max\": \"1m\"}")),
+			 "daemon.retry_max: must be at least daemon.retry_min"));
+	cr_assert(strstr(fails(with_daemon("{\"stop_timeout\": 60}")), "daemon.stop_timeout: must be a duration"));
+	cr_assert(strstr(fails(with_daemon("{\"cors_origin\": \"kaart.example.nl\\r\\nX-Evil: 1\"}")),
+			 "daemon.cors_origin: must be \"*\" or one origin"));
+	cr_assert(strstr(fails(with_daemon("{\"public_url\": \"https://tiles.example.nl/path\"}")),
+			 "daemon.public_url: must be a base URL"));
+	cr_assert(strstr(fails(with_daemon("{\"port\": 8080}")), "daemon.port: unknown key"));
+}
