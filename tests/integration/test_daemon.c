@@ -538,6 +538,37 @@ Test(daemon, two_daemons_refresh_once, .timeout = 600)
 	kill(b.pid, SIGTERM);
 	cr_assert_eq(t_wait_exit(b.pid, 30000), 0);
 	b.pid = 0;
+
+	/* a second SIGTERM during a refresh ends the daemon at once; the
+	 * release stays as it was */
+	{
+		char *before = t_link_target(a.out), *after;
+		struct httpc_resp r;
+
+		write_config(&a, 52, "off");
+		kill(a.pid, SIGHUP);
+		wait_log(&a, "config reloaded from", 1, 20000);
+		kill(a.pid, SIGUSR1);
+		for (int waited = 0;; waited += 50) {
+			cr_assert_eq(get(a.port, "/readyz", &r), 0);
+			if (strstr(r.body ? r.body : "", "\"refreshing\": true")) {
+				httpc_resp_free(&r);
+				break;
+			}
+			httpc_resp_free(&r);
+			cr_assert_lt(waited, 30000, "the refresh did not start");
+			t_sleep_ms(50);
+		}
+		kill(a.pid, SIGTERM);
+		t_sleep_ms(20);
+		kill(a.pid, SIGTERM);
+		cr_assert_eq(t_wait_exit(a.pid, 2000), 128 + SIGTERM, "the second SIGTERM ends it at once");
+		a.pid = 0;
+		after = t_link_target(a.out);
+		cr_assert_str_eq(before, after);
+		free(before);
+		free(after);
+	}
 	free(blog);
 	dmn_free(&a);
 }
