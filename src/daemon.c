@@ -36,6 +36,9 @@ struct daemon {
 	atomic_llong retry_at; /* the retry after a failure, or 0 */
 };
 
+/* daemon.stop_timeout, as the last (re)load said: the watchdog reads it */
+static atomic_llong stop_timeout;
+
 static const char *schema_of(const struct daemon *d)
 {
 	return d->o->schema ? d->o->schema : d->cfg->schema;
@@ -366,6 +369,7 @@ static void reload(struct daemon *d, time_t last_start)
 	config_free(d->cfg);
 	d->cfg = cfg;
 	pthread_mutex_unlock(&d->mu);
+	atomic_store(&stop_timeout, cfg->daemon.stop_timeout);
 	atomic_store(&d->next_at, next_due(d, time(NULL), last_start));
 	schedule_describe(&cfg->daemon.schedule, sched, sizeof sched);
 	log_msg(LOG_INFO, "config reloaded from %s schedule=\"%s\"", d->o->config_path, sched);
@@ -413,11 +417,13 @@ out:
 /* After SIGTERM: give the current step stop_timeout seconds to roll back. */
 static void *watchdog(void *arg)
 {
-	long long limit = *(const long long *)arg; /* static in daemon_run */
 	struct timespec tick = {0, 100 * 1000 * 1000};
 	time_t since = 0;
 
+	(void)arg;
 	for (;;) {
+		long long limit = atomic_load(&stop_timeout);
+
 		nanosleep(&tick, NULL);
 		if (!signals_pending())
 			continue;
@@ -438,7 +444,6 @@ int daemon_run(const struct daemon_opts *o, struct err *e)
 {
 	struct daemon d = {.o = o};
 	struct timespec tick = {0, 200 * 1000 * 1000};
-	static long long stop_timeout;
 	long long backoff;
 	char next[48], sched[64], cur[PATH_MAX];
 	time_t last_start = 0;
@@ -454,8 +459,8 @@ int daemon_run(const struct daemon_opts *o, struct err *e)
 	signals_install_daemon();
 	if (!(d.http = start_http(&d, d.cfg, e)))
 		goto out;
-	stop_timeout = d.cfg->daemon.stop_timeout;
-	if (pthread_create(&dog, NULL, watchdog, &stop_timeout) != 0) {
+	atomic_store(&stop_timeout, d.cfg->daemon.stop_timeout);
+	if (pthread_create(&dog, NULL, watchdog, NULL) != 0) {
 		err_set(e, ERR_SYSTEM, NULL, "cannot start a thread: %s", strerror(errno));
 		goto out;
 	}
