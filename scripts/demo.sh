@@ -1,6 +1,6 @@
 #!/bin/sh
 # The demo: make the synthetic Den Haag PC6 set, apply the migrations, run one
-# refresh, show where the files went.
+# refresh (all of it, even when nothing changed), show where the files went.
 # Usage: scripts/demo.sh BINARY CONFIG OUTDIR   (run under scripts/with-pg.sh)
 #
 # The config's directory holds data/ (real CBS files) and gets synthetic/
@@ -12,7 +12,8 @@ out=$3
 dir=$(dirname "$config")
 "$bin" synth --area denhaag --seed 1 --data "$dir/data" --out "$dir/synthetic"
 "$bin" init -c "$config"
-"$bin" refresh -c "$config" --out "$out"
+# --force: a demo shows every stage, also when run again on the same database
+"$bin" refresh --force -c "$config" --out "$out"
 echo
 echo "Files (open pc6risk.gpkg, a .geojson or a tiles/*.mbtiles in QGIS):"
 (cd "$out/current" && find -L . -type f ! -path './tiles/*' | sed "s|^\./|  $out/current/|" | sort)
