@@ -103,7 +103,8 @@ struct t_run t_pc6risk(const char *const *args)
 	return t_run(argv);
 }
 
-pid_t t_spawn_pc6risk(const char *const *args)
+/* Start the binary with output to path (appended), or to /dev/null. */
+static pid_t spawn(const char *const *args, const char *path)
 {
 	const char *bin = getenv("PC6RISK_BIN");
 	const char *argv[64];
@@ -117,33 +118,9 @@ pid_t t_spawn_pc6risk(const char *const *args)
 	pid = fork();
 	cr_assert(pid >= 0);
 	if (pid == 0) {
-		int fd = open("/dev/null", O_RDWR);
+		int fd = path ? open(path, O_WRONLY | O_CREAT | O_APPEND, 0644) : open("/dev/null", O_RDWR);
 
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-pid_t t_spawn_pc6risk_log(const char *const *args, const char *log)
-{
-	const char *bin = getenv("PC6RISK_BIN");
-	const char *argv[64];
-	size_t n = 0;
-	pid_t pid;
-
-	argv[n++] = bin && bin[0] ? bin : "build/pc6risk";
-	for (; *args && n < 63; args++)
-		argv[n++] = *args;
-	argv[n] = NULL;
-	pid = fork();
-	cr_assert(pid >= 0);
-	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		/* a test that fails half-way leaves no daemon behind */
+		/* a test that fails half-way leaves no process behind */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (fd < 0)
 			_exit(127);
@@ -154,6 +131,16 @@ pid_t t_spawn_pc6risk_log(const char *const *args, const char *log)
 		_exit(127);
 	}
 	return pid;
+}
+
+pid_t t_spawn_pc6risk(const char *const *args)
+{
+	return spawn(args, NULL);
+}
+
+pid_t t_spawn_pc6risk_log(const char *const *args, const char *log)
+{
+	return spawn(args, log);
 }
 
 int t_wait_exit(pid_t pid, int ms)

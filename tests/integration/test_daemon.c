@@ -237,6 +237,23 @@ static void wait_ready(const struct dmn *d, int code, int ms)
 	}
 }
 
+/* Wait until /readyz says a refresh is running; fails after 30 s. */
+static void wait_refreshing(const struct dmn *d)
+{
+	struct httpc_resp r;
+
+	for (int waited = 0;; waited += 50) {
+		cr_assert_eq(get(d->port, "/readyz", &r), 0);
+		if (strstr(r.body ? r.body : "", "\"refreshing\": true")) {
+			httpc_resp_free(&r);
+			return;
+		}
+		httpc_resp_free(&r);
+		cr_assert_lt(waited, 30000, "the refresh did not start");
+		t_sleep_ms(50);
+	}
+}
+
 /* GET that must answer 200; the body is the caller's. */
 static char *get200(const struct dmn *d, const char *path, size_t *len, char **release)
 {
@@ -320,7 +337,6 @@ Test(daemon, refreshes_serves_skips_reloads_and_stops, .timeout = 600)
 {
 	struct dmn d = {0};
 	char *rel, *rel2, *body, *target;
-	struct httpc_resp r;
 
 	dmn_init(&d, "t_dmn");
 	dmn_start(&d);
@@ -373,16 +389,7 @@ Test(daemon, refreshes_serves_skips_reloads_and_stops, .timeout = 600)
 	kill(d.pid, SIGHUP);
 	wait_log(&d, "config reloaded from", 1, 20000);
 	kill(d.pid, SIGUSR1);
-	for (int waited = 0;; waited += 50) {
-		cr_assert_eq(get(d.port, "/readyz", &r), 0);
-		if (strstr(r.body ? r.body : "", "\"refreshing\": true")) {
-			httpc_resp_free(&r);
-			break;
-		}
-		httpc_resp_free(&r);
-		cr_assert_lt(waited, 30000, "the refresh did not start");
-		t_sleep_ms(50);
-	}
+	wait_refreshing(&d);
 	t_sleep_ms(300);
 	kill(d.pid, SIGTERM);
 	{
@@ -543,22 +550,12 @@ Test(daemon, two_daemons_refresh_once, .timeout = 600)
 	 * release stays as it was */
 	{
 		char *before = t_link_target(a.out), *after;
-		struct httpc_resp r;
 
 		write_config(&a, 52, "off");
 		kill(a.pid, SIGHUP);
 		wait_log(&a, "config reloaded from", 1, 20000);
 		kill(a.pid, SIGUSR1);
-		for (int waited = 0;; waited += 50) {
-			cr_assert_eq(get(a.port, "/readyz", &r), 0);
-			if (strstr(r.body ? r.body : "", "\"refreshing\": true")) {
-				httpc_resp_free(&r);
-				break;
-			}
-			httpc_resp_free(&r);
-			cr_assert_lt(waited, 30000, "the refresh did not start");
-			t_sleep_ms(50);
-		}
+		wait_refreshing(&a);
 		kill(a.pid, SIGTERM);
 		t_sleep_ms(20);
 		kill(a.pid, SIGTERM);
@@ -690,16 +687,7 @@ Test(daemon, survives_postgres_restart, .timeout = 600)
 	kill(d.pid, SIGHUP);
 	wait_log(&d, "config reloaded from", 1, 20000);
 	kill(d.pid, SIGUSR1);
-	for (int waited = 0;; waited += 50) {
-		cr_assert_eq(get(d.port, "/readyz", &r), 0);
-		if (strstr(r.body ? r.body : "", "\"refreshing\": true")) {
-			httpc_resp_free(&r);
-			break;
-		}
-		httpc_resp_free(&r);
-		cr_assert_lt(waited, 30000, "the refresh did not start");
-		t_sleep_ms(50);
-	}
+	wait_refreshing(&d);
 	t_sleep_ms(300);
 	pgc_stop(&pg);
 	wait_log(&d, "refresh failed; the previous publication stays served", 1, 60000);
