@@ -6,6 +6,7 @@
 #include "pc6risk/xalloc.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -1400,13 +1401,66 @@ out:
 	return rc;
 }
 
+/* Whether a credit line says the data is synthetic ("synthetic",
+ * "SYNTHETISCHE gegevens"): then maps carry a watermark unless the config
+ * says otherwise. */
+static bool mentions_synthetic(const char *text)
+{
+	static const char word[] = "syntheti";
+
+	for (const char *p = text; p && *p; p++) {
+		size_t i = 0;
+
+		while (word[i] && tolower((unsigned char)p[i]) == word[i])
+			i++;
+		if (!word[i])
+			return true;
+	}
+	return false;
+}
+
+/* publish.basemap {url, attribution} and publish.viewer (a folder or false). */
+static int parse_viewer(struct ctx *x, const cJSON *pub)
+{
+	static const char *const bm_keys[] = {"url", "attribution", NULL};
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(pub, "basemap");
+	struct config *c = x->cfg;
+
+	if (v) {
+		const char *u;
+
+		if (want_object(x, v, "publish.basemap") < 0 || check_keys(x, v, "publish.basemap", bm_keys) < 0 ||
+		    get_string(x, v, "publish.basemap", "url", true, &c->basemap_url) < 0 ||
+		    get_string(x, v, "publish.basemap", "attribution", false, &c->basemap_attribution) < 0)
+			return -1;
+		u = c->basemap_url;
+		if ((strncmp(u, "https://", 8) != 0 && strncmp(u, "http://", 7) != 0) || !strstr(u, "{z}") ||
+		    !strstr(u, "{x}") || !strstr(u, "{y}"))
+			return bad(x, "publish.basemap.url", cJSON_GetObjectItemCaseSensitive(v, "url"),
+				   "must be an http(s) URL template with {z}, {x} and {y}");
+	}
+	v = cJSON_GetObjectItemCaseSensitive(pub, "viewer");
+	if (!v || cJSON_IsTrue(v))
+		return 0;
+	if (cJSON_IsFalse(v)) {
+		c->viewer = false;
+		return 0;
+	}
+	if (!cJSON_IsString(v))
+		return bad(x, "publish.viewer", v, "must be a folder, true or false");
+	return get_path(x, pub, "publish", "viewer", false, &c->viewer_dir);
+}
+
 static int parse_root(struct ctx *x, const cJSON *root)
 {
+	bool synthetic_set = false;
+
 	static const char *const keys[] = {"database", "inputs", "scenarios", "compare", "privacy", "publish", "daemon",
 					   NULL};
 	static const char *const db_keys[] = {"schema", NULL};
 	static const char *const in_keys[] = {"areas", "indicators", "crosswalk", NULL};
-	static const char *const pub_keys[] = {"dir", "neighbourhoods", "keep", "attribution", "tiles", NULL};
+	static const char *const pub_keys[] = {"dir",	   "neighbourhoods", "keep",   "attribution", "tiles",
+					       "synthetic", "basemap",	      "viewer", NULL};
 	struct config *c = x->cfg;
 	const cJSON *v;
 
@@ -1460,6 +1514,7 @@ static int parse_root(struct ctx *x, const cJSON *root)
 
 	c->out_dir = resolve(c, "maps/out");
 	c->keep_releases = 5;
+	c->viewer = true;
 	c->tiles = (struct config_tiles){.enabled = true,
 					 .zoom = {[LEVEL_GEMEENTE] = {-1, -1},
 						  [LEVEL_WIJK] = {8, 10},
@@ -1471,9 +1526,12 @@ static int parse_root(struct ctx *x, const cJSON *root)
 		if (want_object(x, v, "publish") < 0 || check_keys(x, v, "publish", pub_keys) < 0 ||
 		    get_path(x, v, "publish", "dir", false, &c->out_dir) < 0 ||
 		    get_int(x, v, "publish", "keep", 1, 1000, &c->keep_releases) < 0 ||
-		    get_string(x, v, "publish", "attribution", false, &c->attribution) < 0)
+		    get_string(x, v, "publish", "attribution", false, &c->attribution) < 0 ||
+		    get_bool(x, v, "publish", "synthetic", &c->synthetic) < 0)
 			return -1;
-		if (parse_tiles(x, cJSON_GetObjectItemCaseSensitive(v, "tiles")) < 0)
+		synthetic_set = cJSON_GetObjectItemCaseSensitive(v, "synthetic") != NULL;
+		if (parse_tiles(x, cJSON_GetObjectItemCaseSensitive(v, "tiles")) < 0 ||
+		    parse_viewer(x, v) < 0)
 			return -1;
 		if ((nb = cJSON_GetObjectItemCaseSensitive(v, "neighbourhoods"))) {
 			size_t i = 0;
@@ -1492,6 +1550,8 @@ static int parse_root(struct ctx *x, const cJSON *root)
 			}
 		}
 	}
+	if (!synthetic_set)
+		c->synthetic = mentions_synthetic(c->attribution);
 	if (parse_daemon(x, cJSON_GetObjectItemCaseSensitive(root, "daemon")) < 0)
 		return -1;
 	return cross_check(x);
@@ -1900,5 +1960,8 @@ void config_free(struct config *c)
 	free(c->privacy.figures);
 	free(c->out_dir);
 	free(c->attribution);
+	free(c->basemap_url);
+	free(c->basemap_attribution);
+	free(c->viewer_dir);
 	free(c);
 }

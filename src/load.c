@@ -1508,7 +1508,7 @@ static int load_everything(struct loader *L, struct timespec *t, struct err *e)
 	step_done(t, "read crosswalk");
 	if (db_exec(L->db,
 		    "CREATE TEMP TABLE stage_pc6 (code text NOT NULL, geom geometry NOT NULL) ON COMMIT DROP;"
-		    "TRUNCATE protected_compare, protected_agreement, protected_compare_run, protected_value,"
+		    "TRUNCATE protected_domain, protected_compare, protected_agreement, protected_compare_run, protected_value,"
 		    " protected_area, compare_pair, compare_area, compare_run, score, score_part, rate, rate_part, figure,"
 		    " indicator_def, pc6_overlap, pc6, buurt, wijk, gemeente, load_input",
 		    e) < 0 ||

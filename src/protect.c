@@ -12,7 +12,8 @@
 #include <time.h>
 
 static const char areas_sql[] =
-	"TRUNCATE protected_compare, protected_agreement, protected_compare_run, protected_value, protected_area,"
+	"TRUNCATE protected_domain, protected_compare, protected_agreement, protected_compare_run, protected_value,"
+	" protected_area,"
 	" protected_group, protected_group_value, protected_figure, protected_policy;"
 	"INSERT INTO protected_area (level, code, name, buurt_code, wijk_code, gemeente_code, geom)"
 	" SELECT 'gemeente', code, name, NULL, NULL, code, geom FROM gemeente"
@@ -88,7 +89,18 @@ static const char compare_sql[] =
 	"  FROM compare_area c"
 	"  JOIN protected_value v ON v.scenario = c.scenario AND v.level = c.level AND v.code = c.code"
 	"  JOIN score s ON s.scenario = c.scenario AND s.level = c.level AND s.code = c.code"
-	"  WHERE v.status = 'published' AND v.rank IS NOT NULL) c";
+	"  WHERE v.status = 'published' AND v.rank IS NOT NULL) c;"
+	/* each domain's percentile among the ranked areas of its level and
+	 * reference area (scenarios of more than one domain) */
+	"INSERT INTO protected_domain (scenario, level, code, position, domain, percentile)"
+	" SELECT s.scenario, s.level, s.code, d.i, p.name,"
+	"  round(100 * percent_rank() OVER (PARTITION BY s.scenario, s.level, s.reference, d.i ORDER BY d.v))::int"
+	" FROM score s"
+	" JOIN protected_value v ON v.scenario = s.scenario AND v.level = s.level AND v.code = s.code"
+	" CROSS JOIN LATERAL unnest(s.domains) WITH ORDINALITY AS d(v, i)"
+	" JOIN score_part p ON p.scenario = s.scenario AND p.kind = 'domain' AND p.position = d.i"
+	" WHERE s.level IN ('wijk', 'buurt') AND v.status = 'published' AND v.rank IS NOT NULL"
+	"  AND cardinality(s.domains) > 1 AND d.v IS NOT NULL";
 
 /* Debug log of how long a step took since the last call. */
 static void step(const char *what)

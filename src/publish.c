@@ -1,4 +1,5 @@
 #include "pc6risk/publish.h"
+#include "pc6risk/areas.h"
 #include "pc6risk/audit.h"
 #include "pc6risk/fsx.h"
 #include "pc6risk/gpkg.h"
@@ -729,9 +730,21 @@ int publish_run(struct db *db, const struct config *cfg, const struct publish_op
 			ts.tiles, ts.reused, ts.bytes_mvt, ts.bytes_geojson, ts.heaviest, ts.heaviest_at, ts.oversize);
 	}
 	if (write_release_json(db, cfg, staging, st->release, opts->run_id, sel, nsel, e) < 0 ||
-	    write_disclosure(db, staging, st, e) < 0)
+	    write_disclosure(db, staging, st, e) < 0 || areas_write(db, cfg, staging, st->release, e) < 0)
 		goto fail_staging;
-	st->files++;
+	st->files += 2;
+	if (cfg->viewer) {
+		char *viewer = areas_viewer_dir(cfg, PC6RISK_DATADIR);
+
+		if (!viewer)
+			log_msg(LOG_WARN, "no built map viewer found: this release has none (run `make viewer`%s)",
+				cfg->viewer_dir ? ", or check publish.viewer" : "");
+		else if (areas_copy_viewer(viewer, staging, e) < 0) {
+			free(viewer);
+			goto fail_staging;
+		}
+		free(viewer);
+	}
 	{
 		struct report_pick *picks = xcalloc(nsel ? nsel : 1, sizeof *picks);
 		int w;

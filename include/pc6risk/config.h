@@ -202,6 +202,11 @@ struct config {
 	size_t nneighbourhoods;
 	int keep_releases;
 	char *attribution; /* publish.attribution: source credit written with every release, or NULL */
+	bool synthetic;    /* publish.synthetic; unset: whether the attribution says "synthetic" */
+	char *basemap_url; /* publish.basemap.url: an XYZ raster template for the viewer, or NULL */
+	char *basemap_attribution;
+	bool viewer;      /* publish.viewer: copy the map viewer into each release (true) */
+	char *viewer_dir; /* publish.viewer as a folder, resolved; NULL: the built-in one */
 	struct config_tiles {
 		bool enabled;       /* publish.tiles.enabled (true) */
 		int zoom[LEVEL_COUNT][2]; /* min and max zoom per level; min -1: level not tiled */

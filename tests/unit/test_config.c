@@ -528,3 +528,79 @@ Test(config, daemon_defaults_durations_and_refusals)
 			 "daemon.public_url: must be a base URL"));
 	cr_assert(strstr(fails(with_daemon("{\"port\": 8080}")), "daemon.port: unknown key"));
 }
+
+/* base with a publish section (static buffer). */
+static const char *with_publish(const char *section)
+{
+	static char buf[8192];
+	char what[1024];
+
+	snprintf(what, sizeof what, "\"privacy\": {\"k\": 10}, \"publish\": %s", section);
+	snprintf(buf, sizeof buf, "%s", replace("\"privacy\": {\"k\": 10}", what));
+	return buf;
+}
+
+static struct config *parse_ok(const char *text)
+{
+	struct err e;
+	struct config *c = config_parse(text, strlen(text), "conf/pc6risk.json", &e);
+
+	cr_assert_not_null(c, "%s", e.message);
+	return c;
+}
+
+Test(config, synthetic_data_is_marked_by_the_attribution_unless_said_otherwise)
+{
+	struct config *c = parse_ok(base);
+
+	cr_assert(!c->synthetic, "no attribution: not synthetic");
+	cr_assert(c->viewer, "the viewer is copied by default");
+	cr_assert_null(c->viewer_dir);
+	cr_assert_null(c->basemap_url, "no online basemap unless configured");
+	config_free(c);
+
+	c = parse_ok(with_publish("{\"attribution\": \"CBS; PC6 figures are SYNTHETIC\"}"));
+	cr_assert(c->synthetic);
+	config_free(c);
+	c = parse_ok(with_publish("{\"attribution\": \"SYNTHETISCHE gegevens (pc6risk synth)\"}"));
+	cr_assert(c->synthetic, "the Dutch word counts too");
+	config_free(c);
+	c = parse_ok(with_publish("{\"attribution\": \"Bron: CBS\"}"));
+	cr_assert(!c->synthetic);
+	config_free(c);
+	c = parse_ok(with_publish("{\"attribution\": \"Bron: CBS\", \"synthetic\": true}"));
+	cr_assert(c->synthetic, "said so");
+	config_free(c);
+	c = parse_ok(with_publish("{\"attribution\": \"synthetic sounding\", \"synthetic\": false}"));
+	cr_assert(!c->synthetic, "the config's word wins");
+	config_free(c);
+	cr_assert_str_eq(fails(with_publish("{\"synthetic\": \"yes\"}")),
+			 "conf/pc6risk.json: publish.synthetic: must be true or false, got \"yes\"");
+}
+
+Test(config, the_viewer_folder_and_an_optional_basemap)
+{
+	struct config *c = parse_ok(with_publish("{\"viewer\": false}"));
+
+	cr_assert(!c->viewer);
+	config_free(c);
+	c = parse_ok(with_publish("{\"viewer\": \"web/viewer\"}"));
+	cr_assert(c->viewer);
+	cr_assert_str_eq(c->viewer_dir, "conf/web/viewer", "resolved against the config's folder");
+	config_free(c);
+	c = parse_ok(with_publish("{\"basemap\": {\"url\": \"https://tiles.example.nl/{z}/{x}/{y}.png\","
+				  " \"attribution\": \"Kaartgegevens: Kadaster\"}}"));
+	cr_assert_str_eq(c->basemap_url, "https://tiles.example.nl/{z}/{x}/{y}.png");
+	cr_assert_str_eq(c->basemap_attribution, "Kaartgegevens: Kadaster");
+	config_free(c);
+
+	cr_assert_str_eq(fails(with_publish("{\"basemap\": {\"url\": \"https://tiles.example.nl/tile.png\"}}")),
+			 "conf/pc6risk.json: publish.basemap.url: must be an http(s) URL template with {z}, {x} and "
+			 "{y}, got \"https://tiles.example.nl/tile.png\"");
+	cr_assert_str_eq(fails(with_publish("{\"basemap\": {\"url\": \"file:///{z}/{x}/{y}.png\"}}")),
+			 "conf/pc6risk.json: publish.basemap.url: must be an http(s) URL template with {z}, {x} and "
+			 "{y}, got \"file:///{z}/{x}/{y}.png\"");
+	cr_assert_str_eq(fails(with_publish("{\"basemap\": {}}")), "conf/pc6risk.json: publish.basemap.url: is required");
+	cr_assert_str_eq(fails(with_publish("{\"viewer\": 3}")),
+			 "conf/pc6risk.json: publish.viewer: must be a folder, true or false, got 3");
+}

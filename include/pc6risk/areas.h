@@ -1,0 +1,33 @@
+/*
+ * areas — what the map viewer needs beside the tiles, in one file a release
+ * carries: areas.json (every wijk and buurt with its extent and, per
+ * scenario, the published value, rank, rank interval, drivers and domain
+ * percentiles; each scenario's legend per level, from the same style code as
+ * the GeoPackage and QML; the data date and whether the data is synthetic),
+ * and the viewer's own files copied beside it (viewer/).
+ *
+ * Like publish, it reads only what protect released, inside publish's
+ * read-only transaction; the same data and config give the same bytes.
+ * docs/viewer.md describes the file.
+ */
+#ifndef PC6RISK_AREAS_H
+#define PC6RISK_AREAS_H
+
+#include "pc6risk/config.h"
+#include "pc6risk/db.h"
+#include "pc6risk/err.h"
+
+/* Write dir/areas.json for release. */
+int areas_write(struct db *db, const struct config *cfg, const char *dir, const char *release, struct err *e);
+
+/* The folder of the built viewer publish copies: publish.viewer when set,
+ * else maps/viewer/dist beside the binary's source tree, else the installed
+ * one under datadir. NULL when none holds an index.html. The caller frees
+ * the result. */
+char *areas_viewer_dir(const struct config *cfg, const char *datadir);
+
+/* Copy the viewer's files (regular files and folders, no links) from src
+ * into dir/viewer. */
+int areas_copy_viewer(const char *src, const char *dir, struct err *e);
+
+#endif
