@@ -37,12 +37,28 @@
 #define ALLOW "GET, HEAD, OPTIONS"
 
 enum route {
-	R_HEALTHZ, R_READYZ, R_METRICS, R_RUNS, R_TILE_GEOJSON, R_TILE_PBF, R_TILEJSON, R_NEIGHBOURHOOD, R_OTHER,
-	R_N
+	R_HEALTHZ, R_READYZ, R_METRICS, R_RUNS, R_TILE_GEOJSON, R_TILE_PBF, R_TILEJSON, R_NEIGHBOURHOOD, R_FILE,
+	R_VIEWER, R_OTHER, R_N
 };
 
-static const char *const route_names[R_N] = {"healthz",  "readyz",   "metrics",      "runs",  "tile_geojson",
-					     "tile_pbf", "tilejson", "neighbourhood", "other"};
+static const char *const route_names[R_N] = {"healthz",  "readyz",   "metrics", "runs",   "tile_geojson", "tile_pbf",
+					     "tilejson", "neighbourhood", "file", "viewer", "other"};
+
+/* The other files of a release the server hands out (the viewer reads the
+ * JSON ones), by extension, with their media type: nothing else. */
+static const struct {
+	const char *ext, *type;
+} file_types[] = {
+	{".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+	{".css", "text/css; charset=utf-8"},   {".json", "application/json"},
+	{".geojson", "application/geo+json"},  {".csv", "text/csv; charset=utf-8"},
+	{".png", "image/png"},                 {".svg", "image/svg+xml"},
+	{".qml", "application/xml"},           {".gpkg", "application/geopackage+sqlite3"},
+	{".woff2", "font/woff2"},
+};
+
+/* The folders of a release whose files are served as they are. */
+static const char *const file_dirs[] = {"viewer", "png", "disclosure"};
 
 /* An idle MBTiles handle; a worker takes it out of the pool while it reads. */
 struct mb_slot {
@@ -78,6 +94,8 @@ struct target {
 	bool pinned; /* /releases/<id>/... */
 	char release[RELEASE_MAX];
 	char name[NAME_MAX_LEN + 1]; /* the scenario or the neighbourhood slug */
+	char file[2 * NAME_MAX_LEN + 2]; /* R_FILE: the path inside the release */
+	const char *type;                /* R_FILE: its media type */
 	int z;
 	uint32_t x, y;
 };
@@ -116,6 +134,21 @@ static bool valid_name(const char *s, size_t n)
 		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
 			return false;
 	return true;
+}
+
+/* A file name of a release (letters, digits, _ - and inner dots) with an
+ * extension the server serves; its media type, or NULL. */
+static const char *file_type(const char *s, size_t n)
+{
+	if (n == 0 || n > NAME_MAX_LEN || s[0] == '.' || s[0] == '-')
+		return NULL;
+	for (size_t i = 0; i < sizeof file_types / sizeof *file_types; i++) {
+		size_t el = strlen(file_types[i].ext);
+
+		if (n > el && memcmp(s + n - el, file_types[i].ext, el) == 0)
+			return file_types[i].type;
+	}
+	return NULL;
 }
 
 static bool digits(const char *s, size_t n)
@@ -167,8 +200,10 @@ static int parse_target(const char *url, struct target *t)
 	t->route = R_OTHER;
 	if (ulen == 0 || url[0] != '/' || ulen > URL_MAX)
 		return 400;
-	if (ulen == 1)
-		return 404;
+	if (ulen == 1) {
+		t->route = R_VIEWER;
+		return 0;
+	}
 	for (size_t i = 0; i < ulen; i++) {
 		char c = url[i];
 
@@ -176,9 +211,12 @@ static int parse_target(const char *url, struct target *t)
 		      c == '_' || c == '/' || c == '-'))
 			return 400;
 	}
+	/* a folder ("/viewer/"): its index.html */
+	if (url[ulen - 1] == '/')
+		ulen--;
 	for (p = url + 1;;) {
-		const char *end = strchr(p, '/');
-		size_t l = end ? (size_t)(end - p) : strlen(p);
+		const char *end = memchr(p, '/', (size_t)(url + ulen - p));
+		size_t l = end ? (size_t)(end - p) : (size_t)(url + ulen - p);
 
 		if (l == 0 || seg_is(p, l, ".") || seg_is(p, l, ".."))
 			return 400;
@@ -193,7 +231,11 @@ static int parse_target(const char *url, struct target *t)
 	}
 	if (n > 8)
 		return 404;
-	if (n == 1) {
+	if (n == 1 && seg_is(seg[0], len[0], "viewer")) {
+		t->route = R_VIEWER;
+		return 0;
+	}
+	if (n == 1 && ulen == strlen(url)) {
 		static const char *const docs[] = {"healthz", "readyz", "metrics", "runs"};
 
 		for (int i = 0; i < 4; i++)
@@ -201,16 +243,52 @@ static int parse_target(const char *url, struct target *t)
 				t->route = (enum route)i;
 				return 0;
 			}
-		return 404;
 	}
 	size_t k = 0;
 
 	if (seg_is(seg[0], len[0], "releases")) {
+		if (n < 2)
+			return 404;
 		if (!valid_release(seg[1], len[1]))
 			return 400;
 		t->pinned = true;
 		memcpy(t->release, seg[1], len[1]);
 		k = 2;
+		if (n == 3 && seg_is(seg[2], len[2], "viewer")) {
+			if (ulen == strlen(url)) {
+				/* without the slash the viewer's relative paths miss */
+				t->route = R_VIEWER;
+				return 0;
+			}
+			strcpy(t->file, "viewer/index.html");
+			t->type = file_types[0].type;
+			t->route = R_FILE;
+			return 0;
+		}
+	}
+	if (ulen != strlen(url))
+		return 404;
+	if (n - k == 1 || (n - k == 2 && !seg_is(seg[k], len[k], "neighbourhoods") &&
+			   !seg_is(seg[k], len[k], "tiles"))) {
+		const char *last = seg[n - 1];
+		size_t ll = len[n - 1];
+
+		if (n - k == 2) {
+			bool known = false;
+
+			for (size_t i = 0; i < sizeof file_dirs / sizeof *file_dirs; i++)
+				known = known || seg_is(seg[k], len[k], file_dirs[i]);
+			if (!known)
+				return 404;
+		}
+		if (!(t->type = file_type(last, ll)))
+			return 404;
+		if (n - k == 2)
+			snprintf(t->file, sizeof t->file, "%.*s/%.*s", (int)len[k], seg[k], (int)ll, last);
+		else
+			snprintf(t->file, sizeof t->file, "%.*s", (int)ll, last);
+		t->route = R_FILE;
+		return 0;
 	}
 	if (n - k == 2 && seg_is(seg[k], len[k], "neighbourhoods")) {
 		size_t l = len[k + 1];
@@ -488,6 +566,9 @@ static void target_file(const struct req *r, const struct target *t, char *path,
 	case R_TILEJSON:
 		release_path(r, path, size, "tiles/%s/tiles.json", t->name);
 		break;
+	case R_FILE:
+		release_path(r, path, size, "%s", t->file);
+		break;
 	default:
 		release_path(r, path, size, "neighbourhoods/%s.geojson", t->name);
 	}
@@ -525,6 +606,8 @@ static enum MHD_Result missing(struct req *r, const struct target *t)
 	r->has_release = true;
 	if (t->route == R_NEIGHBOURHOOD)
 		return fail(r, 404, "no neighbourhood %s in release %s", t->name, r->release);
+	if (t->route == R_FILE)
+		return fail(r, 404, "no %s in release %s", t->file, r->release);
 	if (t->route == R_TILE_PBF)
 		release_path(r, path, sizeof path, "tiles/%s.mbtiles", t->name);
 	else
@@ -592,7 +675,9 @@ static enum MHD_Result serve_file(struct req *r, const struct target *t)
 		close(a.fd);
 		return MHD_NO;
 	}
-	add(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/geo+json");
+	add(resp, MHD_HTTP_HEADER_CONTENT_TYPE, t->route == R_FILE ? t->type : "application/geo+json");
+	if (t->route == R_FILE)
+		add(resp, "X-Content-Type-Options", "nosniff");
 	return finish(r, MHD_HTTP_OK, resp, (size_t)st.st_size);
 }
 
@@ -930,6 +1015,32 @@ static enum MHD_Result serve_doc(struct req *r, enum http_doc doc)
 	return finish(r, status, from_malloc(sbuf_take(&body), n, type ? type : "text/plain; charset=utf-8"), n);
 }
 
+/* The viewer of a release: a redirect to /releases/<id>/viewer/, so that the
+ * page and everything it reads come from one release, also across a refresh. */
+static enum MHD_Result serve_viewer(struct req *r, const struct target *t)
+{
+	struct MHD_Response *resp;
+	char *where;
+	struct stat st;
+	char path[PATH_MAX];
+
+	if (t->pinned)
+		strcpy(r->release, t->release);
+	else if (resolve_current(r->h, r->release) < 0)
+		return fail(r, 404, "no release is published yet");
+	release_path(r, path, sizeof path, "viewer/index.html");
+	if (stat(path, &st) < 0)
+		return fail(r, 404, "release %s has no map viewer (publish.viewer is false, or it was not built)",
+			    r->release);
+	where = xasprintf("%s/releases/%s/viewer/", r->h->public_url ? r->h->public_url : "", r->release);
+	resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	if (resp)
+		add(resp, MHD_HTTP_HEADER_LOCATION, where);
+	free(where);
+	r->has_release = true;
+	return finish(r, MHD_HTTP_FOUND, resp, 0);
+}
+
 /* ---- the request handler ---- */
 
 /* Any body (a length or a chunked transfer) is more than a read-only server takes. */
@@ -1013,6 +1124,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return serve_pbf(&r, &t);
 	case R_TILEJSON:
 		return serve_tilejson(&r, &t);
+	case R_VIEWER:
+		return serve_viewer(&r, &t);
 	default:
 		return serve_file(&r, &t);
 	}

@@ -487,6 +487,75 @@ static void check_pbf(const struct httpc_resp *r, const char *release)
 		free(raw);
 }
 
+/* The map viewer and the other files of a release: / sends the browser to
+ * the current release's viewer, so a page and what it reads come from one
+ * release; only known kinds of file are served, with their media types. */
+Test(http, viewer_and_release_files)
+{
+	struct fx f;
+	struct httpc_resp r;
+	char path[160], where[160], *dir;
+	struct err e;
+	const char *none[] = {"/viewer/app.exe", "/areas.txt", "/tiles/risk/x.json", "/secret/a.json",
+			      "/viewer/a/b.js", "/.hidden.json", "/disclosure/"};
+
+	fx_setup(&f, NULL, "https://maps.example.nl/pc6risk/");
+	r = want(f.c, "GET", "/", NULL, 404);
+	cr_assert(strstr(r.body, "has no map viewer"), "without a viewer / says so: %s", r.body);
+	httpc_resp_free(&r);
+
+	for (int i = 0; i < 2; i++) {
+		dir = xasprintf("%s/releases/%s/viewer", f.out, f.id[i]);
+		cr_assert(fsx_mkdirs(dir, &e) == 0, "%s", e.message);
+		write_file(dir, "index.html", "<!doctype html><title>viewer</title>\n");
+		write_file(dir, "viewer.js", "console.log(1);\n");
+		free(dir);
+		dir = xasprintf("%s/releases/%s", f.out, f.id[i]);
+		write_file(dir, "areas.json", "{\"areas\": []}\n");
+		free(dir);
+	}
+	snprintf(where, sizeof where, "https://maps.example.nl/pc6risk/releases/%s/viewer/", f.id[1]);
+	for (int i = 0; i < 2; i++) {
+		r = want(f.c, "GET", i ? "/viewer" : "/", NULL, 302);
+		header_is(&r, "Location", where);
+		header_is(&r, "Cache-Control", "no-store");
+		httpc_resp_free(&r);
+	}
+	snprintf(path, sizeof path, "/releases/%s/viewer", f.id[0]);
+	r = want(f.c, "GET", path, NULL, 302);
+	snprintf(where, sizeof where, "https://maps.example.nl/pc6risk/releases/%s/viewer/", f.id[0]);
+	header_is(&r, "Location", where);
+	httpc_resp_free(&r);
+
+	snprintf(path, sizeof path, "/releases/%s/viewer/", f.id[0]);
+	r = want(f.c, "GET", path, NULL, 200);
+	header_is(&r, "Content-Type", "text/html; charset=utf-8");
+	header_is(&r, "Cache-Control", "public, max-age=31536000, immutable");
+	header_is(&r, "X-Content-Type-Options", "nosniff");
+	cr_assert(strstr(r.body, "<title>viewer</title>"));
+	httpc_resp_free(&r);
+	snprintf(path, sizeof path, "/releases/%s/viewer/viewer.js", f.id[0]);
+	r = want(f.c, "GET", path, NULL, 200);
+	header_is(&r, "Content-Type", "text/javascript; charset=utf-8");
+	httpc_resp_free(&r);
+	r = want(f.c, "GET", "/areas.json", NULL, 200);
+	header_is(&r, "Content-Type", "application/json");
+	header_is(&r, "X-Pc6risk-Release", f.id[1]);
+	cr_assert_str_eq(r.body, "{\"areas\": []}\n");
+	httpc_resp_free(&r);
+	snprintf(path, sizeof path, "/releases/%s/release.json", f.id[0]);
+	r = want(f.c, "GET", path, NULL, 404);
+	cr_assert(strstr(r.body, "no release.json in release"), "%s", r.body);
+	httpc_resp_free(&r);
+	for (size_t i = 0; i < sizeof none / sizeof *none; i++) {
+		r = want(f.c, "GET", none[i], NULL, 404);
+		httpc_resp_free(&r);
+	}
+	r = want(f.c, "GET", "/viewer/../areas.json", NULL, 400);
+	httpc_resp_free(&r);
+	fx_end(&f);
+}
+
 Test(http, pbf_tiles_both_encodings)
 {
 	struct fx f;
@@ -761,14 +830,14 @@ Test(http, refused_paths)
 	const char *bad[] = {
 		"/tiles/../../etc/passwd", "/tiles/%2e%2e/x", "/tiles/risk/%2e%2e/tiles.json",
 		"/tiles/risk/14/8414/5396%2egeojson", "/tiles%2frisk/tiles.json", "//healthz", "/tiles//risk/tiles.json",
-		"/tiles/risk/./tiles.json", "/tiles/risk/", "/tiles/Risk/tiles.json", "/tiles/-risk/tiles.json",
+		"/tiles/risk/./tiles.json", "/tiles/Risk/tiles.json", "/tiles/-risk/tiles.json",
 		"/tiles/risk/14/8414/05396.geojson", "/tiles/risk/014/8414/5396.pbf", "/tiles/risk/-1/0/0.pbf",
 		"/tiles/risk/+1/0/0.pbf", "/tiles/risk/31/0/0.pbf", "/tiles/risk/2/4/0.pbf", "/tiles/risk/2/0/4.pbf",
 		"/tiles/risk/1/1/1x.pbf", "/tiles/risk/99999999999/0/0.pbf", "/releases/2026-11-23/tiles/risk/tiles.json",
 		"/releases/20261123T101500Z-r01/tiles/risk/tiles.json", "/releases/../current/tiles/risk/tiles.json",
 		"/neighbourhoods/Centrum.geojson", "/neighbourhoods/a~b.geojson", "/tiles/risk/tiles.json%00",
 	};
-	const char *missing[] = {"/", "/nothing", "/tiles/risk", "/tiles/risk/14/8414/5396.txt",
+	const char *missing[] = {"/", "/viewer/", "/nothing", "/tiles/risk", "/tiles/risk/", "/tiles/risk/14/8414/5396.txt",
 				 "/tiles/risk/14/8414/5396", "/releases", "/current/tiles/risk/tiles.json",
 				 "/neighbourhoods/centrum.json", "/healthz/x"};
 
