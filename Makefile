@@ -2,6 +2,8 @@
 #
 #   make            build build/pc6risk
 #   make demo       run the Den Haag demo (starts a throwaway PostGIS unless PG* is set)
+#   make view       serve the demo's map viewer at http://127.0.0.1:8080/ (Ctrl-C stops)
+#   make viewer     build the map viewer (npm) into maps/viewer/dist
 #   make test       unit + integration tests (throwaway PostGIS unless PG* is set)
 #   make check      the same tests built with ASan+UBSan, in build/asan
 #   make bench      benchmarks, as ratios to a peer on this machine
@@ -27,6 +29,12 @@ TEST_LIBS := $(shell pkg-config --libs criterion 2>/dev/null)
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700 -pthread -Wall -Wextra -Iinclude \
 	$(PKG_CFLAGS) -DPC6RISK_VERSION='"$(VERSION)"' -DPC6RISK_DATADIR='"$(DATADIR)"' $(CFLAGS) $(SAN)
 ALL_LDFLAGS = $(LDFLAGS) -pthread $(SAN)
+
+# The map viewer's bundle, rebuilt when a file of it changes (npm packages
+# are installed from the lock file the first time).
+VIEWER = maps/viewer/dist/index.html
+VIEWER_SRC := $(shell find maps/viewer -path maps/viewer/node_modules -prune -o -path maps/viewer/dist -prune \
+	-o -type f -print 2>/dev/null)
 
 LIB_SRC = $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJ = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/migrations.o $(BUILD)/obj/presets.o
@@ -89,19 +97,32 @@ deps:
 # The targets below first install what is missing, then re-enter make so the
 # pkg-config flags are read again.
 test: deps
+	@scripts/deps.sh chromium || echo "pc6risk: Chromium is not installable here: the browser tests will be skipped" >&2
 	@$(MAKE) --no-print-directory test-run
 
 check: deps
+	@scripts/deps.sh chromium || echo "pc6risk: Chromium is not installable here: the browser tests will be skipped" >&2
 	@$(MAKE) --no-print-directory BUILD=build/asan \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
 		CFLAGS="-O1 -g" test-run
 
-test-run: $(BUILD)/pc6risk $(BUILD)/tests/unit $(BUILD)/tests/integration
+test-run: $(BUILD)/pc6risk $(BUILD)/tests/unit $(BUILD)/tests/integration $(VIEWER)
 	scripts/with-pg.sh tests/run.sh $(BUILD)
 
 demo: deps
-	@$(MAKE) --no-print-directory -s all
+	@$(MAKE) --no-print-directory -s all $(VIEWER)
 	@scripts/with-pg.sh scripts/demo.sh $(BUILD)/pc6risk demo/pc6risk.json maps/out
+
+# The demo served with its viewer: publishes it again into a database of its
+# own (a throwaway one unless PG* is set), then serves until Ctrl-C.
+view: deps
+	@$(MAKE) --no-print-directory -s all $(VIEWER)
+	@scripts/with-pg.sh scripts/view.sh $(BUILD)/pc6risk demo/pc6risk.json maps/out
+
+viewer: $(VIEWER)
+
+$(VIEWER): $(VIEWER_SRC)
+	scripts/build-viewer.sh
 
 bench: deps
 	@scripts/deps.sh jq sqlite3 time nghttp2-client nginx curl
@@ -131,10 +152,12 @@ install: $(BUILD)/pc6risk
 	install -m 755 $(BUILD)/pc6risk $(DESTDIR)$(BINDIR)/pc6risk
 	install -m 644 demo/pc6risk.json $(DESTDIR)$(DATADIR)/demo/
 	install -m 644 demo/data/* $(DESTDIR)$(DATADIR)/demo/data/
+	if [ -f $(VIEWER) ]; then install -d $(DESTDIR)$(DATADIR)/viewer && \
+		cp -R maps/viewer/dist/. $(DESTDIR)$(DATADIR)/viewer/; fi
 
 clean:
 	rm -rf build
 
-.PHONY: all deps test check test-run demo bench fuzz fuzz-run install clean
+.PHONY: all deps test check test-run demo view viewer bench fuzz fuzz-run install clean
 
 -include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/tests/*/*.d $(BUILD)/obj/tests/*.d)

@@ -22,3 +22,8 @@ for m in "$out"/current/tiles/*.mbtiles; do
 	s=$(basename "$m" .mbtiles)
 	echo "  $m  (and $(find -L "$out/current/tiles/$s" -name '*.geojson' | wc -l) GeoJSON tiles in $out/current/tiles/$s/)"
 done
+if [ -f "$out/current/viewer/index.html" ]; then
+	echo
+	echo "Map viewer: run 'make view', then open http://127.0.0.1:8080/"
+	echo "  (or serve $out/current with any web server and open viewer/index.html)"
+fi

@@ -157,7 +157,7 @@ static int put_scenarios(struct db *db, const struct config *cfg, struct sbuf *b
 	return 0;
 }
 
-int areas_write(struct db *db, const struct config *cfg, const char *dir, const char *release, struct err *e)
+int areas_write(struct db *db, const struct config *cfg, const char *dir, struct err *e)
 {
 	struct sbuf b = {0}, names = {0};
 	struct db_result *r = NULL;
@@ -165,12 +165,10 @@ int areas_write(struct db *db, const struct config *cfg, const char *dir, const 
 	char *path = NULL;
 	int rc = -1;
 
-	sbuf_puts(&b, "{\n  \"release\": ");
-	sbuf_json_string(&b, release);
 	if (!(r = db_query(db, "SELECT to_char(loaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') FROM load_state", 0, NULL,
 			   e)))
 		goto out;
-	sbuf_puts(&b, ",\n  \"data_date\": ");
+	sbuf_puts(&b, "{\n  \"data_date\": ");
 	if (db_nrows(r))
 		sbuf_json_string(&b, db_value(r, 0, 0));
 	else

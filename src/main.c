@@ -480,6 +480,9 @@ static const struct command commands[] = {
 	 "  /tiles/<scenario>/{z}/{x}/{y}.pbf|.geojson the current release's tiles\n"
 	 "  /releases/<id>/tiles/...                  one release's, cacheable for a year\n"
 	 "  /neighbourhoods/<name>.geojson            the selected neighbourhoods\n"
+	 "  /                                         the map viewer (to /releases/<id>/viewer/)\n"
+	 "  /<file>, /releases/<id>/<file>            a release's other files: areas.json,\n"
+	 "                                            report.json, viewer/, png/, disclosure/ ...\n"
 	 "  /healthz /readyz /metrics /runs           alive, fresh, Prometheus, run history\n"
 	 "See the README's \"Daemon\" section and docs/config.md (daemon).\n"},
 	{"presets", cmd_presets, 0, "list the shipped scenario presets, or print one",

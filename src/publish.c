@@ -730,7 +730,7 @@ int publish_run(struct db *db, const struct config *cfg, const struct publish_op
 			ts.tiles, ts.reused, ts.bytes_mvt, ts.bytes_geojson, ts.heaviest, ts.heaviest_at, ts.oversize);
 	}
 	if (write_release_json(db, cfg, staging, st->release, opts->run_id, sel, nsel, e) < 0 ||
-	    write_disclosure(db, staging, st, e) < 0 || areas_write(db, cfg, staging, st->release, e) < 0)
+	    write_disclosure(db, staging, st, e) < 0 || areas_write(db, cfg, staging, e) < 0)
 		goto fail_staging;
 	st->files += 2;
 	if (cfg->viewer) {

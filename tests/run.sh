@@ -23,3 +23,12 @@ export PC6RISK_SYNTH_DIR="$root/demo/synthetic"
 	--schema "synth_tests_$$"
 echo "== integration tests ($build)"
 "$root/$build/tests/integration" --jobs "$jobs"
+# The map viewer in headless Chromium, when the browser and the built viewer
+# are here (make test installs Chromium as root; see the README).
+if [ -x /usr/bin/chromium ] && command -v node >/dev/null 2>&1 && [ -f "$root/maps/viewer/dist/index.html" ]; then
+	echo "== browser tests ($build)"
+	"$root/tests/browser/run.sh" "$build"
+else
+	echo "== browser tests SKIPPED: they need /usr/bin/chromium (apt-get install chromium), node and the built" \
+		"viewer (make viewer)" >&2
+fi

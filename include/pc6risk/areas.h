@@ -17,8 +17,9 @@
 #include "pc6risk/db.h"
 #include "pc6risk/err.h"
 
-/* Write dir/areas.json for release. */
-int areas_write(struct db *db, const struct config *cfg, const char *dir, const char *release, struct err *e);
+/* Write dir/areas.json (no release id or time in it: the same data and
+ * config give the same bytes). */
+int areas_write(struct db *db, const struct config *cfg, const char *dir, struct err *e);
 
 /* The folder of the built viewer publish copies: publish.viewer when set,
  * else maps/viewer/dist beside the binary's source tree, else the installed
