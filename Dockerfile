@@ -3,7 +3,7 @@
 FROM debian:12 AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends gcc libc6-dev make pkg-config libpq-dev libgdal-dev libcjson-dev libglpk-dev \
-    libsqlite3-dev libdeflate-dev libmicrohttpd-dev \
+    libsqlite3-dev libdeflate-dev libmicrohttpd-dev npm \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./
@@ -13,7 +13,8 @@ COPY src ./src
 COPY sql ./sql
 COPY presets ./presets
 COPY demo ./demo
-RUN make -j"$(nproc)" && make install DESTDIR=/stage PREFIX=/usr/local
+COPY maps/viewer ./maps/viewer
+RUN make -j"$(nproc)" all viewer && make install DESTDIR=/stage PREFIX=/usr/local
 
 FROM debian:12
 RUN apt-get update \
