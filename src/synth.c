@@ -2341,7 +2341,7 @@ static int write_config(struct world *w, struct err *e)
 						   " buurten en KWB 2015: Bron: CBS, Kadaster, CC BY 4.0",
 						   (unsigned long long)w->o->seed);
 
-		sbuf_puts(&b, "    \"attribution\": ");
+		sbuf_puts(&b, "    \"synthetic\": true,\n    \"attribution\": ");
 		sbuf_json_string(&b, attribution);
 		sbuf_puts(&b, "\n  }\n}\n");
 		free(attribution);
