@@ -258,7 +258,8 @@ Test(gpkg, csv_and_qml_beside_the_geojson, .timeout = 300)
 
 Test(gpkg, publishing_again_gives_identical_bytes, .timeout = 300)
 {
-	static const char *const files[] = {"pc6risk.gpkg", "wijken.csv", "buurten.csv", "pc6.csv", "buurten.qml"};
+	static const char *const files[] = {"pc6risk.gpkg", "wijken.csv", "buurten.csv", "pc6.csv", "buurten.qml",
+					    "areas.json"};
 	struct fixture f;
 	char *first, *second;
 	struct t_run r;
