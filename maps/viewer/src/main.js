@@ -41,7 +41,8 @@ function isSelected(props) {
     return false;
   if (sel.level === 'pc6')
     return props.level === 'pc6' && props.group === sel.props.group;
-  return props.code === sel.code;
+  // A wijk seen at buurt level is outlined by its buurten.
+  return props.code === sel.code || (sel.level === 'wijk' && props.level === 'buurt' && props.wijk_code === sel.code);
 }
 
 function renderDetails() {
@@ -84,8 +85,10 @@ function goTo(code) {
     showError(`area ${code} is not in areas.json`);
     return;
   }
+  // No closer than the buurt level: there the chosen wijk or buurt is drawn and outlined,
+  // where postcodes would hide it.
   if (a.bbox)
-    ctx.view.fit(toExtent(a.bbox), { padding: [40, 40, 40, 40], maxZoom: 16, duration: 250 });
+    ctx.view.fit(toExtent(a.bbox), { padding: [40, 40, 40, 40], maxZoom: ctx.panes[0].levelMaxZoom('buurt') ?? 13, duration: 250 });
   select({ level: a.level, code: a.code });
 }
 

@@ -61,6 +61,7 @@ export class Pane {
     this.level = null;
     this.styleCache = new globalThis.Map();
     this.reportedError = false;
+    this.legendOpen = true;
 
     const index = host.children.length;
     this.select = h('select', { 'data-testid': `scenario-select-${index}`, 'aria-label': `Scenario of map ${index + 1}` },
@@ -150,6 +151,12 @@ export class Pane {
     return src.getTileGrid().getZForResolution(res, src.zDirection);
   }
 
+  // The highest tile zoom that still shows a level, from tiles.json.
+  levelMaxZoom(level) {
+    const r = zoomRange(this.tilejson, level);
+    return r ? r[1] : null;
+  }
+
   legend(level) {
     return this.scenario && this.scenario.legend ? this.scenario.legend[level] || null : null;
   }
@@ -189,14 +196,16 @@ export class Pane {
         h('p', {}, `This scenario has no values at ${level} level.`));
       return;
     }
-    fill(this.legendEl,
-      h('div', { class: 'legend-title', 'data-testid': 'legend-title' }, lg.title),
+    // A <details> so the legend can be folded away where it covers too much (projector, pc6 bands).
+    fill(this.legendEl, h('details', { open: this.legendOpen },
+      h('summary', { class: 'legend-title', 'data-testid': 'legend-title' }, lg.title),
       h('div', { class: 'legend-level', 'data-testid': 'legend-level' }, `Legend for ${where}`),
-      h('ul', { class: 'legend-classes' },
+      h('ul', { class: lg.classes.length > 6 ? 'legend-classes many' : 'legend-classes' },
         lg.classes.map((c) => h('li', { 'data-testid': 'legend-class' },
           h('span', { class: 'swatch', style: { background: c.color } }), c.label)),
         h('li', { class: 'legend-null' }, h('span', { class: 'swatch', style: { background: lg.null_color || '#bdbdbd' } }),
-          lg.null_label || 'not published')));
+          lg.null_label || 'not published'))));
+    this.legendEl.firstChild.addEventListener('toggle', (e) => { this.legendOpen = e.target.open; });
   }
 
   redraw() {
