@@ -237,6 +237,10 @@ const hooks = {
 window.pc6viewer = hooks;
 
 main().catch((err) => {
+  // Browsers refuse fetch() from file:// pages, which is what opening index.html from disk gives.
+  if (location.protocol === 'file:')
+    showError('this page reads the release\'s JSON files, which browsers do not allow from file://: '
+      + 'open it through a web server, such as the pc6risk daemon or "python3 -m http.server" in the folder above the release');
   showError(err.message);
   document.body.dataset.ready = 'error';
 });
