@@ -262,7 +262,7 @@ test('clicking a buurt shows its score, rank, 5–95 % interval and domains', as
   const pick = cands.find((c) => entry(c)?.rank_p05 != null && entry(c)?.domains)
     || cands.find((c) => entry(c)?.rank != null) || cands[0];
   const area = pub.areas.find((a) => a.code === pick.props.code);
-  const v = area && area.scenarios[scen];
+  const v = area?.scenarios?.[scen];
   await page.mouse.click(pick.x, pick.y);
   await page.getByTestId('details-name').filter({ hasText: area ? area.name : pick.props.code }).waitFor({ timeout: 5000 });
   const details = page.getByTestId('details');
