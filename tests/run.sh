@@ -23,6 +23,11 @@ export PC6RISK_SYNTH_DIR="$root/demo/synthetic"
 	--schema "synth_tests_$$"
 echo "== integration tests ($build)"
 "$root/$build/tests/integration" --jobs "$jobs"
+# The viewer's own logic (legend classes, search, the plain-words texts) in Node.
+if command -v node >/dev/null 2>&1; then
+	echo "== viewer unit tests"
+	(cd "$root/maps/viewer" && node --test test/data.test.mjs)
+fi
 # The map viewer in headless Chromium, when the browser and the built viewer
 # are here (make test installs Chromium as root; see the README).
 if [ -x /usr/bin/chromium ] && command -v node >/dev/null 2>&1 && [ -f "$root/maps/viewer/dist/index.html" ]; then

@@ -24,7 +24,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 cd "$root"
 "$bin" init -q -c demo/pc6risk.json --schema "$schema"
-"$bin" refresh -q -c demo/pc6risk.json --schema "$schema" --out "$work/out" >"$work/refresh.log" 2>&1 || {
+"$bin" refresh -q -c demo/pc6risk.json --schema "$schema" --out "$work/out" --draws 100 >"$work/refresh.log" 2>&1 || {
 	cat "$work/refresh.log" >&2
 	exit 1
 }

@@ -190,12 +190,15 @@ function setCompare(on) {
 }
 
 async function main() {
-  const [pub, report] = await Promise.all([
+  const [pub, report, release] = await Promise.all([
     fetchJson(`${PUBLICATION}areas.json`),
     fetchJson(`${PUBLICATION}report.json`).catch((err) => { showError(err.message); return null; }),
+    // the release id and time live only in release.json (areas.json is the same for the same data)
+    fetchJson(`${PUBLICATION}release.json`).catch((err) => { showError(err.message); return {}; }),
   ]);
   if (!Array.isArray(pub.scenarios) || !pub.scenarios.length)
     throw new Error('areas.json lists no scenarios: nothing to map');
+  pub.release = release.release;
   ctx.pub = pub;
   ctx.report = report;
   pub.areas = pub.areas || [];

@@ -42,10 +42,12 @@ function tileLoadFunction(onError) {
   };
 }
 
-// The tile URL template relative to the page: tiles.json's `tiles` are relative to itself.
-// Kept as a string: URL() would percent-encode the {z}/{x}/{y} braces.
+// The GeoJSON tile URL template relative to the page: tiles.json's `tiles` are relative to
+// itself. The daemon rewrites tiles.json to absolute URLs, with `tiles` the MVT ones and
+// `geojson_tiles` the GeoJSON ones. Kept as a string: URL() would percent-encode the braces.
 function tileUrl(scenario, tilejson) {
-  const t = (tilejson.tiles && tilejson.tiles[0]) || '{z}/{x}/{y}.geojson';
+  const geojson = (list) => (Array.isArray(list) ? list.find((u) => /\.geojson$/.test(u)) : undefined);
+  const t = geojson(tilejson.geojson_tiles) || geojson(tilejson.tiles) || '{z}/{x}/{y}.geojson';
   return /^[a-z]+:|^\//i.test(t) ? t : `${PUBLICATION}tiles/${encodeURIComponent(scenario)}/${t}`;
 }
 
