@@ -1178,6 +1178,22 @@ static int parse_tiles(struct ctx *x, const cJSON *v)
 	return 0;
 }
 
+/* publish.png: its presence turns the PNG maps on; the canvas size. */
+static int parse_png(struct ctx *x, const cJSON *v)
+{
+	static const char *const keys[] = {"width", "height", NULL};
+	struct config_png *p = &x->cfg->png;
+
+	if (!v)
+		return 0;
+	if (want_object(x, v, "publish.png") < 0 || check_keys(x, v, "publish.png", keys) < 0 ||
+	    get_int(x, v, "publish.png", "width", 400, 8000, &p->width) < 0 ||
+	    get_int(x, v, "publish.png", "height", 400, 8000, &p->height) < 0)
+		return -1;
+	p->enabled = true;
+	return 0;
+}
+
 static int parse_privacy(struct ctx *x, const cJSON *v)
 {
 	static const char *const keys[] = {"policy", "k",     "count",   "round",        "income_min", "income_round",
@@ -1406,7 +1422,7 @@ static int parse_root(struct ctx *x, const cJSON *root)
 					   NULL};
 	static const char *const db_keys[] = {"schema", NULL};
 	static const char *const in_keys[] = {"areas", "indicators", "crosswalk", NULL};
-	static const char *const pub_keys[] = {"dir", "neighbourhoods", "keep", "attribution", "tiles", NULL};
+	static const char *const pub_keys[] = {"dir", "neighbourhoods", "keep", "attribution", "tiles", "png", NULL};
 	struct config *c = x->cfg;
 	const cJSON *v;
 
@@ -1465,6 +1481,7 @@ static int parse_root(struct ctx *x, const cJSON *root)
 						  [LEVEL_WIJK] = {8, 10},
 						  [LEVEL_BUURT] = {11, 13},
 						  [LEVEL_PC6] = {14, 16}}};
+	c->png = (struct config_png){.width = 1600, .height = 1200};
 	if ((v = cJSON_GetObjectItemCaseSensitive(root, "publish"))) {
 		const cJSON *nb;
 
@@ -1474,6 +1491,8 @@ static int parse_root(struct ctx *x, const cJSON *root)
 		    get_string(x, v, "publish", "attribution", false, &c->attribution) < 0)
 			return -1;
 		if (parse_tiles(x, cJSON_GetObjectItemCaseSensitive(v, "tiles")) < 0)
+			return -1;
+		if (parse_png(x, cJSON_GetObjectItemCaseSensitive(v, "png")) < 0)
 			return -1;
 		if ((nb = cJSON_GetObjectItemCaseSensitive(v, "neighbourhoods"))) {
 			size_t i = 0;

@@ -3,6 +3,7 @@
 #include "pc6risk/fsx.h"
 #include "pc6risk/gpkg.h"
 #include "pc6risk/log.h"
+#include "pc6risk/pngpub.h"
 #include "pc6risk/report.h"
 #include "pc6risk/sbuf.h"
 #include "pc6risk/signals.h"
@@ -703,7 +704,8 @@ int publish_run(struct db *db, const struct config *cfg, const struct publish_op
 	}
 
 	if (write_geojson(db, cfg, staging, "buurten.geojson", "all", "", false, st, e) < 0 ||
-	    gpkg_write(db, cfg, staging, st, e) < 0)
+	    gpkg_write(db, cfg, staging, st, e) < 0 ||
+	    ((cfg->png.enabled || opts->png) && pngpub_write(db, cfg, staging, st, e) < 0))
 		goto fail_staging;
 	for (size_t i = 0; i < nsel; i++) {
 		char *file = xasprintf("neighbourhoods/%s.geojson", sel[i].slug);

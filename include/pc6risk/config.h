@@ -207,6 +207,10 @@ struct config {
 		int zoom[LEVEL_COUNT][2]; /* min and max zoom per level; min -1: level not tiled */
 		bool pbf;           /* publish.tiles.pbf: also a {z}/{x}/{y}.pbf folder (false) */
 	} tiles;
+	struct config_png {
+		bool enabled;       /* publish.png given: every publish writes png/<scenario>.png */
+		int width, height;  /* publish.png.width, .height: pixels, 400 to 8000 (1600 x 1200) */
+	} png;
 
 	int compare_draws;            /* compare.draws: Monte Carlo draws per scenario */
 	unsigned long long compare_seed;
