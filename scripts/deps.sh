@@ -9,10 +9,11 @@
 set -eu
 
 # The build needs a compiler and the libraries (GLPK for audit; SQLite and libdeflate for the MBTiles;
-# libmicrohttpd for the daemon's HTTP server); the tests and the demo need
-# a PostgreSQL+PostGIS server and the GDAL command-line tools (ogrinfo).
+# libmicrohttpd for the daemon's HTTP server; cairo and the DejaVu fonts for the PNG maps); the tests
+# and the demo need a PostgreSQL+PostGIS server and the GDAL command-line tools (ogrinfo).
 PACKAGES="gcc libc6-dev make pkg-config
 libpq-dev libgdal-dev libcjson-dev libglpk-dev libcriterion-dev libsqlite3-dev libdeflate-dev libmicrohttpd-dev
+libcairo2-dev fonts-dejavu-core
 postgresql-15 postgresql-15-postgis-3 gdal-bin"
 
 if [ "${1:-}" = "--print" ]; then
