@@ -3,7 +3,7 @@
 FROM debian:12 AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends gcc libc6-dev make pkg-config libpq-dev libgdal-dev libcjson-dev libglpk-dev \
-    libsqlite3-dev libdeflate-dev libmicrohttpd-dev npm \
+    libsqlite3-dev libdeflate-dev libmicrohttpd-dev libcairo2-dev npm \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./
@@ -19,6 +19,7 @@ RUN make -j"$(nproc)" all viewer && make install DESTDIR=/stage PREFIX=/usr/loca
 FROM debian:12
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpq5 libgdal32 libcjson1 libglpk40 libsqlite3-0 libdeflate0 libmicrohttpd12 \
+    libcairo2 fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home-dir /nonexistent --shell /usr/sbin/nologin pc6risk \
  && mkdir -p /out && chown pc6risk /out

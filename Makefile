@@ -20,7 +20,7 @@ CFLAGS = -O2 -g
 BUILD = build
 SAN =
 
-PKGS = libpq gdal libcjson sqlite3 libdeflate libmicrohttpd
+PKGS = libpq gdal libcjson sqlite3 libdeflate libmicrohttpd cairo
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # GLPK (the audit's LPs) has no pkg-config file on Debian.
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lglpk

@@ -9,11 +9,12 @@
 set -eu
 
 # The build needs a compiler and the libraries (GLPK for audit; SQLite and libdeflate for the MBTiles;
-# libmicrohttpd for the daemon's HTTP server); the tests and the demo need
-# a PostgreSQL+PostGIS server and the GDAL command-line tools (ogrinfo). `make test`
+# libmicrohttpd for the daemon's HTTP server; cairo and the DejaVu fonts for the PNG maps); the tests
+# and the demo need a PostgreSQL+PostGIS server and the GDAL command-line tools (ogrinfo). `make test`
 # adds Chromium for the browser tests.
 PACKAGES="gcc libc6-dev make pkg-config
 libpq-dev libgdal-dev libcjson-dev libglpk-dev libcriterion-dev libsqlite3-dev libdeflate-dev libmicrohttpd-dev
+libcairo2-dev fonts-dejavu-core
 postgresql-15 postgresql-15-postgis-3 gdal-bin"
 # The map viewer is bundled with npm (Debian's, unless Node.js with its npm is here already).
 command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES npm"

@@ -141,7 +141,7 @@ static int put_scenarios(struct db *db, const struct config *cfg, struct sbuf *b
 		else
 			sbuf_puts(b, "null");
 		sbuf_printf(b, ", \"level\": \"%s\",\n      \"domains\": [",
-			    level_name(s->outputs[LEVEL_BUURT] ? LEVEL_BUURT : s->level));
+			    level_name(config_display_level(s)));
 		for (int d = 0; d < db_nrows(r); d++) {
 			sbuf_puts(b, d ? ", " : "");
 			sbuf_json_string(b, db_value(r, d, 1));
@@ -165,7 +165,7 @@ int areas_write(struct db *db, const struct config *cfg, const char *dir, struct
 	char *path = NULL;
 	int rc = -1;
 
-	if (!(r = db_query(db, "SELECT to_char(loaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') FROM load_state", 0, NULL,
+	if (!(r = db_query(db, "SELECT to_char(loaded_at AT TIME ZONE 'Europe/Amsterdam', 'YYYY-MM-DD') FROM load_state", 0, NULL,
 			   e)))
 		goto out;
 	sbuf_puts(&b, "{\n  \"data_date\": ");

@@ -22,6 +22,11 @@ const char *level_name(enum level level)
 	return level < LEVEL_COUNT ? level_names[level] : "?";
 }
 
+enum level config_display_level(const struct config_scenario *s)
+{
+	return s->outputs[LEVEL_BUURT] ? LEVEL_BUURT : s->level;
+}
+
 const char *level_plural(enum level level)
 {
 	static const char *const plurals[LEVEL_COUNT] = {"gemeenten", "wijken", "buurten", "PC6"};
@@ -1179,6 +1184,22 @@ static int parse_tiles(struct ctx *x, const cJSON *v)
 	return 0;
 }
 
+/* publish.png: its presence turns the PNG maps on; the canvas size. */
+static int parse_png(struct ctx *x, const cJSON *v)
+{
+	static const char *const keys[] = {"width", "height", NULL};
+	struct config_png *p = &x->cfg->png;
+
+	if (!v)
+		return 0;
+	if (want_object(x, v, "publish.png") < 0 || check_keys(x, v, "publish.png", keys) < 0 ||
+	    get_int(x, v, "publish.png", "width", 400, 8000, &p->width) < 0 ||
+	    get_int(x, v, "publish.png", "height", 400, 8000, &p->height) < 0)
+		return -1;
+	p->enabled = true;
+	return 0;
+}
+
 static int parse_privacy(struct ctx *x, const cJSON *v)
 {
 	static const char *const keys[] = {"policy", "k",     "count",   "round",        "income_min", "income_round",
@@ -1459,8 +1480,8 @@ static int parse_root(struct ctx *x, const cJSON *root)
 					   NULL};
 	static const char *const db_keys[] = {"schema", NULL};
 	static const char *const in_keys[] = {"areas", "indicators", "crosswalk", NULL};
-	static const char *const pub_keys[] = {"dir",	   "neighbourhoods", "keep",   "attribution", "tiles",
-					       "synthetic", "basemap",	      "viewer", NULL};
+	static const char *const pub_keys[] = {"dir",	    "neighbourhoods", "keep",	"attribution", "tiles",
+					       "synthetic", "basemap",	      "viewer", "png",	       NULL};
 	struct config *c = x->cfg;
 	const cJSON *v;
 
@@ -1520,6 +1541,7 @@ static int parse_root(struct ctx *x, const cJSON *root)
 						  [LEVEL_WIJK] = {8, 10},
 						  [LEVEL_BUURT] = {11, 13},
 						  [LEVEL_PC6] = {14, 16}}};
+	c->png = (struct config_png){.width = 1600, .height = 1200};
 	if ((v = cJSON_GetObjectItemCaseSensitive(root, "publish"))) {
 		const cJSON *nb;
 
@@ -1532,6 +1554,8 @@ static int parse_root(struct ctx *x, const cJSON *root)
 		synthetic_set = cJSON_GetObjectItemCaseSensitive(v, "synthetic") != NULL;
 		if (parse_tiles(x, cJSON_GetObjectItemCaseSensitive(v, "tiles")) < 0 ||
 		    parse_viewer(x, v) < 0)
+			return -1;
+		if (parse_png(x, cJSON_GetObjectItemCaseSensitive(v, "png")) < 0)
 			return -1;
 		if ((nb = cJSON_GetObjectItemCaseSensitive(v, "neighbourhoods"))) {
 			size_t i = 0;

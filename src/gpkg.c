@@ -444,27 +444,45 @@ static int write_layer(struct writer *w, struct layer *l, struct err *e)
 	return rc;
 }
 
+double gpkg_published(double score)
+{
+	struct sbuf b = {0};
+	double v;
+
+	sbuf_json_number(&b, score, 1);
+	v = strtod(b.s, NULL);
+	sbuf_free(&b);
+	return v;
+}
+
+void gpkg_style(const struct config *cfg, const struct config_scenario *s, enum level level, const double *values,
+		size_t n, int bands, struct style *st)
+{
+	char *attr, *title = xasprintf("%s: %s", s->title ? s->title : s->name,
+				       level == LEVEL_PC6 ? "band of the PC6 group" : "score");
+
+	if (level == LEVEL_PC6) {
+		attr = xasprintf("%s_band", s->name);
+		style_bands(st, attr, title, bands ? bands : cfg->privacy.bands);
+	} else {
+		attr = xasprintf("%s_score", s->name);
+		style_quantiles(st, attr, title, values, n, STYLE_QUANTILES);
+	}
+	free(attr);
+	free(title);
+}
+
 /* The layer's style, from what was written: quantiles of the scores, or the
  * bands. */
 static void make_style(const struct config *cfg, struct layer *l)
 {
-	char *attr, *title = xasprintf("%s: %s", l->s->title ? l->s->title : l->s->name,
-				       l->level == LEVEL_PC6 ? "band of the PC6 group" : "score");
 	struct sbuf q = {0}, s = {0};
 
-	if (l->level == LEVEL_PC6) {
-		attr = xasprintf("%s_band", l->s->name);
-		style_bands(&l->style, attr, title, l->bands ? l->bands : cfg->privacy.bands);
-	} else {
-		attr = xasprintf("%s_score", l->s->name);
-		style_quantiles(&l->style, attr, title, l->values, l->nvalues, STYLE_QUANTILES);
-	}
+	gpkg_style(cfg, l->s, l->level, l->values, l->nvalues, l->bands, &l->style);
 	style_qml(&l->style, &q);
 	style_sld(&l->style, l->name, &s);
 	l->qml = sbuf_take(&q);
 	l->sld = sbuf_take(&s);
-	free(attr);
-	free(title);
 }
 
 /* QGIS's layer_styles table (the schema QGIS creates, so QGIS finds the

@@ -46,12 +46,13 @@ enum {
 	OPT_COMPARE = 1 << 9,     /* --draws, --seed */
 	OPT_AUDIT = 1 << 10,      /* --public, --threads */
 	OPT_TILES = 1 << 11,      /* --zooms, --no-tiles */
-	OPT_DAEMON = 1 << 12      /* --listen, --now */
+	OPT_DAEMON = 1 << 12,     /* --listen, --now */
+	OPT_PNG = 1 << 13         /* --png */
 };
 
 /* Long options without a short form. */
 enum { LONG_AREA = 256, LONG_POSTCODES, LONG_SEED, LONG_DATA, LONG_DRAWS, LONG_PUBLIC, LONG_THREADS, LONG_ZOOMS,
-       LONG_NO_TILES, LONG_LISTEN, LONG_NOW };
+       LONG_NO_TILES, LONG_LISTEN, LONG_NOW, LONG_PNG };
 
 /* What the command line said. */
 struct opts {
@@ -76,6 +77,7 @@ struct opts {
 	const char *data;
 	int minzoom, maxzoom;   /* publish: --zooms, -1 = the config's */
 	bool no_tiles;
+	bool png;               /* publish: --png */
 	const char *listen;     /* daemon */
 	bool now;
 };
@@ -117,6 +119,9 @@ static const struct {
 	{OPT_AUDIT, "    --threads N", "threads for the LPs, 1 to 8 (default: the CPUs, at most 8)"},
 	{OPT_TILES, "    --zooms A-B", "write only the tiles of zooms A to B (default: publish.tiles)"},
 	{OPT_TILES, "    --no-tiles", "write no tiles (everything else as usual)"},
+	{OPT_PNG, "    --png", "also write png/<scenario>.png, a map per scenario for reports\n"
+			      "                       (done anyway when the config has publish.png; its size,\n"
+			      "                       else 1600 x 1200 pixels)"},
 	{OPT_LOAD, "    --force", "load (and refresh) even when the inputs are those of the last load"},
 	{OPT_LOAD, "    --max-rejects N", "skip up to N bad rows (default 0: any bad row stops the load)"},
 	{OPT_LOAD, "    --rejects FILE", "where skipped rows go, with the reason (default pc6risk-rejects.csv)"},
@@ -256,6 +261,7 @@ static int staged(struct opts *o, struct err *e, unsigned stages)
 				.minzoom = o->minzoom,
 				.maxzoom = o->maxzoom,
 				.no_tiles = o->no_tiles,
+				.png = o->png,
 			},
 		};
 
@@ -267,7 +273,8 @@ static int staged(struct opts *o, struct err *e, unsigned stages)
 			ro.compare.seed = n;
 		/* options that change what is published make a refresh run even
 		 * when inputs and config did not change */
-		bool force = o->force || o->nselect || o->draws || o->seed || o->minzoom >= 0 || o->no_tiles;
+		bool force = o->force || o->nselect || o->draws || o->seed || o->minzoom >= 0 || o->no_tiles ||
+			     o->png;
 
 		rc = stages == RUN_ALL ? run_refresh(db, cfg, &ro, force, &counts, e)
 				       : run_stages(db, cfg, stages, &ro, &counts, e);
@@ -443,7 +450,7 @@ static const struct command commands[] = {
 	 "unit smaller than k (privacy.count) is suppressed. What compare found is\n"
 	 "released for published units only. Writes the only tables publish reads;\n"
 	 "docs/disclosure.md is the whole contract.\n"},
-	{"publish", cmd_publish, OPT_CONFIG | OPT_SCHEMA | OPT_OUT | OPT_SELECT | OPT_TILES | OPT_LOG,
+	{"publish", cmd_publish, OPT_CONFIG | OPT_SCHEMA | OPT_OUT | OPT_SELECT | OPT_TILES | OPT_PNG | OPT_LOG,
 	 "write GeoJSON, tiles, GeoPackage, CSV and the ranked table from what protect allowed",
 	 "Write a new release under <dir>/releases/<id>/: buurten.geojson (every buurt)\n"
 	 "with QGIS styles beside it (buurten.qml, buurten.<scenario>.qml),\n"
@@ -453,20 +460,22 @@ static const struct command commands[] = {
 	 "report.csv and report.json (the comparison of the scenarios, docs/report.md),\n"
 	 "disclosure/ (groups, every count, the policy: docs/disclosure.md),\n"
 	 "tiles/<scenario>/{z}/{x}/{y}.geojson and tiles/<scenario>.mbtiles (vector\n"
-	 "tiles from one tiling pass, publish.tiles) and release.json; audit it (as\n"
+	 "tiles from one tiling pass, publish.tiles), png/<scenario>.png (a map per\n"
+	 "scenario for reports, with publish.png or --png) and release.json; audit it (as\n"
 	 "`pc6risk audit` does) and only then point <dir>/current at it. A failure,\n"
 	 "or a release that fails its audit, leaves the previous release in place.\n"
 	 "Prints each scenario's ranked table on standard output.\n"},
-	{"refresh", cmd_refresh, OPT_CONFIG | OPT_SCHEMA | OPT_OUT | OPT_SELECT | OPT_LOAD | OPT_COMPARE | OPT_TILES | OPT_LOG,
+	{"refresh", cmd_refresh,
+	 OPT_CONFIG | OPT_SCHEMA | OPT_OUT | OPT_SELECT | OPT_LOAD | OPT_COMPARE | OPT_TILES | OPT_PNG | OPT_LOG,
 	 "load, score, compare, protect and publish as one recorded run",
 	 "Run load, score, compare, protect and publish in turn as one run, recorded in the\n"
 	 "run table with its counts, or with its error when a stage fails. When the input\n"
 	 "files (by size and modification time, then by content), the config and the\n"
 	 "pc6risk version are those of the last refresh that succeeded and its release is\n"
 	 "still current, nothing runs: one log line, and a run recorded as skipped.\n"
-	 "--force runs every stage anyway, as do --select, --zooms, --no-tiles, --draws\n"
-	 "and --seed. One refresh of a schema runs at a time (an advisory lock): a second\n"
-	 "one fails at once. The daemon command runs this on a schedule.\n"},
+	 "--force runs every stage anyway, as do --select, --zooms, --no-tiles, --png,\n"
+	 "--draws and --seed. One refresh of a schema runs at a time (an advisory lock):\n"
+	 "a second one fails at once. The daemon command runs this on a schedule.\n"},
 	{"daemon", cmd_daemon, OPT_CONFIG | OPT_SCHEMA | OPT_OUT | OPT_DAEMON | OPT_LOG,
 	 "refresh on a schedule and serve the tiles, health and metrics over HTTP",
 	 "Run in the foreground (systemd Type=notify or simple; contrib/ has a unit) until\n"
@@ -589,6 +598,7 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 		{"no-tiles", no_argument, NULL, LONG_NO_TILES},
 		{"listen", required_argument, NULL, LONG_LISTEN},
 		{"now", no_argument, NULL, LONG_NOW},
+		{"png", no_argument, NULL, LONG_PNG},
 		{NULL, 0, NULL, 0},
 	};
 	char cmdname[64];
@@ -615,6 +625,7 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 		case LONG_NO_TILES: need = OPT_TILES, name = "--no-tiles"; o->no_tiles = true; break;
 		case LONG_LISTEN: need = OPT_DAEMON, name = "--listen"; o->listen = optarg; break;
 		case LONG_NOW: need = OPT_DAEMON, name = "--now"; o->now = true; break;
+		case LONG_PNG: need = OPT_PNG, name = "--png"; o->png = true; break;
 		case LONG_ZOOMS: {
 			int a, b, len = 0;
 

@@ -4,6 +4,7 @@
 #include "pc6risk/fsx.h"
 #include "pc6risk/gpkg.h"
 #include "pc6risk/log.h"
+#include "pc6risk/pngpub.h"
 #include "pc6risk/report.h"
 #include "pc6risk/sbuf.h"
 #include "pc6risk/signals.h"
@@ -57,12 +58,6 @@ static const char values_sql[] =
 	" v.score, v.rank, v.ranked"
 	" FROM protected_value v JOIN protected_area a USING (level, code)" SCOPE_WHERE
 	" ORDER BY a.level = 'pc6', a.code COLLATE \"C\", v.scenario COLLATE \"C\"";
-
-/* The level a scenario is shown at: buurt when it scores buurten. */
-static enum level display_level(const struct config_scenario *s)
-{
-	return s->outputs[LEVEL_BUURT] ? LEVEL_BUURT : s->level;
-}
 
 int publish_select(const struct area_ref *areas, size_t n, const char *query, size_t *found, struct err *e)
 {
@@ -340,7 +335,7 @@ static int write_release_json(struct db *db, const struct config *cfg, const cha
 		sbuf_puts(&b, ", \"title\": ");
 		sbuf_json_string(&b, s->title);
 		sbuf_printf(&b, ", \"level\": \"%s\", \"properties\": \"%s_*\", \"published\": %s, \"suppressed\": %s}",
-			    level_name(display_level(s)), s->name, db_value(r, 0, 0), db_value(r, 0, 1));
+			    level_name(config_display_level(s)), s->name, db_value(r, 0, 0), db_value(r, 0, 1));
 		db_result_free(r);
 	}
 	sbuf_puts(&b, "\n  ],\n  \"neighbourhoods\": [");
@@ -470,7 +465,7 @@ static int print_ranking(struct db *db, const struct config *cfg, const struct s
 {
 	for (size_t s = 0; s < cfg->nscenarios; s++) {
 		const struct config_scenario *sc = &cfg->scenarios[s];
-		const char *params[2] = {sc->name, level_name(display_level(sc))};
+		const char *params[2] = {sc->name, level_name(config_display_level(sc))};
 		struct db_result *r;
 		int n, suppressed = 0, unranked = 0, ranked, shown_to = 0;
 
@@ -492,14 +487,14 @@ static int print_ranking(struct db *db, const struct config *cfg, const struct s
 		 * with a coarser level's score (no rank), then suppressed */
 		ranked = n - suppressed - unranked;
 		printf("\n%s: %s\n", sc->name, sc->title);
-		printf("%d %s ranked (highest score first)", ranked, level_plural(display_level(sc)));
+		printf("%d %s ranked (highest score first)", ranked, level_plural(config_display_level(sc)));
 		if (unranked)
 			printf(", %d below the size rules on their own (shown with their wijk's score)", unranked);
 		if (suppressed)
 			printf(", %d suppressed (below the size rules, or no figure)", suppressed);
 		printf("\n\n");
 		printf("%5s  %-10s  ", "rank", "code");
-		pad(level_name(display_level(sc)), 30);
+		pad(level_name(config_display_level(sc)), 30);
 		printf("  ");
 		pad("wijk", 34);
 		printf("  %7s\n", "score");
@@ -537,7 +532,8 @@ static int print_ranking(struct db *db, const struct config *cfg, const struct s
 				count++;
 			}
 			printf("%s (%s %s, %s): %d %s ranked %s of %d", sel[k].query, sel[k].level, sel[k].code,
-			       sel[k].name, count, count == 1 ? level_name(display_level(sc)) : level_plural(display_level(sc)),
+			       sel[k].name, count,
+			       count == 1 ? level_name(config_display_level(sc)) : level_plural(config_display_level(sc)),
 			       count ? ranks.s : "-", ranked);
 			if (hidden)
 				printf(", %d not ranked", hidden);
@@ -704,7 +700,8 @@ int publish_run(struct db *db, const struct config *cfg, const struct publish_op
 	}
 
 	if (write_geojson(db, cfg, staging, "buurten.geojson", "all", "", false, st, e) < 0 ||
-	    gpkg_write(db, cfg, staging, st, e) < 0)
+	    gpkg_write(db, cfg, staging, st, e) < 0 ||
+	    ((cfg->png.enabled || opts->png) && pngpub_write(db, cfg, staging, st, e) < 0))
 		goto fail_staging;
 	for (size_t i = 0; i < nsel; i++) {
 		char *file = xasprintf("neighbourhoods/%s.geojson", sel[i].slug);

@@ -107,6 +107,16 @@ void style_bands(struct style *s, const char *attr, const char *title, int bands
 	colour(s);
 }
 
+int style_class_of(const struct style *s, double v)
+{
+	double r = round1(v);
+
+	for (size_t i = 0; i < s->nclasses; i++)
+		if ((r > s->classes[i].lower || (i == 0 && r == s->classes[i].lower)) && r <= s->classes[i].upper)
+			return (int)i;
+	return -1;
+}
+
 void style_xml_escape(struct sbuf *b, const char *text)
 {
 	for (const char *p = text; p && *p; p++) {

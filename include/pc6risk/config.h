@@ -212,6 +212,10 @@ struct config {
 		int zoom[LEVEL_COUNT][2]; /* min and max zoom per level; min -1: level not tiled */
 		bool pbf;           /* publish.tiles.pbf: also a {z}/{x}/{y}.pbf folder (false) */
 	} tiles;
+	struct config_png {
+		bool enabled;       /* publish.png given: every publish writes png/<scenario>.png */
+		int width, height;  /* publish.png.width, .height: pixels, 400 to 8000 (1600 x 1200) */
+	} png;
 
 	int compare_draws;            /* compare.draws: Monte Carlo draws per scenario */
 	unsigned long long compare_seed;
@@ -256,6 +260,10 @@ const struct config_area *config_area(const struct config *c, enum level level);
 
 /* Is an indicator of that name read for that level? */
 bool config_has_indicator(const struct config *c, enum level level, const char *name);
+
+/* The level a scenario is shown at on maps and in rankings: buurt when it
+ * scores buurten, else its own level. */
+enum level config_display_level(const struct config_scenario *s);
 
 void config_free(struct config *c);
 

@@ -28,9 +28,21 @@
 #include "pc6risk/db.h"
 #include "pc6risk/err.h"
 #include "pc6risk/publish.h"
+#include "pc6risk/style.h"
 
 /* Write the files above into dir (which exists; the files must not). Adds to
  * st->files. Runs inside the caller's transaction. */
 int gpkg_write(struct db *db, const struct config *cfg, const char *dir, struct publish_stats *st, struct err *e);
+
+/* The style of the layer of scenario s at level, as pc6risk.gpkg and
+ * buurten.<s>.qml carry it (and the PNG maps draw it): quantile classes of
+ * the scores of the level's areas that show one (values, as published:
+ * gpkg_published), or for PC6 one class per band (bands; 0: privacy.bands).
+ * Fills st; the caller frees it with style_free. */
+void gpkg_style(const struct config *cfg, const struct config_scenario *s, enum level level, const double *values,
+		size_t n, int bands, struct style *st);
+
+/* A score as the files show it: rounded to one decimal, as text and back. */
+double gpkg_published(double score);
 
 #endif

@@ -27,6 +27,7 @@ struct publish_opts {
 	bool print_ranking;          /* print the ranked table on stdout */
 	int minzoom, maxzoom;        /* tiles of these zooms only; -1, -1: publish.tiles */
 	bool no_tiles;               /* no tiles at all */
+	bool png;                    /* PNG maps even when publish.png is not configured */
 };
 
 struct publish_stats {
@@ -36,6 +37,7 @@ struct publish_stats {
 	long long audit_lp_solves;
 	long long tiles;           /* tiles written, all scenarios */
 	long long tiles_reused;    /* of which taken unchanged from the previous release */
+	long long pngs;            /* PNG maps written (png/<scenario>.png) */
 	char release[64];    /* the release id */
 	char dir[1024];      /* the release directory */
 };

@@ -50,6 +50,11 @@ void style_quantiles(struct style *s, const char *attr, const char *title, const
 /* One class per band 1..bands (1 = least risk), for PC6 group bands. */
 void style_bands(struct style *s, const char *attr, const char *title, int bands);
 
+/* The class a value falls in, as QGIS draws it: i with lower < v <= upper
+ * (the first class also v == lower), the value rounded to one decimal first,
+ * as it is published; -1 for none (a value outside every class). */
+int style_class_of(const struct style *s, double v);
+
 /* Colour i of n on the ramp (0 = least risk). */
 void style_ramp(size_t i, size_t n, unsigned char rgb[3]);
 

@@ -465,6 +465,48 @@ Test(config, tile_zooms_default_narrow_and_refuse_overlaps)
 			 "conf/pc6risk.json: publish.tiles.png: unknown key; expected one of: enabled, wijk, buurt, pc6, pbf");
 }
 
+Test(config, png_maps_on_when_publish_png_is_given)
+{
+	struct err e;
+	struct config *c = config_parse(base, strlen(base), "conf/pc6risk.json", &e);
+	const char *text;
+
+	cr_assert_not_null(c, "%s", e.message);
+	cr_assert(!c->png.enabled);
+	cr_assert_eq(c->png.width, 1600, "--png uses the default size");
+	cr_assert_eq(c->png.height, 1200);
+	config_free(c);
+
+	text = replace("\"privacy\": {\"k\": 10}", "\"privacy\": {\"k\": 10}, \"publish\": {\"png\": {}}");
+	c = config_parse(text, strlen(text), "conf/pc6risk.json", &e);
+	cr_assert_not_null(c, "%s", e.message);
+	cr_assert(c->png.enabled);
+	cr_assert_eq(c->png.width, 1600);
+	config_free(c);
+
+	text = replace("\"privacy\": {\"k\": 10}",
+		       "\"privacy\": {\"k\": 10}, \"publish\": {\"png\": {\"width\": 2400, \"height\": 3000}}");
+	c = config_parse(text, strlen(text), "conf/pc6risk.json", &e);
+	cr_assert_not_null(c, "%s", e.message);
+	cr_assert(c->png.enabled);
+	cr_assert_eq(c->png.width, 2400);
+	cr_assert_eq(c->png.height, 3000);
+	config_free(c);
+
+	cr_assert_str_eq(fails(replace("\"privacy\": {\"k\": 10}",
+				       "\"privacy\": {\"k\": 10}, \"publish\": {\"png\": {\"width\": 300}}")),
+			 "conf/pc6risk.json: publish.png.width: must be an integer from 400 to 8000, got 300");
+	cr_assert_str_eq(fails(replace("\"privacy\": {\"k\": 10}",
+				       "\"privacy\": {\"k\": 10}, \"publish\": {\"png\": {\"height\": 8001.5}}")),
+			 "conf/pc6risk.json: publish.png.height: must be an integer from 400 to 8000, got 8001.5");
+	cr_assert_str_eq(fails(replace("\"privacy\": {\"k\": 10}",
+				       "\"privacy\": {\"k\": 10}, \"publish\": {\"png\": true}")),
+			 "conf/pc6risk.json: publish.png: must be an object, got true");
+	cr_assert_str_eq(fails(replace("\"privacy\": {\"k\": 10}",
+				       "\"privacy\": {\"k\": 10}, \"publish\": {\"png\": {\"dpi\": 300}}")),
+			 "conf/pc6risk.json: publish.png.dpi: unknown key; expected one of: width, height");
+}
+
 /* base with a daemon section (static buffer). */
 static const char *with_daemon(const char *section)
 {

@@ -246,3 +246,27 @@ Test(style, the_checker_finds_broken_xml)
 	cr_assert(!xml_balanced("<a>", why, sizeof why));
 	cr_assert(xml_balanced("<?xml version=\"1.0\"?><a t=\"x/y\"><b/>&amp;</a>", why, sizeof why));
 }
+
+Test(style, class_of_follows_the_qml_ranges)
+{
+	double v[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+	struct style s;
+
+	style_quantiles(&s, "a_score", "A", v, 10, 5);
+	cr_assert_eq(s.nclasses, 5);
+	/* the first class holds its lower bound, the others not */
+	cr_assert_eq(style_class_of(&s, 1), 0);
+	cr_assert_eq(style_class_of(&s, s.classes[0].upper), 0);
+	cr_assert_eq(style_class_of(&s, s.classes[1].lower), 0);
+	cr_assert_eq(style_class_of(&s, s.classes[1].lower + 0.1), 1);
+	cr_assert_eq(style_class_of(&s, 10), 4);
+	/* as published: one decimal first */
+	cr_assert_eq(style_class_of(&s, 10.04), 4);
+	cr_assert_eq(style_class_of(&s, 10.06), -1);
+	cr_assert_eq(style_class_of(&s, 0.5), -1);
+	style_free(&s);
+	style_bands(&s, "a_band", "A", 4);
+	for (int b = 1; b <= 4; b++)
+		cr_assert_eq(style_class_of(&s, b), b - 1);
+	style_free(&s);
+}
