@@ -16,7 +16,7 @@ dir=$(dirname "$config")
 "$bin" refresh --force -c "$config" --out "$out"
 echo
 echo "Files (open pc6risk.gpkg, a .geojson or a tiles/*.mbtiles in QGIS):"
-(cd "$out/current" && find -L . -type f ! -path './tiles/*' | sed "s|^\./|  $out/current/|" | sort)
+(cd "$out/current" && find -L . -type f ! -path './tiles/*' ! -path './viewer/*' | sed "s|^\./|  $out/current/|" | sort)
 for m in "$out"/current/tiles/*.mbtiles; do
 	[ -e "$m" ] || continue
 	s=$(basename "$m" .mbtiles)

@@ -115,7 +115,7 @@ static int put_level_legend(struct db *db, const struct config *cfg, const struc
 	return 0;
 }
 
-static int put_scenarios(struct db *db, const struct config *cfg, struct sbuf *b, struct err *e)
+static int put_scenarios(struct db *db, const struct config *cfg, const char *dir, struct sbuf *b, struct err *e)
 {
 	static const char *const levels[] = {"wijk", "buurt", "pc6"};
 
@@ -140,8 +140,18 @@ static int put_scenarios(struct db *db, const struct config *cfg, struct sbuf *b
 			sbuf_json_string(b, s->about);
 		else
 			sbuf_puts(b, "null");
-		sbuf_printf(b, ", \"level\": \"%s\",\n      \"domains\": [",
-			    level_name(config_display_level(s)));
+		sbuf_printf(b, ", \"level\": \"%s\", \"png\": ", level_name(config_display_level(s)));
+		/* the static map publish wrote before this file, if it did */
+		{
+			char *png = xasprintf("%s/png/%s.png", dir, s->name);
+
+			if (access(png, F_OK) == 0)
+				sbuf_printf(b, "\"png/%s.png\"", s->name);
+			else
+				sbuf_puts(b, "null");
+			free(png);
+		}
+		sbuf_puts(b, ",\n      \"domains\": [");
 		for (int d = 0; d < db_nrows(r); d++) {
 			sbuf_puts(b, d ? ", " : "");
 			sbuf_json_string(b, db_value(r, d, 1));
@@ -208,7 +218,7 @@ int areas_write(struct db *db, const struct config *cfg, const char *dir, struct
 		sbuf_puts(&b, ",\n  \"bounds\": null");
 	db_result_free(r);
 	r = NULL;
-	if (put_scenarios(db, cfg, &b, e) < 0)
+	if (put_scenarios(db, cfg, dir, &b, e) < 0)
 		goto out;
 
 	scenario_array(cfg, &names);

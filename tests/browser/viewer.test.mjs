@@ -224,6 +224,15 @@ test('switching the scenario changes the legend and loads its tiles', async () =
   await expectLegend(0, target.name);
   assert.notEqual(await page.getByTestId('legend-0').textContent(), before, 'the legend did not change');
   assert.ok((await page.getByTestId('about').textContent()).includes(target.title), 'about panel names the scenario');
+  {
+    // the scenario's static map (the demo config writes them), linked and served as a PNG
+    assert.ok(target.png, `areas.json names no static map of ${target.name}`);
+    const href = await page.getByTestId('png-link').getAttribute('href');
+    const res = await page.request.get(new URL(href, page.url()).href);
+    assert.equal(res.status(), 200, `GET ${href}`);
+    assert.equal(res.headers()['content-type'], 'image/png');
+    assert.deepEqual([...(await res.body()).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'a PNG signature');
+  }
   await shot('02-scenario-1280x720');
   assertClean('switch scenario');
 });

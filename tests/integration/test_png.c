@@ -58,6 +58,7 @@ static char *write_config(const struct fixture *f, const char *name, const char 
 	cJSON_AddStringToObject(publish, "dir", f->out);
 	cJSON_DeleteItemFromObject(publish, "tiles");
 	cJSON_AddItemToObject(publish, "tiles", cJSON_Parse("{\"enabled\": false}"));
+	cJSON_DeleteItemFromObject(publish, "png");
 	if (png)
 		cJSON_AddItemToObject(publish, "png", cJSON_Parse(png));
 	json = cJSON_Print(root);

@@ -154,7 +154,9 @@ export function renderAbout(ctx, el) {
       return h('div', { class: 'about' }, h('h3', {}, s.title || s.name),
         h('p', {}, s.about || (r && r.about) || 'No description in this release.'),
         s.domains && s.domains.length ? h('p', { class: 'hint' }, 'Domains: ', s.domains.join(', ').replace(/_/g, ' ')) : null,
-        r ? h('p', { class: 'hint' }, `${r.published} ${r.level === 'buurt' ? 'buurten' : r.level} published, ${r.suppressed} not published.`) : null);
+        r ? h('p', { class: 'hint' }, `${r.published} ${r.level === 'buurt' ? 'buurten' : r.level} published, ${r.suppressed} not published.`) : null,
+        // areas.json names the static map only when the release has one
+        s.png ? h('p', {}, h('a', { href: `../${s.png}`, target: '_blank', 'data-testid': 'png-link' }, 'Static map for reports (PNG)')) : null);
     }));
 }
 
