@@ -1,5 +1,6 @@
 #include "pc6risk/edges.h"
 #include "pc6risk/text.h"
+#include "pc6risk/wkb.h"
 #include "pc6risk/xalloc.h"
 
 #include <math.h>
@@ -31,102 +32,25 @@ static void push(struct edges *e, int item, int block, double x1, double y1, dou
 		*s = (struct edge_seg){bx, by, ax, ay, item, block};
 }
 
-struct reader {
-	const unsigned char *p, *end;
+struct ring_arg {
+	struct edges *e;
+	int item, block;
 };
 
-static int u32(struct reader *r, int little, uint32_t *out)
+static int ring_edges(void *arg, const double *xy, uint32_t n)
 {
-	if (r->end - r->p < 4)
-		return -1;
-	*out = little ? (uint32_t)r->p[0] | (uint32_t)r->p[1] << 8 | (uint32_t)r->p[2] << 16 | (uint32_t)r->p[3] << 24
-		      : (uint32_t)r->p[3] | (uint32_t)r->p[2] << 8 | (uint32_t)r->p[1] << 16 | (uint32_t)r->p[0] << 24;
-	r->p += 4;
-	return 0;
-}
+	struct ring_arg *a = arg;
 
-static int f64(struct reader *r, int little, double *out)
-{
-	unsigned char b[8];
-	uint64_t u = 0;
-
-	if (r->end - r->p < 8)
-		return -1;
-	for (int i = 0; i < 8; i++)
-		b[i] = little ? r->p[i] : r->p[7 - i];
-	for (int i = 7; i >= 0; i--)
-		u = u << 8 | b[i];
-	memcpy(out, &u, sizeof *out);
-	r->p += 8;
-	return 0;
-}
-
-/* One (Multi)Polygon geometry at r->p; depth 1 inside a MultiPolygon. */
-static int geometry(struct edges *e, int item, int block, struct reader *r, int depth)
-{
-	uint32_t type, n, dims = 2;
-	int little;
-
-	if (r->p >= r->end || (r->p[0] != 0 && r->p[0] != 1))
-		return -1;
-	little = r->p[0];
-	r->p++;
-	if (u32(r, little, &type) < 0)
-		return -1;
-	/* EWKB flags: Z 0x80000000, M 0x40000000, SRID 0x20000000; ISO: +1000 Z, +2000 M, +3000 ZM */
-	if (type & 0x80000000u)
-		dims++;
-	if (type & 0x40000000u)
-		dims++;
-	if (type & 0x20000000u) {
-		uint32_t srid;
-
-		if (u32(r, little, &srid) < 0)
-			return -1;
-	}
-	type &= 0x0fffffffu;
-	if (type >= 1000) {
-		dims += type / 1000 == 3 ? 2 : 1;
-		type %= 1000;
-	}
-	if (u32(r, little, &n) < 0)
-		return -1;
-	if (type == 6 && depth == 0) {
-		for (uint32_t i = 0; i < n; i++)
-			if (geometry(e, item, block, r, 1) < 0)
-				return -1;
-		return 0;
-	}
-	if (type != 3)
-		return -1;
-	for (uint32_t ring = 0; ring < n; ring++) {
-		uint32_t npts;
-		double px = 0, py = 0;
-
-		if (u32(r, little, &npts) < 0 || (size_t)(r->end - r->p) / (8 * dims) < npts)
-			return -1;
-		for (uint32_t i = 0; i < npts; i++) {
-			double x, y, skip;
-
-			if (f64(r, little, &x) < 0 || f64(r, little, &y) < 0)
-				return -1;
-			for (uint32_t d = 2; d < dims; d++)
-				if (f64(r, little, &skip) < 0)
-					return -1;
-			if (i > 0)
-				push(e, item, block, px, py, x, y);
-			px = x;
-			py = y;
-		}
-	}
+	for (uint32_t i = 1; i < n; i++)
+		push(a->e, a->item, a->block, xy[2 * i - 2], xy[2 * i - 1], xy[2 * i], xy[2 * i + 1]);
 	return 0;
 }
 
 int edges_add_wkb(struct edges *e, int item, int block, const unsigned char *wkb, size_t len)
 {
-	struct reader r = {wkb, wkb + len};
+	struct ring_arg a = {e, item, block};
 
-	return geometry(e, item, block, &r, 0);
+	return wkb_rings(wkb, len, ring_edges, &a);
 }
 
 int edges_add_hex(struct edges *e, int item, int block, const char *hex)

@@ -1,4 +1,5 @@
 #include "pc6risk/pngmap.h"
+#include "pc6risk/wkb.h"
 #include "pc6risk/fsx.h"
 #include "pc6risk/xalloc.h"
 
@@ -74,99 +75,21 @@ void pngmap_shapes_free(struct pngmap_shapes *m)
 	memset(m, 0, sizeof *m);
 }
 
-struct wkb {
-	const unsigned char *p, *end;
-	double *pts; /* one ring's points */
-	size_t cap;
-};
-
-static int wkb_u32(struct wkb *r, int little, uint32_t *out)
+/* A ring of a map area; rings of fewer than 3 points draw nothing. */
+static int wkb_ring(void *arg, const double *xy, uint32_t n)
 {
-	if (r->end - r->p < 4)
-		return -1;
-	*out = little ? (uint32_t)r->p[0] | (uint32_t)r->p[1] << 8 | (uint32_t)r->p[2] << 16 | (uint32_t)r->p[3] << 24
-		      : (uint32_t)r->p[3] | (uint32_t)r->p[2] << 8 | (uint32_t)r->p[1] << 16 | (uint32_t)r->p[0] << 24;
-	r->p += 4;
-	return 0;
-}
-
-static double wkb_f64(const unsigned char *p, int little)
-{
-	uint64_t u = 0;
-	double d;
-
-	for (int i = 0; i < 8; i++)
-		u |= (uint64_t)p[little ? i : 7 - i] << (8 * i);
-	memcpy(&d, &u, sizeof d);
-	return d;
-}
-
-/* One Polygon, or a MultiPolygon at depth 0, at r->p. */
-static int wkb_geometry(struct pngmap_shapes *m, struct wkb *r, int depth)
-{
-	uint32_t type, n, dims = 2;
-	int little;
-
-	if (r->p >= r->end || r->p[0] > 1)
-		return -1;
-	little = r->p[0];
-	r->p++;
-	if (wkb_u32(r, little, &type) < 0)
-		return -1;
-	/* EWKB flags Z, M, SRID; ISO types +1000 Z, +2000 M, +3000 ZM */
-	dims += (type & 0x80000000u) != 0;
-	dims += (type & 0x40000000u) != 0;
-	if (type & 0x20000000u) {
-		uint32_t srid;
-
-		if (wkb_u32(r, little, &srid) < 0)
-			return -1;
-	}
-	type &= 0x0fffffffu;
-	if (type >= 1000) {
-		dims += type / 1000 == 3 ? 2 : 1;
-		type %= 1000;
-	}
-	if (wkb_u32(r, little, &n) < 0)
-		return -1;
-	if (type == 6 && depth == 0) {
-		for (uint32_t i = 0; i < n; i++)
-			if (wkb_geometry(m, r, 1) < 0)
-				return -1;
-		return 0;
-	}
-	if (type != 3)
-		return -1;
-	for (uint32_t ring = 0; ring < n; ring++) {
-		uint32_t npts;
-
-		if (wkb_u32(r, little, &npts) < 0 || (size_t)(r->end - r->p) / (8 * dims) < npts)
-			return -1;
-		if (npts > r->cap) {
-			r->cap = npts;
-			r->pts = xrealloc(r->pts, 2 * r->cap * sizeof *r->pts);
-		}
-		for (uint32_t i = 0; i < npts; i++, r->p += 8 * dims) {
-			r->pts[2 * i] = wkb_f64(r->p, little);
-			r->pts[2 * i + 1] = wkb_f64(r->p + 8, little);
-			if (!isfinite(r->pts[2 * i]) || !isfinite(r->pts[2 * i + 1]))
-				return -1;
-		}
-		if (npts >= 3)
-			pngmap_ring(m, r->pts, npts);
-	}
+	if (n >= 3)
+		pngmap_ring(arg, xy, n);
 	return 0;
 }
 
 int pngmap_wkb(struct pngmap_shapes *m, int cls, const unsigned char *wkb, size_t len)
 {
 	size_t nfeat = m->nfeat, nring = m->nring, npts = m->npts;
-	struct wkb r = {wkb, wkb + len, NULL, 0};
 	int rc;
 
 	pngmap_feature(m, cls);
-	rc = wkb_geometry(m, &r, 0);
-	free(r.pts);
+	rc = wkb_rings(wkb, len, wkb_ring, m);
 	if (rc < 0) {
 		m->nfeat = nfeat;
 		m->nring = nring;

@@ -1,5 +1,6 @@
 #include "support.h"
 
+#include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -336,4 +337,35 @@ char *t_link_target(const char *out)
 	buf[n] = '\0';
 	free(link);
 	return xstrdup(buf);
+}
+
+/* Make an input path of the demo config absolute. */
+static void absolute_path(cJSON *obj)
+{
+	cJSON *p = cJSON_GetObjectItemCaseSensitive(obj, "path");
+	char *abs;
+
+	if (!cJSON_IsString(p) || p->valuestring[0] == '/')
+		return;
+	abs = xasprintf("%s/demo/%s", t_root(), p->valuestring);
+	cJSON_SetValuestring(p, abs);
+	free(abs);
+}
+
+cJSON *t_demo_config(void)
+{
+	char *demo = t_repo_path("demo/pc6risk.json"), *text = t_slurp(demo, NULL);
+	cJSON *root, *inputs, *el;
+
+	cr_assert_not_null(text, "%s is missing", demo);
+	root = cJSON_Parse(text);
+	cr_assert_not_null(root, "%s is not JSON", demo);
+	inputs = cJSON_GetObjectItemCaseSensitive(root, "inputs");
+	cJSON_ArrayForEach(el, cJSON_GetObjectItemCaseSensitive(inputs, "areas")) absolute_path(el);
+	cJSON_ArrayForEach(el, cJSON_GetObjectItemCaseSensitive(inputs, "indicators")) absolute_path(el);
+	if (cJSON_GetObjectItemCaseSensitive(inputs, "crosswalk"))
+		absolute_path(cJSON_GetObjectItemCaseSensitive(inputs, "crosswalk"));
+	free(text);
+	free(demo);
+	return root;
 }

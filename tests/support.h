@@ -73,4 +73,8 @@ void t_compare_trees(const char *a, const char *b, const char *rel);
 /* Where <out>/current points ("releases/<id>"; to free). */
 char *t_link_target(const char *out);
 
+/* demo/pc6risk.json parsed, with its input paths made absolute so that a
+ * test can write it anywhere (to cJSON_Delete). */
+struct cJSON *t_demo_config(void);
+
 #endif

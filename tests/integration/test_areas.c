@@ -220,11 +220,24 @@ Test(areas, legends_are_the_qml_classes, .timeout = 300)
 	end(&f);
 }
 
+/* The demo config with publish.viewer set to viewer (which it takes), at path. */
+static void write_config(const char *path, cJSON *viewer)
+{
+	cJSON *root = t_demo_config();
+	char *json;
+
+	cJSON_AddItemToObject(cJSON_GetObjectItemCaseSensitive(root, "publish"), "viewer", viewer);
+	json = cJSON_Print(root);
+	t_write(path, json);
+	cJSON_free(json);
+	cJSON_Delete(root);
+}
+
 /* publish.viewer names the folder copied as viewer/; false leaves it out. */
 Test(areas, the_viewer_folder_is_copied_or_left_out, .timeout = 300)
 {
 	struct fixture f;
-	char *dir, *src = t_tmpdir(), *conf, *text, *at, *p;
+	char *dir, *src = t_tmpdir(), *conf, *p;
 	struct t_run r;
 	struct stat st;
 
@@ -239,14 +252,9 @@ Test(areas, the_viewer_folder_is_copied_or_left_out, .timeout = 300)
 	t_write(p, "console.log('map');\n");
 	free(p);
 
-	/* the demo config beside the demo's files, with publish.viewer set */
-	text = t_slurp(f.config, NULL);
-	at = strstr(text, "\"synthetic\": true,");
-	cr_assert_not_null(at);
-	conf = xasprintf("%s/demo/.t-areas-%ld.json", t_root(), (long)getpid());
-	p = xasprintf("%.*s\"viewer\": \"%s\",\n    %s", (int)(at - text), text, src, at);
-	t_write(conf, p);
-	free(p);
+	/* the demo config with publish.viewer set */
+	conf = xasprintf("%s/viewer.json", f.out);
+	write_config(conf, cJSON_CreateString(src));
 	r = t_pc6risk((const char *[]){"publish", "-c", conf, "--schema", f.schema, "--out", f.out, NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	t_run_free(&r);
@@ -256,9 +264,7 @@ Test(areas, the_viewer_folder_is_copied_or_left_out, .timeout = 300)
 	free(p);
 	free(dir);
 
-	p = xasprintf("%.*s\"viewer\": false,\n    %s", (int)(at - text), text, at);
-	t_write(conf, p);
-	free(p);
+	write_config(conf, cJSON_CreateFalse());
 	sleep(1); /* release ids carry the second they were made */
 	r = t_pc6risk((const char *[]){"publish", "-c", conf, "--schema", f.schema, "--out", f.out, NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
@@ -266,9 +272,7 @@ Test(areas, the_viewer_folder_is_copied_or_left_out, .timeout = 300)
 	dir = xasprintf("%s/current/viewer", f.out);
 	cr_assert_neq(stat(dir, &st), 0, "viewer: false leaves it out");
 	free(dir);
-	unlink(conf);
 	free(conf);
-	free(text);
 	t_rmtree(src);
 	free(src);
 	end(&f);

@@ -38,20 +38,6 @@ struct dmn {
 	int port;
 };
 
-/* Make an input path of the demo config absolute: the test's config lives
- * elsewhere. */
-static void absolute_path(cJSON *obj)
-{
-	cJSON *p = cJSON_GetObjectItemCaseSensitive(obj, "path");
-	char *abs;
-
-	if (!cJSON_IsString(p) || p->valuestring[0] == '/')
-		return;
-	abs = xasprintf("%s/demo/%s", t_root(), p->valuestring);
-	cJSON_SetValuestring(p, abs);
-	free(abs);
-}
-
 /* The buurt figures are read from a copy in the test's directory, which a
  * test may break. */
 static void own_copy(const struct dmn *d, cJSON *obj)
@@ -76,18 +62,11 @@ static void own_copy(const struct dmn *d, cJSON *obj)
  * daemon section that answers quickly; draws varies it (a changed config). */
 static void write_config(struct dmn *d, int draws, const char *schedule)
 {
-	char *demo = t_repo_path("demo/pc6risk.json"), *text = t_slurp(demo, NULL), *json;
-	cJSON *root = cJSON_Parse(text), *inputs, *el, *publish, *tiles, *daemon, *compare;
+	char *json;
+	cJSON *root = t_demo_config(), *inputs, *el, *publish, *tiles, *daemon, *compare;
 
-	cr_assert_not_null(root);
 	inputs = cJSON_GetObjectItemCaseSensitive(root, "inputs");
-	cJSON_ArrayForEach(el, cJSON_GetObjectItemCaseSensitive(inputs, "areas")) absolute_path(el);
-	cJSON_ArrayForEach(el, cJSON_GetObjectItemCaseSensitive(inputs, "indicators")) {
-		absolute_path(el);
-		own_copy(d, el);
-	}
-	if (cJSON_GetObjectItemCaseSensitive(inputs, "crosswalk"))
-		absolute_path(cJSON_GetObjectItemCaseSensitive(inputs, "crosswalk"));
+	cJSON_ArrayForEach(el, cJSON_GetObjectItemCaseSensitive(inputs, "indicators")) own_copy(d, el);
 	cJSON_ReplaceItemInObject(cJSON_GetObjectItemCaseSensitive(root, "database"), "schema",
 				  cJSON_CreateString(d->schema));
 	compare = cJSON_GetObjectItemCaseSensitive(root, "compare");
@@ -114,8 +93,6 @@ static void write_config(struct dmn *d, int draws, const char *schedule)
 	t_write(d->config, json);
 	cJSON_free(json);
 	cJSON_Delete(root);
-	free(text);
-	free(demo);
 }
 
 static void dmn_init(struct dmn *d, const char *prefix)

@@ -26,33 +26,13 @@ struct fixture {
 	struct config *cfg;
 };
 
-/* Make an input path of the demo config absolute: the test's config lives elsewhere. */
-static void absolute_path(cJSON *obj)
-{
-	cJSON *p = cJSON_GetObjectItemCaseSensitive(obj, "path");
-	char *abs;
-
-	if (!cJSON_IsString(p) || p->valuestring[0] == '/')
-		return;
-	abs = xasprintf("%s/demo/%s", t_root(), p->valuestring);
-	cJSON_SetValuestring(p, abs);
-	free(abs);
-}
-
 /* The demo config with absolute inputs, publishing into f->out without
  * tiles; with publish.png when png is given. */
 static char *write_config(const struct fixture *f, const char *name, const char *png)
 {
-	char *demo = t_repo_path("demo/pc6risk.json"), *text = t_slurp(demo, NULL), *json;
-	char *path = xasprintf("%s/%s", f->dir, name);
-	cJSON *root = cJSON_Parse(text), *inputs, *el, *publish;
+	char *json, *path = xasprintf("%s/%s", f->dir, name);
+	cJSON *root = t_demo_config(), *publish;
 
-	cr_assert_not_null(root);
-	inputs = cJSON_GetObjectItemCaseSensitive(root, "inputs");
-	cJSON_ArrayForEach(el, cJSON_GetObjectItemCaseSensitive(inputs, "areas")) absolute_path(el);
-	cJSON_ArrayForEach(el, cJSON_GetObjectItemCaseSensitive(inputs, "indicators")) absolute_path(el);
-	if (cJSON_GetObjectItemCaseSensitive(inputs, "crosswalk"))
-		absolute_path(cJSON_GetObjectItemCaseSensitive(inputs, "crosswalk"));
 	publish = cJSON_GetObjectItemCaseSensitive(root, "publish");
 	cJSON_DeleteItemFromObject(publish, "dir");
 	cJSON_AddStringToObject(publish, "dir", f->out);
@@ -65,8 +45,6 @@ static char *write_config(const struct fixture *f, const char *name, const char 
 	t_write(path, json);
 	cJSON_free(json);
 	cJSON_Delete(root);
-	free(text);
-	free(demo);
 	return path;
 }
 
