@@ -507,15 +507,20 @@ Test(config, png_maps_on_when_publish_png_is_given)
 			 "conf/pc6risk.json: publish.png.dpi: unknown key; expected one of: width, height");
 }
 
-/* base with a daemon section (static buffer). */
-static const char *with_daemon(const char *section)
+/* base with a top-level section name set to section (static buffer). */
+static const char *with_section(const char *name, const char *section)
 {
 	static char buf[8192];
 	char what[1024];
 
-	snprintf(what, sizeof what, "\"privacy\": {\"k\": 10}, \"daemon\": %s", section);
+	snprintf(what, sizeof what, "\"privacy\": {\"k\": 10}, \"%s\": %s", name, section);
 	snprintf(buf, sizeof buf, "%s", replace("\"privacy\": {\"k\": 10}", what));
 	return buf;
+}
+
+static const char *with_daemon(const char *section)
+{
+	return with_section("daemon", section);
 }
 
 Test(config, daemon_defaults_durations_and_refusals)
@@ -571,15 +576,9 @@ Test(config, daemon_defaults_durations_and_refusals)
 	cr_assert(strstr(fails(with_daemon("{\"port\": 8080}")), "daemon.port: unknown key"));
 }
 
-/* base with a publish section (static buffer). */
 static const char *with_publish(const char *section)
 {
-	static char buf[8192];
-	char what[1024];
-
-	snprintf(what, sizeof what, "\"privacy\": {\"k\": 10}, \"publish\": %s", section);
-	snprintf(buf, sizeof buf, "%s", replace("\"privacy\": {\"k\": 10}", what));
-	return buf;
+	return with_section("publish", section);
 }
 
 static struct config *parse_ok(const char *text)
