@@ -461,9 +461,10 @@ static const struct command commands[] = {
 	 "disclosure/ (groups, every count, the policy: docs/disclosure.md),\n"
 	 "tiles/<scenario>/{z}/{x}/{y}.geojson and tiles/<scenario>.mbtiles (vector\n"
 	 "tiles from one tiling pass, publish.tiles), png/<scenario>.png (a map per\n"
-	 "scenario for reports, with publish.png or --png) and release.json; audit it (as\n"
-	 "`pc6risk audit` does) and only then point <dir>/current at it. A failure,\n"
-	 "or a release that fails its audit, leaves the previous release in place.\n"
+	 "scenario for reports, with publish.png or --png), areas.json and viewer/ (the\n"
+	 "map viewer and what it reads beside the tiles, docs/viewer.md) and release.json;\n"
+	 "audit it (as `pc6risk audit` does) and only then point <dir>/current at it. A\n"
+	 "failure, or a release that fails its audit, leaves the previous release in place.\n"
 	 "Prints each scenario's ranked table on standard output.\n"},
 	{"refresh", cmd_refresh,
 	 OPT_CONFIG | OPT_SCHEMA | OPT_OUT | OPT_SELECT | OPT_LOAD | OPT_COMPARE | OPT_TILES | OPT_PNG | OPT_LOG,
