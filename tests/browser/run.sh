@@ -1,7 +1,9 @@
 #!/bin/sh
 # The viewer in a real browser: publish the demo into a scratch schema and
 # folder, serve it with the daemon, and drive headless Chromium through it
-# (tests/browser/viewer.test.mjs, playwright-core). Screenshots land in
+# (tests/browser/viewer.test.mjs, playwright-core); then the same folder
+# from a plain static file server (tests/browser/static-server.mjs), as a
+# publication folder is served without the daemon. Screenshots land in
 # BUILD/browser-artifacts.
 # Usage: tests/browser/run.sh BUILD   (under scripts/with-pg.sh, after the synthetic set is made)
 set -eu
@@ -46,13 +48,33 @@ if [ -z "$port" ]; then
 	cat "$work/daemon.log" >&2
 	exit 1
 fi
-export VIEWER_URL="http://127.0.0.1:$port/"
-export ARTIFACTS="$root/$build/browser-artifacts"
-mkdir -p "$ARTIFACTS"
+mkdir -p "$root/$build/browser-artifacts"
+echo "-- served by pc6risk daemon"
 status=0
-node tests/browser/viewer.test.mjs || status=$?
+VIEWER_URL="http://127.0.0.1:$port/" ARTIFACTS="$root/$build/browser-artifacts" \
+	node tests/browser/viewer.test.mjs || status=$?
 if [ "$status" != 0 ]; then
 	echo "== daemon log" >&2
 	tail -50 "$work/daemon.log" >&2
+	exit "$status"
 fi
+
+# The same publication folder from a plain static web server.
+node tests/browser/static-server.mjs "$work/out" >"$work/static.log" 2>&1 &
+static=$!
+port=""
+for _ in $(seq 1 100); do
+	port=$(sed -n 's/^port=\([0-9]*\)$/\1/p' "$work/static.log")
+	[ -n "$port" ] && break
+	sleep 0.1
+done
+[ -n "$port" ] || {
+	cat "$work/static.log" >&2
+	kill "$static"
+	exit 1
+}
+echo "-- served as static files"
+VIEWER_URL="http://127.0.0.1:$port/current/viewer/index.html" ARTIFACTS="$root/$build/browser-artifacts/static" \
+	node tests/browser/viewer.test.mjs || status=$?
+kill "$static" 2>/dev/null || true
 exit "$status"
