@@ -220,20 +220,24 @@ Test(areas, legends_are_the_qml_classes, .timeout = 300)
 	end(&f);
 }
 
-/* The demo config with publish.viewer set to viewer (which it takes), at path. */
-static void write_config(const char *path, cJSON *viewer)
+/* The demo config with publish.viewer set to viewer (which it takes), and
+ * publish.basemap when basemap, at path. */
+static void write_config(const char *path, cJSON *viewer, const char *basemap)
 {
-	cJSON *root = t_demo_config();
+	cJSON *root = t_demo_config(), *publish = cJSON_GetObjectItemCaseSensitive(root, "publish");
 	char *json;
 
-	cJSON_AddItemToObject(cJSON_GetObjectItemCaseSensitive(root, "publish"), "viewer", viewer);
+	cJSON_AddItemToObject(publish, "viewer", viewer);
+	if (basemap)
+		cJSON_AddItemToObject(publish, "basemap", cJSON_Parse(basemap));
 	json = cJSON_Print(root);
 	t_write(path, json);
 	cJSON_free(json);
 	cJSON_Delete(root);
 }
 
-/* publish.viewer names the folder copied as viewer/; false leaves it out. */
+/* publish.viewer names the folder copied as viewer/; false leaves it out;
+ * publish.basemap reaches areas.json. */
 Test(areas, the_viewer_folder_is_copied_or_left_out, .timeout = 300)
 {
 	struct fixture f;
@@ -254,7 +258,7 @@ Test(areas, the_viewer_folder_is_copied_or_left_out, .timeout = 300)
 
 	/* the demo config with publish.viewer set */
 	conf = xasprintf("%s/viewer.json", f.out);
-	write_config(conf, cJSON_CreateString(src));
+	write_config(conf, cJSON_CreateString(src), NULL);
 	r = t_pc6risk((const char *[]){"publish", "-c", conf, "--schema", f.schema, "--out", f.out, NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	t_run_free(&r);
@@ -264,7 +268,8 @@ Test(areas, the_viewer_folder_is_copied_or_left_out, .timeout = 300)
 	free(p);
 	free(dir);
 
-	write_config(conf, cJSON_CreateFalse());
+	write_config(conf, cJSON_CreateFalse(),
+		     "{\"url\": \"https://tiles.example.nl/{z}/{x}/{y}.png\", \"attribution\": \"Kadaster\"}");
 	sleep(1); /* release ids carry the second they were made */
 	r = t_pc6risk((const char *[]){"publish", "-c", conf, "--schema", f.schema, "--out", f.out, NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
@@ -272,6 +277,15 @@ Test(areas, the_viewer_folder_is_copied_or_left_out, .timeout = 300)
 	dir = xasprintf("%s/current/viewer", f.out);
 	cr_assert_neq(stat(dir, &st), 0, "viewer: false leaves it out");
 	free(dir);
+	{
+		char *path = xasprintf("%s/current/areas.json", f.out);
+		cJSON *areas = read_json(path), *bm = cJSON_GetObjectItemCaseSensitive(areas, "basemap");
+
+		cr_assert_str_eq(str(bm, "url"), "https://tiles.example.nl/{z}/{x}/{y}.png", "the configured basemap");
+		cr_assert_str_eq(str(bm, "attribution"), "Kadaster");
+		cJSON_Delete(areas);
+		free(path);
+	}
 	free(conf);
 	t_rmtree(src);
 	free(src);
