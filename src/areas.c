@@ -31,7 +31,10 @@ static const char areas_sql[] =
 	"     WHERE d.scenario = s.name AND d.level = a.level AND d.code = a.code)) ORDER BY s.ord)"
 	"   FROM unnest($1::text[]) WITH ORDINALITY s(name, ord)"
 	"   JOIN protected_value v ON v.scenario = s.name AND v.level = a.level AND v.code = a.code"
-	"   LEFT JOIN protected_compare c ON c.scenario = s.name AND c.level = a.level AND c.code = a.code))"
+	"   LEFT JOIN protected_compare c ON c.scenario = s.name AND c.level = a.level AND c.code = a.code),"
+	/* a buurt's PC6 groups of more than one postcode, and how many (disclosure/groups.csv lists them too) */
+	"  'groups', (SELECT json_object_agg(g.code, cardinality(g.members) ORDER BY g.code COLLATE \"C\")"
+	"   FROM protected_group g WHERE a.level = 'buurt' AND g.buurt_code = a.code AND cardinality(g.members) > 1))"
 	" FROM protected_area a"
 	" LEFT JOIN protected_area w ON w.level = 'wijk' AND w.code = a.wijk_code"
 	" CROSS JOIN LATERAL (SELECT ST_Transform(a.geom, 4326)::box2d AS b) x"
@@ -191,7 +194,13 @@ int areas_write(struct db *db, const struct config *cfg, const char *dir, struct
 		sbuf_puts(&b, "null");
 	sbuf_printf(&b, ",\n  \"privacy\": {\"k\": %d, \"count\": ", cfg->k);
 	sbuf_json_string(&b, cfg->k_indicator);
-	sbuf_puts(&b, "},\n  \"basemap\": ");
+	sbuf_puts(&b, ", \"size\": [");
+	for (size_t i = 0; i < cfg->privacy.nsize; i++) {
+		sbuf_puts(&b, i ? ", {\"variable\": " : "{\"variable\": ");
+		sbuf_json_string(&b, cfg->privacy.size[i].name);
+		sbuf_printf(&b, ", \"min\": %d}", cfg->privacy.size[i].min);
+	}
+	sbuf_puts(&b, "]},\n  \"basemap\": ");
 	if (cfg->basemap_url) {
 		sbuf_puts(&b, "{\"url\": ");
 		sbuf_json_string(&b, cfg->basemap_url);

@@ -300,7 +300,12 @@ test('clicking a buurt shows its score, rank, 5–95 % interval and domains', as
 test('clicking a postcode explains its band and why it is merged', async () => {
   const cands = await featuresAt(15, 'pc6');
   assert.ok(cands.length, 'no postcode is drawn at a clickable place');
-  const merged = (p) => p.group && p.group !== `G${p.code}`;
+  // merged: its buurt lists the group as one of several postcodes (areas.json), or it is not the group's first
+  const groupSize = (p) => {
+    const b = pub.areas.find((a) => a.code === p.buurt_code);
+    return (b && b.groups && b.groups[p.group]) || 1;
+  };
+  const merged = (p) => p.group && (groupSize(p) > 1 || p.group !== `G${p.code}`);
   const pick = cands.find((c) => c.props.status === 'published' && merged(c.props))
     || cands.find((c) => c.props.status === 'published') || cands[0];
   await page.mouse.click(pick.x, pick.y);
@@ -309,8 +314,11 @@ test('clicking a postcode explains its band and why it is merged', async () => {
   if (pick.props.status === 'published')
     assert.ok(explain.includes(`Risk band ${pick.props.band} of ${pick.props.bands} (1 = least risk)`), `band text: ${explain}`);
   if (merged(pick.props))
-    assert.ok(explain.includes(`Merged with neighbouring postcodes into group ${pick.props.group}: on its own it has fewer than ${pub.privacy.k}`),
-      `merge text: ${explain}`);
+    assert.ok(explain.includes(`Merged with neighbouring postcodes of its buurt into group ${pick.props.group} `
+      + `(${groupSize(pick.props)} postcodes): a published area needs at least ${pub.privacy.size[0].min} ${pub.privacy.size[0].variable}`),
+    `merge text: ${explain}`);
+  else
+    assert.ok(!explain.includes('Merged'), `a postcode alone in its group is not merged: ${explain}`);
   await shot('05-pc6-details-1280x720');
   assertClean('click postcode');
 });

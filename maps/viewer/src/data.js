@@ -131,11 +131,12 @@ export function rankText(v) {
   return s;
 }
 
-// "fewer than 5 households", from the release's privacy rule.
+// "at least 5 inhabitants and at least 5 dwellings", from the release's size rules (or its k).
 export function kText(privacy) {
+  if (privacy && Array.isArray(privacy.size) && privacy.size.length)
+    return privacy.size.map((r) => `at least ${r.min} ${String(r.variable).replace(/_/g, ' ')}`).join(' and ');
   const k = privacy && privacy.k !== undefined ? privacy.k : '?';
-  const count = (privacy && privacy.count) || 'households';
-  return `fewer than ${k} ${count}`;
+  return `at least ${k} ${(privacy && privacy.count) || 'households'}`;
 }
 
 // Why a wijk or buurt looks as it does under one scenario, in plain words; [] when its own
@@ -156,15 +157,18 @@ export function explainArea(level, v, privacy) {
 }
 
 // What a PC6 feature's properties say, in plain words.
-export function explainPc6(props, privacy) {
+// members: how many postcodes its group holds (areas.json's groups of its buurt; 1 when absent).
+export function explainPc6(props, privacy, members) {
   const out = [];
   if (props.status === 'suppressed') {
     out.push(`Not published: even with its neighbouring postcodes it is below the size rules (${kText(privacy)}).`);
   } else if (typeof props.band === 'number') {
     out.push(`Risk band ${props.band} of ${props.bands} (1 = least risk). Exact scores of single postcodes are not published.`);
   }
-  if (props.group && props.group !== `G${props.code}`)
-    out.push(`Merged with neighbouring postcodes into group ${props.group}: on its own it has ${kText(privacy)}.`);
+  if (props.group && (members > 1 || props.group !== `G${props.code}`))
+    out.push(`Merged with neighbouring postcodes of its buurt into group ${props.group}`
+      + `${members > 1 ? ` (${members} postcodes)` : ''}: a published area needs ${kText(privacy)}, `
+      + 'and this postcode alone does not have them, or is published with one that does not.');
   return out;
 }
 

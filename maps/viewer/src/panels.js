@@ -77,7 +77,8 @@ export function renderPc6Details(ctx, el, sel) {
     } else {
       if (typeof p.score === 'number')
         lines.push(h('div', { class: 'score', 'data-testid': 'score' }, `Score ${p.score}`));
-      for (const t of explainPc6(p, ctx.pub.privacy))
+      const members = (buurt && buurt.groups && buurt.groups[p.group]) || 1;
+      for (const t of explainPc6(p, ctx.pub.privacy, members))
         lines.push(h('p', { class: 'explain', 'data-testid': 'explain' }, t));
     }
     return h('div', { class: 'scenario-block', 'data-scenario': s.name }, h('h3', {}, s.title || s.name), lines);

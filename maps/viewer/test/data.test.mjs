@@ -72,11 +72,17 @@ test('plain words for ranks, suppressed and shown-from areas and postcodes', () 
     ['Not published: below the size rules on its own (fewer than 5 households).']);
   assert.match(explainArea('buurt', { status: 'published', shown_from: 'wijk' }, privacy)[0],
     /^Shown at wijk level: this buurt is too small to publish on its own/);
-  assert.deepEqual(explainPc6({ code: '2533AB', group: 'G2533AA', band: 9, bands: 10, status: 'published' }, privacy), [
+  assert.deepEqual(explainPc6({ code: '2533AB', group: 'G2533AA', band: 9, bands: 10, status: 'published' }, privacy, 3), [
     'Risk band 9 of 10 (1 = least risk). Exact scores of single postcodes are not published.',
-    'Merged with neighbouring postcodes into group G2533AA: on its own it has fewer than 5 households.',
+    'Merged with neighbouring postcodes of its buurt into group G2533AA (3 postcodes): a published area needs '
+      + 'at least 5 households, and this postcode alone does not have them, or is published with one that does not.',
   ]);
-  assert.equal(explainPc6({ code: '2533AA', group: 'G2533AA', band: 1, bands: 10, status: 'published' }, privacy).length, 1);
+  // the group's first postcode is merged too when the group holds more than one
+  assert.equal(explainPc6({ code: '2533AA', group: 'G2533AA', band: 1, bands: 10, status: 'published' }, privacy, 3).length, 2);
+  assert.equal(explainPc6({ code: '2533AA', group: 'G2533AA', band: 1, bands: 10, status: 'published' }, privacy, 1).length, 1);
+  const rules = { k: 5, count: 'households', size: [{ variable: 'inhabitants', min: 5 }, { variable: 'dwellings', min: 5 }] };
+  assert.match(explainPc6({ code: '2533AB', group: 'G2533AA', band: 9, bands: 10, status: 'published' }, rules, 2)[1],
+    /a published area needs at least 5 inhabitants and at least 5 dwellings,/);
 });
 
 test('agreement is found whichever way round the report lists the pair', () => {
