@@ -9,7 +9,6 @@
 #include "pc6risk/text.h"
 #include "pc6risk/xalloc.h"
 
-#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
