@@ -3,7 +3,6 @@
 #include "pc6risk/gpkg.h"
 #include "pc6risk/log.h"
 #include "pc6risk/pngmap.h"
-#include "pc6risk/sbuf.h"
 #include "pc6risk/signals.h"
 #include "pc6risk/style.h"
 #include "pc6risk/text.h"
