@@ -369,3 +369,20 @@ cJSON *t_demo_config(void)
 	free(demo);
 	return root;
 }
+
+void t_init(const char *config, const char *schema)
+{
+	struct t_run r = t_pc6risk((const char *[]){"init", "-c", config, "--schema", schema, NULL});
+
+	cr_assert_eq(r.status, 0, "init: %s", r.err);
+	t_run_free(&r);
+}
+
+void t_refresh(const char *config, const char *schema, const char *out, const char *draws)
+{
+	struct t_run r = t_pc6risk(
+		(const char *[]){"refresh", "-c", config, "--schema", schema, "--out", out, "--draws", draws, NULL});
+
+	cr_assert_eq(r.status, 0, "refresh: %s", r.err);
+	t_run_free(&r);
+}

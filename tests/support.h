@@ -73,6 +73,12 @@ void t_compare_trees(const char *a, const char *b, const char *rel);
 /* Where <out>/current points ("releases/<id>"; to free). */
 char *t_link_target(const char *out);
 
+/* `pc6risk init` of config into schema; the test fails when it does. */
+void t_init(const char *config, const char *schema);
+/* `pc6risk refresh` of config into schema, publishing into out, with draws
+ * Monte Carlo draws; the test fails when it does. */
+void t_refresh(const char *config, const char *schema, const char *out, const char *draws);
+
 /* demo/pc6risk.json parsed, with its input paths made absolute so that a
  * test can write it anywhere (to cJSON_Delete). */
 struct cJSON *t_demo_config(void);

@@ -38,19 +38,13 @@ static cJSON *read_json(const char *path)
 
 static void start(struct fixture *f)
 {
-	struct t_run r;
 	char *path;
 
 	f->schema = t_schema("t_areas");
 	f->out = t_tmpdir();
 	f->config = t_repo_path("demo/pc6risk.json");
-	r = t_pc6risk((const char *[]){"init", "-c", f->config, "--schema", f->schema, NULL});
-	cr_assert_eq(r.status, 0, "init: %s", r.err);
-	t_run_free(&r);
-	r = t_pc6risk((const char *[]){"refresh", "-c", f->config, "--schema", f->schema, "--out", f->out, "--draws",
-				       "20", NULL});
-	cr_assert_eq(r.status, 0, "refresh: %s", r.err);
-	t_run_free(&r);
+	t_init(f->config, f->schema);
+	t_refresh(f->config, f->schema, f->out, "20");
 	f->db = t_db(f->schema);
 	path = xasprintf("%s/current/areas.json", f->out);
 	f->areas = read_json(path);

@@ -55,14 +55,10 @@ struct demo {
 
 static void demo_start(struct demo *d)
 {
-	struct t_run r;
-
 	d->schema = t_schema("t_demo");
 	d->out = t_tmpdir();
 	d->config = t_repo_path("demo/pc6risk.json");
-	r = t_pc6risk((const char *[]){"init", "-c", d->config, "--schema", d->schema, NULL});
-	cr_assert_eq(r.status, 0, "init: %s", r.err);
-	t_run_free(&r);
+	t_init(d->config, d->schema);
 	/* fewer draws than the demo's 1000: the tests look at what they give, not how exact */
 	d->run = t_pc6risk((const char *[]){"refresh", "-c", d->config, "--schema", d->schema, "--out", d->out,
 					    "--draws", "100", NULL});

@@ -22,7 +22,6 @@ struct fixture {
 
 static void start(struct fixture *f)
 {
-	struct t_run r;
 	struct err e;
 
 	f->schema = t_schema("t_gpkg");
@@ -30,13 +29,8 @@ static void start(struct fixture *f)
 	f->config = t_repo_path("demo/pc6risk.json");
 	f->cfg = config_load(f->config, &e);
 	cr_assert_not_null(f->cfg, "%s", e.message);
-	r = t_pc6risk((const char *[]){"init", "-c", f->config, "--schema", f->schema, NULL});
-	cr_assert_eq(r.status, 0, "init: %s", r.err);
-	t_run_free(&r);
-	r = t_pc6risk((const char *[]){"refresh", "-c", f->config, "--schema", f->schema, "--out", f->out, "--draws",
-				       "20", NULL});
-	cr_assert_eq(r.status, 0, "refresh: %s", r.err);
-	t_run_free(&r);
+	t_init(f->config, f->schema);
+	t_refresh(f->config, f->schema, f->out, "20");
 	f->gpkg = xasprintf("%s/current/pc6risk.gpkg", f->out);
 	f->db = t_db(f->schema);
 }

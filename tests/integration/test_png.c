@@ -50,7 +50,6 @@ static char *write_config(const struct fixture *f, const char *name, const char 
 
 static void start(struct fixture *f)
 {
-	struct t_run r;
 	struct err e;
 
 	f->schema = t_schema("t_png");
@@ -61,9 +60,7 @@ static void start(struct fixture *f)
 	f->cfg = config_load(f->config_png, &e);
 	cr_assert_not_null(f->cfg, "%s", e.message);
 	cr_assert(f->cfg->png.enabled && f->cfg->png.width == 1000);
-	r = t_pc6risk((const char *[]){"init", "-c", f->config, "--schema", f->schema, NULL});
-	cr_assert_eq(r.status, 0, "init: %s", r.err);
-	t_run_free(&r);
+	t_init(f->config, f->schema);
 }
 
 static void end(struct fixture *f)

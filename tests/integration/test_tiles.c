@@ -32,18 +32,11 @@ struct demo {
 
 static void demo_start(struct demo *d)
 {
-	struct t_run r;
-
 	d->schema = t_schema("t_tiles");
 	d->out = t_tmpdir();
 	d->config = t_repo_path("demo/pc6risk.json");
-	r = t_pc6risk((const char *[]){"init", "-c", d->config, "--schema", d->schema, NULL});
-	cr_assert_eq(r.status, 0, "init: %s", r.err);
-	t_run_free(&r);
-	r = t_pc6risk((const char *[]){"refresh", "-c", d->config, "--schema", d->schema, "--out", d->out, "--draws",
-				       "10", NULL});
-	cr_assert_eq(r.status, 0, "refresh: %s", r.err);
-	t_run_free(&r);
+	t_init(d->config, d->schema);
+	t_refresh(d->config, d->schema, d->out, "10");
 }
 
 static void demo_end(struct demo *d)
