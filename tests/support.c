@@ -386,3 +386,13 @@ void t_refresh(const char *config, const char *schema, const char *out, const ch
 	cr_assert_eq(r.status, 0, "refresh: %s", r.err);
 	t_run_free(&r);
 }
+
+void t_write_json(const char *path, cJSON *root)
+{
+	char *json = cJSON_Print(root);
+
+	cr_assert_not_null(json);
+	t_write(path, json);
+	cJSON_free(json);
+	cJSON_Delete(root);
+}

@@ -14,6 +14,8 @@
 
 #include "pc6risk/db.h"
 
+struct cJSON;
+
 struct t_run {
 	int status; /* exit code, or 128 + signal */
 	char *out;
@@ -78,6 +80,9 @@ void t_init(const char *config, const char *schema);
 /* `pc6risk refresh` of config into schema, publishing into out, with draws
  * Monte Carlo draws; the test fails when it does. */
 void t_refresh(const char *config, const char *schema, const char *out, const char *draws);
+
+/* Write root as JSON to path, and cJSON_Delete it. */
+void t_write_json(const char *path, struct cJSON *root);
 
 /* demo/pc6risk.json parsed, with its input paths made absolute so that a
  * test can write it anywhere (to cJSON_Delete). */

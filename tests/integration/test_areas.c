@@ -219,15 +219,11 @@ Test(areas, legends_are_the_qml_classes, .timeout = 300)
 static void write_config(const char *path, cJSON *viewer, const char *basemap)
 {
 	cJSON *root = t_demo_config(), *publish = cJSON_GetObjectItemCaseSensitive(root, "publish");
-	char *json;
 
 	cJSON_AddItemToObject(publish, "viewer", viewer);
 	if (basemap)
 		cJSON_AddItemToObject(publish, "basemap", cJSON_Parse(basemap));
-	json = cJSON_Print(root);
-	t_write(path, json);
-	cJSON_free(json);
-	cJSON_Delete(root);
+	t_write_json(path, root);
 }
 
 /* publish.viewer names the folder copied as viewer/; false leaves it out;

@@ -62,7 +62,6 @@ static void own_copy(const struct dmn *d, cJSON *obj)
  * daemon section that answers quickly; draws varies it (a changed config). */
 static void write_config(struct dmn *d, int draws, const char *schedule)
 {
-	char *json;
 	cJSON *root = t_demo_config(), *inputs, *el, *publish, *tiles, *daemon, *compare;
 
 	inputs = cJSON_GetObjectItemCaseSensitive(root, "inputs");
@@ -89,10 +88,7 @@ static void write_config(struct dmn *d, int draws, const char *schedule)
 	cJSON_AddStringToObject(daemon, "retry_max", "2s");
 	cJSON_AddStringToObject(daemon, "stop_timeout", "30s");
 	cJSON_AddItemToObject(root, "daemon", daemon);
-	json = cJSON_Print(root);
-	t_write(d->config, json);
-	cJSON_free(json);
-	cJSON_Delete(root);
+	t_write_json(d->config, root);
 }
 
 static void dmn_init(struct dmn *d, const char *prefix)

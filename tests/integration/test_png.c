@@ -30,7 +30,7 @@ struct fixture {
  * tiles; with publish.png when png is given. */
 static char *write_config(const struct fixture *f, const char *name, const char *png)
 {
-	char *json, *path = xasprintf("%s/%s", f->dir, name);
+	char *path = xasprintf("%s/%s", f->dir, name);
 	cJSON *root = t_demo_config(), *publish;
 
 	publish = cJSON_GetObjectItemCaseSensitive(root, "publish");
@@ -41,10 +41,7 @@ static char *write_config(const struct fixture *f, const char *name, const char 
 	cJSON_DeleteItemFromObject(publish, "png");
 	if (png)
 		cJSON_AddItemToObject(publish, "png", cJSON_Parse(png));
-	json = cJSON_Print(root);
-	t_write(path, json);
-	cJSON_free(json);
-	cJSON_Delete(root);
+	t_write_json(path, root);
 	return path;
 }
 
