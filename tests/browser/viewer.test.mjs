@@ -364,6 +364,33 @@ test('robust top N and pilot panel list the areas of report.json', async () => {
   assertClean('top N and pilot');
 });
 
+test('the address opens the same map: scenarios, view and selected area', async () => {
+  // after the robust top N click: two scenarios side by side and a buurt selected
+  // the address follows the view once it has settled
+  await page.waitForFunction(() => /a=/.test(location.hash)
+    && location.hash.includes(`z=${window.pc6viewer.maps[0].getView().getZoom().toFixed(2)}`), null, { timeout: 5000 });
+  const url = page.url();
+  const hash = new URL(url).hash;
+  const scen = [await page.getByTestId('scenario-select-0').inputValue(), await page.getByTestId('scenario-select-1').inputValue()];
+  assert.ok(hash.includes(`s=${scen.join(',')}`), `the address names both scenarios: ${hash}`);
+  const name = await page.getByTestId('details-name').textContent();
+  const zoom = await page.evaluate(() => window.pc6viewer.maps[0].getView().getZoom());
+  const other = await context.newPage();
+  try {
+    await other.goto(url);
+    await other.waitForFunction(() => (window.pc6viewer && window.pc6viewer.ready) || document.body.dataset.ready === 'error',
+      null, { timeout: 30000 });
+    assert.equal(await other.getByTestId('scenario-select-0').inputValue(), scen[0]);
+    assert.equal(await other.getByTestId('scenario-select-1').inputValue(), scen[1], 'compare is on with the second scenario');
+    assert.equal(await other.getByTestId('details-name').textContent(), name, 'the same area is selected');
+    const z = await other.evaluate(() => window.pc6viewer.maps[0].getView().getZoom());
+    assert.ok(Math.abs(z - zoom) < 0.006, `the same zoom: ${z} and ${zoom}`);
+  } finally {
+    await other.close();
+  }
+  assertClean('address');
+});
+
 test('fits 1280×720 and 1920×1080, with large text for a projector', async () => {
   for (const [width, height] of [[1280, 720], [1920, 1080]]) {
     await page.setViewportSize({ width, height });

@@ -184,3 +184,46 @@ export function agreementFor(report, a, b, level) {
 export function percent(share) {
   return typeof share === 'number' ? `${Math.round(share * 100)} %` : '–';
 }
+
+// The page's state in its address: "#s=imd-nl,generatie&z=12.50&ll=4.30851,52.06981&a=BU05182916"
+// (scenarios shown, zoom, centre in lon/lat, the selected wijk or buurt). Pure, for `npm test`.
+export function formatHash(state) {
+  const parts = [];
+  if (state.scenarios && state.scenarios.length)
+    parts.push(`s=${state.scenarios.map(encodeURIComponent).join(',')}`);
+  if (typeof state.zoom === 'number' && Number.isFinite(state.zoom))
+    parts.push(`z=${state.zoom.toFixed(2)}`);
+  if (state.center)
+    parts.push(`ll=${state.center[0].toFixed(5)},${state.center[1].toFixed(5)}`);
+  if (state.area)
+    parts.push(`a=${encodeURIComponent(state.area)}`);
+  return `#${parts.join('&')}`;
+}
+
+// What formatHash wrote (or a hand-edited link): unknown or broken parts are left out.
+export function parseHash(hash) {
+  const out = { scenarios: [], zoom: null, center: null, area: null };
+  for (const part of String(hash || '').replace(/^#/, '').split('&')) {
+    const eq = part.indexOf('=');
+    if (eq < 0)
+      continue;
+    const key = part.slice(0, eq);
+    let value;
+    try {
+      value = decodeURIComponent(part.slice(eq + 1));
+    } catch {
+      continue;
+    }
+    if (key === 's')
+      out.scenarios = value.split(',').filter(Boolean);
+    else if (key === 'z' && Number.isFinite(Number(value)) && value !== '')
+      out.zoom = Number(value);
+    else if (key === 'll') {
+      const [lon, lat] = value.split(',').map(Number);
+      if (Number.isFinite(lon) && Number.isFinite(lat) && Math.abs(lon) <= 180 && Math.abs(lat) <= 90)
+        out.center = [lon, lat];
+    } else if (key === 'a' && value)
+      out.area = value;
+  }
+  return out;
+}

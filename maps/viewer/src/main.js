@@ -4,8 +4,8 @@
 // unless areas.json names a basemap.
 import './viewer.css';
 import View from 'ol/View.js';
-import { transformExtent } from 'ol/proj.js';
-import { PUBLICATION, fetchJson, searchAreas } from './data.js';
+import { fromLonLat, toLonLat, transformExtent } from 'ol/proj.js';
+import { PUBLICATION, fetchJson, formatHash, parseHash, searchAreas } from './data.js';
 import { fill, h } from './dom.js';
 import { Pane } from './map.js';
 import { renderAbout, renderAgreement, renderAreaDetails, renderFooter, renderPc6Details, renderPilot, renderRobust } from './panels.js';
@@ -61,6 +61,22 @@ function select(sel) {
   renderDetails();
   for (const p of ctx.panes)
     p.redraw();
+  saveHash();
+}
+
+// The address bar says what is on screen (scenarios, view, selected wijk or buurt), so a
+// link or a bookmark opens the same map: the way a team shows its pick to others.
+function saveHash() {
+  if (!ctx.view || !ctx.ready)
+    return;
+  const c = ctx.view.getCenter();
+  const state = {
+    scenarios: ctx.panes.filter((p) => p.scenario).map((p) => p.scenario.name),
+    zoom: ctx.view.getZoom(),
+    center: c ? toLonLat(c) : null,
+    area: ctx.selection && ctx.selection.level !== 'pc6' ? ctx.selection.code : null,
+  };
+  history.replaceState(null, '', formatHash(state));
 }
 
 // A click on a feature: the same place in the other pane supplies that scenario's values
@@ -153,6 +169,7 @@ function setupSearch() {
 }
 
 function renderPanels() {
+  saveHash();
   renderAbout(ctx, $('about'));
   renderAgreement(ctx, $('agreement'));
   renderPilot(ctx, $('pilot'));
@@ -219,15 +236,36 @@ async function main() {
   });
   window.addEventListener('resize', relayout);
 
-  await addPane(pub.scenarios[0].name);
+  const known = new Set(pub.scenarios.map((s) => s.name));
+  const wanted = parseHash(location.hash);
+  const scen = wanted.scenarios.filter((n) => known.has(n));
+  await addPane(scen[0] || pub.scenarios[0].name);
   // The view learns the map's size only when it first renders: fit with the size now.
   const map = ctx.panes[0].map;
   map.updateSize();
-  if (extent)
+  if (wanted.center && wanted.zoom !== null) {
+    ctx.view.setCenter(fromLonLat(wanted.center));
+    ctx.view.setZoom(wanted.zoom);
+  } else if (extent) {
     ctx.view.fit(extent, { size: map.getSize(), padding: [10, 10, 10, 10] });
-  else
+  } else {
     ctx.view.setCenter([0, 0]);
+  }
+  if (scen.length > 1) {
+    $('compare-toggle').checked = true;
+    document.body.classList.add('comparing');
+    await addPane(scen[1]);
+    relayout();
+  }
+  if (wanted.area && ctx.areasByCode.has(wanted.area))
+    select({ level: ctx.areasByCode.get(wanted.area).level, code: wanted.area });
   ctx.panes[0].updateLegend(true);
+  ctx.ready = true;
+  ctx.view.on('change', () => {
+    clearTimeout(ctx.hashTimer);
+    ctx.hashTimer = setTimeout(saveHash, 300);
+  });
+  saveHash();
   ctx.panes[0].map.once('rendercomplete', () => { hooks.ready = true; document.body.dataset.ready = 'true'; });
 }
 

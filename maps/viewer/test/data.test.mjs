@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  agreementFor, classIndex, explainArea, explainPc6, featureColor, levelForTileZoom, normalise, rankText, searchAreas,
+  agreementFor, classIndex, explainArea, explainPc6, featureColor, formatHash, levelForTileZoom, normalise, parseHash,
+  rankText, searchAreas,
 } from '../src/data.js';
 
 const legend = {
@@ -89,4 +90,13 @@ test('agreement is found whichever way round the report lists the pair', () => {
   const report = { agreement: [{ level: 'buurt', a: 'bijstand', b: 'imd-nl', spearman: 0.97 }] };
   assert.equal(agreementFor(report, 'imd-nl', 'bijstand', 'buurt').spearman, 0.97);
   assert.equal(agreementFor(report, 'imd-nl', 'bijstand', 'pc6'), null);
+});
+
+test('the address keeps scenarios, view and selection, and ignores what it cannot read', () => {
+  const state = { scenarios: ['imd-nl', 'generatie'], zoom: 12.5, center: [4.308512, 52.069811], area: 'BU05182916' };
+  const hash = formatHash(state);
+  assert.equal(hash, '#s=imd-nl,generatie&z=12.50&ll=4.30851,52.06981&a=BU05182916');
+  assert.deepEqual(parseHash(hash), { scenarios: ['imd-nl', 'generatie'], zoom: 12.5, center: [4.30851, 52.06981], area: 'BU05182916' });
+  assert.deepEqual(parseHash('#z=abc&ll=999,1&a=&x=1&%zz'), { scenarios: [], zoom: null, center: null, area: null });
+  assert.deepEqual(parseHash(''), { scenarios: [], zoom: null, center: null, area: null });
 });
