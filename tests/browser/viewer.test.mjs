@@ -204,6 +204,9 @@ test('loads and shows the legend and the scenarios of the release', async () => 
   assert.equal(await page.getByTestId('synthetic').isVisible(), Boolean(pub.synthetic), 'SYNTHETIC DATA badge');
   if (pub.attribution)
     assert.ok((await page.getByTestId('attribution').textContent()).includes(pub.attribution.slice(0, 20)), 'attribution');
+  // the release's own size rules, not a generic k
+  const rules = pub.privacy.size.map((r) => `at least ${r.min} ${r.variable}`).join(' and ');
+  assert.ok((await page.getByTestId('footer').textContent()).includes(`Published areas have ${rules}.`), `size rules: ${rules}`);
   assert.ok(requests.some((u) => TILE_RE.test(new URL(u).pathname) && TILE_RE.exec(new URL(u).pathname)[1] === first),
     `no tile of ${first} was asked for`);
   await shot('01-loaded-1280x720');

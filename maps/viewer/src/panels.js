@@ -1,7 +1,7 @@
 // The side panels: details of the selected place, the robust top N, the pilot neighbourhoods,
 // the scenarios' descriptions and their agreement. Each render function fills its element
 // from scratch from the publication and the current state.
-import { agreementFor, explainArea, explainPc6, percent, rankText } from './data.js';
+import { agreementFor, explainArea, explainPc6, kText, percent, rankText } from './data.js';
 import { fill, h } from './dom.js';
 
 // A link-like button that zooms to an area (keyboard reachable, unlike a bare click handler).
@@ -189,7 +189,7 @@ export function renderAgreement(ctx, el) {
 
 export function renderFooter(ctx, el) {
   const pub = ctx.pub;
-  const k = pub.privacy ? `Published areas have at least ${pub.privacy.k} ${pub.privacy.count || 'households'}.` : '';
+  const k = pub.privacy ? `Published areas have ${kText(pub.privacy)}.` : '';
   fill(el,
     h('span', { 'data-testid': 'release' }, `Release ${pub.release}`, pub.data_date ? ` · data of ${pub.data_date}` : ''),
     k ? h('span', {}, ` · ${k}`) : null,
