@@ -2,6 +2,7 @@
 #include "pc6risk/fsx.h"
 #include "pc6risk/sbuf.h"
 #include "pc6risk/style.h"
+#include "pc6risk/tiles.h"
 #include "pc6risk/xalloc.h"
 
 #include <dirent.h>
@@ -172,23 +173,38 @@ static int put_scenarios(struct db *db, const struct config *cfg, const char *di
 	return 0;
 }
 
+int areas_data_date(struct db *db, char date[11], struct err *e)
+{
+	struct db_result *r = db_query(
+		db, "SELECT to_char(loaded_at AT TIME ZONE 'Europe/Amsterdam', 'YYYY-MM-DD') FROM load_state", 0, NULL, e);
+	int got;
+
+	if (!r)
+		return -1;
+	got = db_nrows(r) > 0 && db_value(r, 0, 0);
+	if (got)
+		snprintf(date, 11, "%s", db_value(r, 0, 0));
+	db_result_free(r);
+	return got;
+}
+
 int areas_write(struct db *db, const struct config *cfg, const char *dir, struct err *e)
 {
 	struct sbuf b = {0}, names = {0};
 	struct db_result *r = NULL;
 	const char *params[1];
 	char *path = NULL;
-	int rc = -1;
+	double bounds[4];
+	char date[11];
+	int got, rc = -1;
 
-	if (!(r = db_query(db, "SELECT to_char(loaded_at AT TIME ZONE 'Europe/Amsterdam', 'YYYY-MM-DD') FROM load_state", 0, NULL,
-			   e)))
+	if ((got = areas_data_date(db, date, e)) < 0)
 		goto out;
 	sbuf_puts(&b, "{\n  \"data_date\": ");
-	if (db_nrows(r))
-		sbuf_json_string(&b, db_value(r, 0, 0));
+	if (got)
+		sbuf_json_string(&b, date);
 	else
 		sbuf_puts(&b, "null");
-	db_result_free(r);
 	sbuf_printf(&b, ",\n  \"synthetic\": %s,\n  \"attribution\": ", cfg->synthetic ? "true" : "false");
 	if (cfg->attribution)
 		sbuf_json_string(&b, cfg->attribution);
@@ -215,20 +231,12 @@ int areas_write(struct db *db, const struct config *cfg, const char *dir, struct
 	} else {
 		sbuf_puts(&b, "null");
 	}
-	if (!(r = db_query(db,
-			   "SELECT round(ST_XMin(e)::numeric, 6), round(ST_YMin(e)::numeric, 6),"
-			   " round(ST_XMax(e)::numeric, 6), round(ST_YMax(e)::numeric, 6)"
-			   " FROM (SELECT ST_Extent(ST_Transform(geom, 4326)) AS e FROM protected_area"
-			   "  WHERE level IN ('wijk', 'buurt')) x WHERE e IS NOT NULL",
-			   0, NULL, e)))
+	if ((got = tiles_bounds(db, bounds, e)) < 0)
 		goto out;
-	if (db_nrows(r))
-		sbuf_printf(&b, ",\n  \"bounds\": [%s, %s, %s, %s]", db_value(r, 0, 0), db_value(r, 0, 1),
-			    db_value(r, 0, 2), db_value(r, 0, 3));
+	if (got) /* as tiles.json gives them */
+		sbuf_printf(&b, ",\n  \"bounds\": [%.6f, %.6f, %.6f, %.6f]", bounds[0], bounds[1], bounds[2], bounds[3]);
 	else
 		sbuf_puts(&b, ",\n  \"bounds\": null");
-	db_result_free(r);
-	r = NULL;
 	if (put_scenarios(db, cfg, dir, &b, e) < 0)
 		goto out;
 

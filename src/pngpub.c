@@ -1,4 +1,5 @@
 #include "pc6risk/pngpub.h"
+#include "pc6risk/areas.h"
 #include "pc6risk/fsx.h"
 #include "pc6risk/gpkg.h"
 #include "pc6risk/log.h"
@@ -21,11 +22,6 @@ static const char areas_sql[] =
 	" FROM protected_area a"
 	" LEFT JOIN protected_value v ON v.level = a.level AND v.code = a.code AND v.scenario = $2"
 	" WHERE a.level = $1 ORDER BY a.code COLLATE \"C\"";
-
-/* The day the data was loaded, in Dutch time, so it does not depend on the
- * server's TimeZone. */
-static const char date_sql[] =
-	"SELECT to_char(loaded_at AT TIME ZONE 'Europe/Amsterdam', 'YYYY-MM-DD') FROM load_state";
 
 static double seconds_since(const struct timespec *t0)
 {
@@ -116,19 +112,13 @@ out:
 
 int pngpub_write(struct db *db, const struct config *cfg, const char *dir, struct publish_stats *st, struct err *e)
 {
-	char *pngdir = xasprintf("%s/png", dir), *date = NULL;
-	struct db_result *r = NULL;
-	int rc = -1;
+	char *pngdir = xasprintf("%s/png", dir), date[11];
+	int got, rc = -1;
 
-	if (fsx_mkdirs(pngdir, e) < 0)
+	if (fsx_mkdirs(pngdir, e) < 0 || (got = areas_data_date(db, date, e)) < 0)
 		goto out;
-	r = db_query(db, date_sql, 0, NULL, e);
-	if (!r)
-		goto out;
-	if (db_nrows(r) > 0 && db_value(r, 0, 0))
-		date = xstrdup(db_value(r, 0, 0));
 	for (size_t i = 0; i < cfg->nscenarios; i++) {
-		if (write_one(db, cfg, &cfg->scenarios[i], pngdir, date, st, e) < 0)
+		if (write_one(db, cfg, &cfg->scenarios[i], pngdir, got ? date : NULL, st, e) < 0)
 			goto out;
 		if (signals_pending()) {
 			err_set(e, ERR_SYSTEM, NULL, "interrupted by signal %d", signals_pending());
@@ -137,8 +127,6 @@ int pngpub_write(struct db *db, const struct config *cfg, const char *dir, struc
 	}
 	rc = fsx_fsync_dir(pngdir, e);
 out:
-	db_result_free(r);
-	free(date);
 	free(pngdir);
 	return rc;
 }

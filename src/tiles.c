@@ -903,6 +903,24 @@ out:
 }
 
 
+int tiles_bounds(struct db *db, double b[4], struct err *e)
+{
+	struct db_result *r = db_query(
+		db,
+		"SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM"
+		" (SELECT ST_Extent(ST_Transform(geom, 4326)) AS b FROM protected_area WHERE level = 'gemeente') q",
+		0, NULL, e);
+	int got;
+
+	if (!r)
+		return -1;
+	got = db_value(r, 0, 0) != NULL;
+	for (int i = 0; got && i < 4; i++)
+		b[i] = strtod(db_value(r, 0, i), NULL);
+	db_result_free(r);
+	return got;
+}
+
 int tiles_write(struct db *db, const struct config *cfg, const char *dir, const char *prev, int minzoom,
 		int maxzoom, struct tiles_stats *st, struct err *e)
 {
@@ -912,7 +930,6 @@ int tiles_write(struct db *db, const struct config *cfg, const char *dir, const 
 	struct scen_out *out = xcalloc(nscen, sizeof *out);
 	struct sbuf zoomstats = {0};
 	struct extent x = {.zmin = 99, .zmax = -1};
-	struct db_result *r = NULL;
 	int rc = -1;
 
 	memset(st, 0, sizeof *st);
@@ -939,17 +956,18 @@ int tiles_write(struct db *db, const struct config *cfg, const char *dir, const 
 		log_msg(LOG_INFO, "no tiles: no level is tiled at the zooms asked for");
 		goto done;
 	}
-	r = db_query(db,
-		     "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM"
-		     " (SELECT ST_Extent(ST_Transform(geom, 4326)) AS b FROM protected_area WHERE level = 'gemeente') q",
-		     0, NULL, e);
-	if (!r)
-		goto done;
-	if (db_value(r, 0, 0)) {
-		x.w = strtod(db_value(r, 0, 0), NULL);
-		x.s = strtod(db_value(r, 0, 1), NULL);
-		x.e = strtod(db_value(r, 0, 2), NULL);
-		x.n = strtod(db_value(r, 0, 3), NULL);
+	{
+		double b[4];
+		int got = tiles_bounds(db, b, e);
+
+		if (got < 0)
+			goto done;
+		if (got) {
+			x.w = b[0];
+			x.s = b[1];
+			x.e = b[2];
+			x.n = b[3];
+		}
 	}
 	for (size_t s = 0; s < nscen; s++) {
 		char *path;
@@ -1069,6 +1087,5 @@ done:
 	}
 	free(out);
 	sbuf_free(&zoomstats);
-	db_result_free(r);
 	return rc;
 }

@@ -17,6 +17,11 @@
 #include "pc6risk/db.h"
 #include "pc6risk/err.h"
 
+/* The day the data in the schema was loaded, in Amsterdam time (not the
+ * server's TimeZone), as YYYY-MM-DD into date: 1, 0 when nothing is loaded,
+ * -1 with e filled. areas.json and the PNG maps show it. */
+int areas_data_date(struct db *db, char date[11], struct err *e);
+
 /* Write dir/areas.json (no release id or time in it: the same data and
  * config give the same bytes). */
 int areas_write(struct db *db, const struct config *cfg, const char *dir, struct err *e);

@@ -34,6 +34,11 @@ struct tiles_stats {
 	char heaviest_at[48];    /* its "scenario z/x/y" */
 };
 
+/* The extent of the published gemeenten in WGS84, as west, south, east,
+ * north (tiles.json and areas.json give it): 1, or 0 when there is none
+ * (b untouched), or -1 with e filled. */
+int tiles_bounds(struct db *db, double b[4], struct err *e);
+
 /* Write the tiles of zooms minzoom..maxzoom (-1, -1: all configured) into
  * dir (the release being staged). prev is the previous release directory or
  * NULL. Runs inside the caller's (read-only, repeatable read) transaction. */

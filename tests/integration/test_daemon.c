@@ -227,6 +227,18 @@ static void wait_refreshing(const struct dmn *d)
 	}
 }
 
+/* Change the config (SIGHUP) and start a refresh (SIGUSR1) that does real
+ * work, and return while it runs. */
+static void start_changed_refresh(struct dmn *d)
+{
+	write_config(d, 51, "off");
+	kill(d->pid, SIGHUP);
+	wait_log(d, "config reloaded from", 1, 20000);
+	kill(d->pid, SIGUSR1);
+	wait_refreshing(d);
+	t_sleep_ms(300);
+}
+
 /* GET that must answer 200; the body is the caller's. */
 static char *get200(const struct dmn *d, const char *path, size_t *len, char **release)
 {
@@ -358,12 +370,7 @@ Test(daemon, refreshes_serves_skips_reloads_and_stops, .timeout = 600)
 
 	/* a changed config is taken, and makes the next refresh run; SIGTERM
 	 * during it rolls back and exits 0, the previous release stays */
-	write_config(&d, 51, "off");
-	kill(d.pid, SIGHUP);
-	wait_log(&d, "config reloaded from", 1, 20000);
-	kill(d.pid, SIGUSR1);
-	wait_refreshing(&d);
-	t_sleep_ms(300);
+	start_changed_refresh(&d);
 	kill(d.pid, SIGTERM);
 	{
 		int status = t_wait_exit(d.pid, 30000);
@@ -656,12 +663,7 @@ Test(daemon, survives_postgres_restart, .timeout = 600)
 
 	/* a changed config makes the next refresh do real work; stop the
 	 * server while it runs */
-	write_config(&d, 51, "off");
-	kill(d.pid, SIGHUP);
-	wait_log(&d, "config reloaded from", 1, 20000);
-	kill(d.pid, SIGUSR1);
-	wait_refreshing(&d);
-	t_sleep_ms(300);
+	start_changed_refresh(&d);
 	pgc_stop(&pg);
 	wait_log(&d, "refresh failed; the previous publication stays served", 1, 60000);
 
