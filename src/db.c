@@ -1,19 +1,27 @@
 #include "pc6risk/db.h"
 #include "pc6risk/log.h"
+#include "pc6risk/pgbin.h"
 #include "pc6risk/sbuf.h"
 #include "pc6risk/signals.h"
 #include "pc6risk/xalloc.h"
 
 #include <libpq-fe.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+struct copy_sender;
 
 struct db {
 	PGconn *conn;
 	PGcancel *cancel;
 	char *schema;
+	struct copy_sender *tx; /* sends a COPY's data while the caller makes more */
 };
+
+static bool copy_sender_stop(struct db *db);
 
 /* The connection a signal cancels: the last one opened and not yet closed. */
 static PGcancel *volatile cancel_on_signal;
@@ -143,6 +151,7 @@ struct db *db_connect_aux(const char *schema, struct err *e)
 	return connect_as(schema, true, e);
 }
 
+
 bool db_ok(const struct db *db)
 {
 	return db && PQstatus(db->conn) == CONNECTION_OK;
@@ -182,6 +191,7 @@ void db_close(struct db *db)
 		signals_on_interrupt(NULL);
 		cancel_on_signal = NULL;
 	}
+	copy_sender_stop(db);
 	PQfreeCancel(db->cancel);
 	PQfinish(db->conn);
 	free(db->schema);
@@ -277,6 +287,145 @@ void db_rollback(struct db *db)
 	PQclear(res);
 }
 
+/* COPY data goes in pieces of this size: libpq copies each piece into its
+ * output buffer, which would otherwise grow to the whole payload (hundreds of
+ * MB for a national score) and be faulted in page by page. */
+#define COPY_PIECE (1 << 20)
+/* Pieces waiting for the sender: enough to keep PostgreSQL busy while the
+ * caller makes the next ones, little enough to keep memory flat. */
+#define COPY_QUEUE 4
+
+/*
+ * A COPY's data is sent by a thread of its own. With one thread, making rows
+ * and sending them take turns: a blocking PQputCopyData returns only once
+ * the kernel has taken the piece, and a socket holds a few hundred KB, so the
+ * server sat idle while the next MB was made and the caller sat idle while
+ * the server read (a third of a national load was both waiting). With the
+ * sender, the caller fills the next piece while PostgreSQL stores the last.
+ * The connection is the sender's alone from db_copy_begin to db_copy_end.
+ */
+struct copy_piece {
+	char *data;
+	size_t len;
+};
+
+struct copy_sender {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	PGconn *conn;
+	struct copy_piece queue[COPY_QUEUE]; /* waiting, oldest at head */
+	int head, count;
+	char *spare[COPY_QUEUE + 1];         /* emptied pieces, for reuse */
+	int nspare;
+	bool stop;   /* no more pieces will come */
+	bool failed; /* PQputCopyData failed: the connection says why */
+};
+
+static void *copy_send(void *arg)
+{
+	struct copy_sender *t = arg;
+
+	pthread_mutex_lock(&t->mu);
+	for (;;) {
+		struct copy_piece p;
+		bool ok;
+
+		while (t->count == 0 && !t->stop)
+			pthread_cond_wait(&t->cv, &t->mu);
+		if (t->count == 0)
+			break;
+		p = t->queue[t->head];
+		pthread_mutex_unlock(&t->mu);
+		/* after a failure the rest is dropped: db_copy_end reports it */
+		ok = !t->failed && PQputCopyData(t->conn, p.data, (int)p.len) == 1;
+		pthread_mutex_lock(&t->mu);
+		t->head = (t->head + 1) % COPY_QUEUE;
+		t->count--;
+		if (!ok)
+			t->failed = true;
+		if (t->nspare < COPY_QUEUE + 1)
+			t->spare[t->nspare++] = p.data;
+		else
+			free(p.data);
+		pthread_cond_broadcast(&t->cv);
+	}
+	pthread_mutex_unlock(&t->mu);
+	return NULL;
+}
+
+/* Start the sender; without one (no thread to be had) db_copy_put sends itself. */
+static void copy_sender_start(struct db *db)
+{
+	struct copy_sender *t = xcalloc(1, sizeof *t);
+	sigset_t all, old;
+	int rc;
+
+	t->conn = db->conn;
+	pthread_mutex_init(&t->mu, NULL);
+	pthread_cond_init(&t->cv, NULL);
+	/* signals stay with the thread that handles them */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&t->thread, NULL, copy_send, t);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		pthread_cond_destroy(&t->cv);
+		pthread_mutex_destroy(&t->mu);
+		free(t);
+		return;
+	}
+	db->tx = t;
+}
+
+/* Let the sender send what is queued and end; false if a send failed. */
+static bool copy_sender_stop(struct db *db)
+{
+	struct copy_sender *t = db->tx;
+	bool ok;
+
+	if (!t)
+		return true;
+	pthread_mutex_lock(&t->mu);
+	t->stop = true;
+	pthread_cond_broadcast(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+	pthread_join(t->thread, NULL);
+	ok = !t->failed;
+	for (int i = 0; i < t->nspare; i++)
+		free(t->spare[i]);
+	pthread_cond_destroy(&t->cv);
+	pthread_mutex_destroy(&t->mu);
+	free(t);
+	db->tx = NULL;
+	return ok;
+}
+
+/* Queue one piece of at most COPY_PIECE bytes, waiting while the queue is full. */
+static bool copy_sender_put(struct copy_sender *t, const char *data, size_t len)
+{
+	char *buf;
+	bool ok;
+
+	pthread_mutex_lock(&t->mu);
+	while (t->count == COPY_QUEUE && !t->failed)
+		pthread_cond_wait(&t->cv, &t->mu);
+	ok = !t->failed;
+	buf = ok && t->nspare > 0 ? t->spare[--t->nspare] : NULL;
+	pthread_mutex_unlock(&t->mu);
+	if (!ok)
+		return false;
+	if (!buf)
+		buf = xmalloc(COPY_PIECE);
+	memcpy(buf, data, len);
+	pthread_mutex_lock(&t->mu);
+	t->queue[(t->head + t->count) % COPY_QUEUE] = (struct copy_piece){buf, len};
+	t->count++;
+	pthread_cond_broadcast(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+	return true;
+}
+
 int db_copy_begin(struct db *db, const char *sql, struct err *e)
 {
 	PGresult *res = PQexec(db->conn, sql);
@@ -285,23 +434,22 @@ int db_copy_begin(struct db *db, const char *sql, struct err *e)
 	if (PQresultStatus(res) != PGRES_COPY_IN)
 		rc = fail_result(db, res, e);
 	PQclear(res);
+	if (rc == 0)
+		copy_sender_start(db);
 	return rc;
 }
-
-/* COPY data goes in pieces of this size: libpq copies each piece into its
- * output buffer, which would otherwise grow to the whole payload (hundreds of
- * MB for a national score) and be faulted in page by page. */
-#define COPY_PIECE (1 << 20)
 
 int db_copy_put(struct db *db, const char *data, size_t len, struct err *e)
 {
 	while (len > 0) {
-		int n = len > COPY_PIECE ? COPY_PIECE : (int)len;
+		size_t n = len > COPY_PIECE ? COPY_PIECE : len;
 
-		if (PQputCopyData(db->conn, data, n) != 1)
+		if (db->tx ? !copy_sender_put(db->tx, data, n) : PQputCopyData(db->conn, data, (int)n) != 1) {
+			copy_sender_stop(db);
 			return fail_result(db, NULL, e);
+		}
 		data += n;
-		len -= (size_t)n;
+		len -= n;
 	}
 	return 0;
 }
@@ -311,8 +459,10 @@ int db_copy_end(struct db *db, struct err *e)
 	PGresult *res;
 	int rc = 0;
 
+	if (!copy_sender_stop(db))
+		rc = fail_result(db, NULL, e);
 	if (PQputCopyEnd(db->conn, NULL) != 1)
-		return fail_result(db, NULL, e);
+		return rc < 0 ? rc : fail_result(db, NULL, e);
 	while ((res = PQgetResult(db->conn)) != NULL) {
 		if (rc == 0 && PQresultStatus(res) != PGRES_COMMAND_OK)
 			rc = fail_result(db, res, e);
@@ -342,6 +492,77 @@ int db_copy_out(struct db *db, const char *sql, int (*fn)(char *row, size_t len,
 				buf[--len] = '\0';
 			rc = fn(buf, len, arg, e);
 		}
+		PQfreemem(buf);
+	}
+	if (n == -2 && rc == 0)
+		rc = fail_result(db, NULL, e);
+	while ((res = PQgetResult(db->conn)) != NULL) {
+		if (rc == 0 && PQresultStatus(res) != PGRES_COMMAND_OK)
+			rc = fail_result(db, res, e);
+		PQclear(res);
+	}
+	return rc < 0 ? -1 : rc;
+}
+
+/* Split one CopyData message of a binary COPY into its rows: the header
+ * before the first, the trailer after the last. The server sends a row per
+ * message, but nothing here relies on more than a row not being split. */
+static int copy_binary_message(const unsigned char *p, size_t n, bool *header, bool *ended,
+			       int (*fn)(const unsigned char *, size_t, void *, struct err *), void *arg, struct err *e)
+{
+	static const unsigned char signature[11] = "PGCOPY\n\377\r\n";
+
+	if (!*header) {
+		if (n < 19 || memcmp(p, signature, sizeof signature) != 0 ||
+		    n < 19 + (size_t)pgbin_get_int4(p + 15))
+			return err_set(e, ERR_INTERNAL, NULL, "binary COPY from the server began without its header");
+		n -= 19 + (size_t)pgbin_get_int4(p + 15);
+		p += 19 + (size_t)pgbin_get_int4(p + 15);
+		*header = true;
+	}
+	while (n > 0 && !*ended) {
+		struct pgbin_reader r;
+		const unsigned char *field;
+		int16_t nf;
+
+		if (n < 2)
+			return err_set(e, ERR_INTERNAL, NULL, "a binary COPY row from the server was cut short");
+		nf = pgbin_get_int2(p);
+		if (nf < 0) {
+			*ended = true;
+			break;
+		}
+		pgbin_read(&r, p + 2, n - 2);
+		for (int i = 0; i < nf; i++)
+			pgbin_field(&r, &field);
+		if (r.bad)
+			return err_set(e, ERR_INTERNAL, NULL, "a binary COPY row from the server was cut short");
+		if (fn(p + 2, (size_t)(r.p - (p + 2)), arg, e) != 0)
+			return -1;
+		n -= (size_t)(r.p - p);
+		p = r.p;
+	}
+	return 0;
+}
+
+int db_copy_out_binary(struct db *db, const char *sql, int (*fn)(const unsigned char *row, size_t len, void *arg,
+								  struct err *e),
+		       void *arg, struct err *e)
+{
+	PGresult *res = PQexec(db->conn, sql);
+	bool header = false, ended = false;
+	char *buf;
+	int n, rc = 0;
+
+	if (PQresultStatus(res) != PGRES_COPY_OUT) {
+		rc = fail_result(db, res, e);
+		PQclear(res);
+		return rc;
+	}
+	PQclear(res);
+	while ((n = PQgetCopyData(db->conn, &buf, 0)) > 0) {
+		if (rc == 0)
+			rc = copy_binary_message((const unsigned char *)buf, (size_t)n, &header, &ended, fn, arg, e);
 		PQfreemem(buf);
 	}
 	if (n == -2 && rc == 0)
