@@ -132,3 +132,74 @@ void pgbin_text_array(struct sbuf *b, const char *const *v, size_t n)
 			pgbin_text(b, v[i]);
 	}
 }
+
+void pgbin_read(struct pgbin_reader *r, const void *data, size_t len)
+{
+	r->p = data;
+	r->end = r->p + len;
+	r->bad = false;
+}
+
+int32_t pgbin_get_int4(const unsigned char *p)
+{
+	return (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]);
+}
+
+int16_t pgbin_get_int2(const unsigned char *p)
+{
+	return (int16_t)((uint16_t)(p[0] << 8 | p[1]));
+}
+
+double pgbin_get_float8(const unsigned char *p)
+{
+	uint64_t u = (uint64_t)(uint32_t)pgbin_get_int4(p) << 32 | (uint32_t)pgbin_get_int4(p + 4);
+	double v;
+
+	memcpy(&v, &u, sizeof v);
+	return v;
+}
+
+long pgbin_field(struct pgbin_reader *r, const unsigned char **data)
+{
+	int32_t len;
+
+	*data = NULL;
+	if (r->bad || r->end - r->p < 4) {
+		r->bad = true;
+		return -1;
+	}
+	len = pgbin_get_int4(r->p);
+	r->p += 4;
+	if (len < 0)
+		return -1;
+	if (r->end - r->p < len) {
+		r->bad = true;
+		return -1;
+	}
+	*data = r->p;
+	r->p += len;
+	return len;
+}
+
+void pgbin_array_open(struct pgbin_reader *a, const unsigned char *data, long len, size_t *n)
+{
+	int32_t ndim;
+
+	*n = 0;
+	pgbin_read(a, data, len > 0 ? (size_t)len : 0);
+	if (len < 12) {
+		a->bad = true;
+		return;
+	}
+	ndim = pgbin_get_int4(data);
+	if (ndim == 0) {
+		a->p += 12;
+		return;
+	}
+	if (ndim != 1 || len < 20 || pgbin_get_int4(data + 12) < 0) {
+		a->bad = true;
+		return;
+	}
+	*n = (size_t)pgbin_get_int4(data + 12);
+	a->p += 20;
+}

@@ -77,6 +77,15 @@ int db_copy_end(struct db *db, struct err *e);
 int db_copy_out(struct db *db, const char *sql, int (*fn)(char *row, size_t len, void *arg, struct err *e),
 		void *arg, struct err *e);
 
+/* COPY ... TO STDOUT WITH (FORMAT binary): call fn for each row with its
+ * fields (what follows the row's field count; read them with pgbin_read and
+ * pgbin_field), valid only during the call. A non-zero return from fn stops
+ * with that as the error. Numbers and arrays come as stored: no text to
+ * format on the server and none to parse here. */
+int db_copy_out_binary(struct db *db, const char *sql,
+		       int (*fn)(const unsigned char *row, size_t len, void *arg, struct err *e), void *arg,
+		       struct err *e);
+
 /* Append s to a COPY text row with tab, newline, carriage return and backslash
  * escaped; NULL appends \N. */
 struct sbuf;
