@@ -7,6 +7,7 @@
 #include "pc6risk/xalloc.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,61 +132,47 @@ struct figure_load {
 	size_t nslot[64];
 };
 
-/* Parse a text array {a,b,NULL} into its elements (in place). */
-static size_t split_array(char *s, char **out, size_t cap)
-{
-	size_t n = 0;
-	char *p = s;
-
-	if (*p == '{')
-		p++;
-	while (*p && *p != '}' && n < cap) {
-		char *end = p + strcspn(p, ",}");
-
-		out[n++] = p;
-		if (*end == '\0')
-			break;
-		if (*end == '}') {
-			*end = '\0';
-			break;
-		}
-		*end = '\0';
-		p = end + 1;
-	}
-	return n;
-}
-
-static int figure_row(char *row, size_t len, void *arg, struct err *e)
+/* One row (code, file, vals, missing) of the binary COPY of figure. */
+static int figure_row(const unsigned char *row, size_t len, void *arg, struct err *e)
 {
 	struct figure_load *f = arg;
-	char *file_s = strchr(row, '\t'), *vals, *miss, *v[512], *w[512];
-	long i, file;
+	struct pgbin_reader r, vals, miss;
+	const unsigned char *code_b, *file_b, *vals_b, *miss_b;
+	long code_n, vals_n, miss_n;
 	size_t nv, nw;
+	char code[64];
+	long i, file;
 
-	(void)len;
-	if (!file_s || !(vals = strchr(file_s + 1, '\t')) || !(miss = strchr(vals + 1, '\t')))
-		return err_set(e, ERR_INTERNAL, NULL, "unexpected figure row: %.60s", row);
-	*file_s++ = '\0';
-	*vals++ = '\0';
-	*miss++ = '\0';
-	i = strmap_get(f->m->codes[f->level], row);
-	file = atol(file_s);
+	pgbin_read(&r, row, len);
+	code_n = pgbin_field(&r, &code_b);
+	if (pgbin_field(&r, &file_b) != 2 || code_n < 1 || (size_t)code_n >= sizeof code)
+		return err_set(e, ERR_INTERNAL, NULL, "unexpected figure row");
+	vals_n = pgbin_field(&r, &vals_b);
+	miss_n = pgbin_field(&r, &miss_b);
+	memcpy(code, code_b, (size_t)code_n);
+	code[code_n] = '\0';
+	i = strmap_get(f->m->codes[f->level], code);
+	file = pgbin_get_int2(file_b);
 	if (i < 0 || file < 1 || file > 63 || !f->slot[file])
 		return 0;
-	nv = split_array(vals, v, 512);
-	nw = split_array(miss, w, 512);
+	pgbin_array_open(&vals, vals_b, vals_n, &nv);
+	pgbin_array_open(&miss, miss_b, miss_n, &nw);
 	for (size_t j = 0; j < nv && j < f->nslot[file]; j++) {
+		const unsigned char *v, *w = NULL;
+		long vn = pgbin_array_next(&vals, &v), wn = j < nw ? pgbin_array_next(&miss, &w) : -1;
 		long k = f->slot[file][j];
 
 		if (k < 0)
 			continue;
-		if (strcmp(v[j], "NULL") != 0) {
-			f->m->fig[f->level][k][i] = strtod(v[j], NULL);
+		if (vn == 8) {
+			f->m->fig[f->level][k][i] = pgbin_get_float8(v);
 			f->m->fig_why[f->level][k][i] = WHY_VALUE;
 		} else {
-			f->m->fig_why[f->level][k][i] = j < nw && strcmp(w[j], "secret") == 0 ? WHY_SECRET : WHY_UNKNOWN;
+			f->m->fig_why[f->level][k][i] = wn == 6 && memcmp(w, "secret", 6) == 0 ? WHY_SECRET : WHY_UNKNOWN;
 		}
 	}
+	if (r.bad || vals.bad || miss.bad)
+		return err_set(e, ERR_INTERNAL, NULL, "figure row of %s cut short", code);
 	return 0;
 }
 
@@ -218,9 +205,10 @@ static int load_figures(struct db *db, struct score_model *m, struct err *e)
 			f.slot[file][pos - 1] = k;
 		}
 		db_result_free(r);
-		sql = xasprintf("COPY (SELECT code, file, vals, missing FROM figure WHERE level = '%s') TO STDOUT",
+		sql = xasprintf("COPY (SELECT code, file, vals, missing FROM figure WHERE level = '%s') TO STDOUT"
+				" WITH (FORMAT binary)",
 				level_name((enum level)l));
-		rc = db_copy_out(db, sql, figure_row, &f, e);
+		rc = db_copy_out_binary(db, sql, figure_row, &f, e);
 		free(sql);
 		for (int q = 0; q < 64; q++)
 			free(f.slot[q]);
@@ -1118,10 +1106,108 @@ static int write_rates(struct db *db, const struct score_model *m, struct err *e
 	return 0;
 }
 
+/* One scenario's outcomes at every level it outputs, computed in a thread of
+ * its own while the previous scenario's rows go to the server. */
+struct scenario_job {
+	const struct score_model *m;
+	const struct config_scenario *s;
+	struct outcome out[LEVEL_COUNT];
+	pthread_t thread;
+	bool threaded;
+	int rc;
+	struct err e;
+};
+
+static void *scenario_compute(void *arg)
+{
+	struct scenario_job *j = arg;
+	const struct config_scenario *s = j->s;
+
+	j->rc = compute_own(j->m, s, NULL, &j->out[s->level], &j->e);
+	for (int l = 0; l < LEVEL_COUNT && j->rc == 0; l++)
+		if (s->outputs[l] && (enum level)l != s->level)
+			aggregate(j->m, s, &j->out[s->level], (enum level)l, &j->out[l]);
+	return NULL;
+}
+
+static void scenario_start(struct scenario_job *j, const struct score_model *m, const struct config_scenario *s)
+{
+	memset(j, 0, sizeof *j);
+	j->m = m;
+	j->s = s;
+	j->threaded = pthread_create(&j->thread, NULL, scenario_compute, j) == 0;
+	if (!j->threaded)
+		scenario_compute(j);
+}
+
+static int scenario_finish(struct scenario_job *j, struct err *e)
+{
+	if (j->threaded)
+		pthread_join(j->thread, NULL);
+	j->threaded = false;
+	if (j->rc < 0)
+		*e = j->e;
+	return j->rc;
+}
+
+static void scenario_free(struct scenario_job *j)
+{
+	for (int l = 0; l < LEVEL_COUNT; l++)
+		outcome_free(&j->out[l]);
+}
+
+static int by_scenario_name(const void *a, const void *b)
+{
+	return strcmp((*(const struct config_scenario *const *)a)->name, (*(const struct config_scenario *const *)b)->name);
+}
+
+/* Write one scenario's rows, level by level in the order of their names, so
+ * that the rows reach the table in primary-key order. */
+static int scenario_write(struct db *db, const struct score_model *m, const struct scenario_job *j, struct sbuf *rows,
+			  struct score_stats *st, struct err *e)
+{
+	static const enum level by_name[] = {LEVEL_BUURT, LEVEL_GEMEENTE, LEVEL_PC6, LEVEL_WIJK};
+	const struct config_scenario *s = j->s;
+	int put = 0;
+
+	if (db_copy_begin(db,
+			  "COPY score (scenario, level, code, value, rank, ranked_of, percentile, flags, at_risk,"
+			  " too_small, size, volume, reference, reason, domains) FROM STDIN WITH (FORMAT binary)",
+			  e) < 0)
+		return -1;
+	sbuf_reset(rows);
+	pgbin_header(rows);
+	for (size_t k = 0; k < sizeof by_name / sizeof by_name[0] && put == 0; k++)
+		if (s->outputs[by_name[k]])
+			put = score_rows(db, m, s, by_name[k], &j->out[by_name[k]], rows, st, e);
+	pgbin_trailer(rows);
+	if (put < 0) {
+		struct err ignored;
+
+		db_copy_end(db, &ignored);
+		return -1;
+	}
+	if (put_piece(db, rows, 0, e) < 0 || db_copy_end(db, e) < 0 || write_parts(db, m, s, e) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Score every scenario in one transaction. The keys of score and rate are
+ * dropped while their rows go in and built once at the end; the scenarios go
+ * in order of their names, so the rows arrive sorted by the key and building
+ * it sorts nothing. While one scenario's rows are sent, the next one is
+ * computed in a thread (the model is only read), so PostgreSQL storing rows
+ * and pc6risk computing them overlap on two cores.
+ */
 int score_run(struct db *db, const struct config *cfg, struct score_stats *st, struct err *e)
 {
 	struct score_model *m = NULL;
 	struct sbuf rows = {0};
+	const struct config_scenario **order = NULL;
+	struct scenario_job jobs[2];
+	struct scenario_job *pending = NULL; /* started, not yet written */
+	size_t ns = cfg->nscenarios;
 	int rc = -1;
 
 	memset(st, 0, sizeof *st);
@@ -1138,54 +1224,55 @@ int score_run(struct db *db, const struct config *cfg, struct score_stats *st, s
 		err_hint(e, "run `pc6risk load` first");
 		goto out;
 	}
-	if (db_exec(db, "ALTER TABLE score DROP CONSTRAINT score_pkey", e) < 0)
+	if (db_exec(db, "ALTER TABLE score DROP CONSTRAINT score_pkey; ALTER TABLE rate DROP CONSTRAINT rate_pkey", e) < 0)
 		goto out;
-	for (size_t i = 0; i < cfg->nscenarios; i++) {
-		const struct config_scenario *s = &cfg->scenarios[i];
-		struct outcome own;
+	order = xcalloc(ns ? ns : 1, sizeof *order);
+	for (size_t i = 0; i < ns; i++)
+		order[i] = &cfg->scenarios[i];
+	qsort(order, ns, sizeof *order, by_scenario_name);
+	if (ns > 0) {
+		scenario_start(&jobs[0], m, order[0]);
+		pending = &jobs[0];
+	}
+	for (size_t i = 0; i < ns; i++) {
+		struct scenario_job *j = &jobs[i % 2];
 		long long before = st->scored;
+		int w;
 
-		int put = 0;
-
-		if (compute_own(m, s, NULL, &own, e) < 0)
-			goto out;
-		if (db_copy_begin(db,
-				  "COPY score (scenario, level, code, value, rank, ranked_of, percentile, flags, at_risk,"
-				  " too_small, size, volume, reference, reason, domains) FROM STDIN WITH (FORMAT binary)",
-				  e) < 0) {
-			outcome_free(&own);
+		pending = NULL;
+		if (scenario_finish(j, e) < 0) {
+			scenario_free(j);
 			goto out;
 		}
-		sbuf_reset(&rows);
-		pgbin_header(&rows);
-		for (int l = LEVEL_COUNT - 1; l >= 0 && put == 0; l--) {
-			struct outcome up;
-
-			if (!s->outputs[l])
-				continue;
-			if ((enum level)l == s->level) {
-				put = score_rows(db, m, s, (enum level)l, &own, &rows, st, e);
-				continue;
-			}
-			aggregate(m, s, &own, (enum level)l, &up);
-			put = score_rows(db, m, s, (enum level)l, &up, &rows, st, e);
-			outcome_free(&up);
+		if (i + 1 < ns) {
+			scenario_start(&jobs[(i + 1) % 2], m, order[i + 1]);
+			pending = &jobs[(i + 1) % 2];
 		}
-		outcome_free(&own);
-		pgbin_trailer(&rows);
-		if (put < 0 || put_piece(db, &rows, 0, e) < 0 || db_copy_end(db, e) < 0 || write_parts(db, m, s, e) < 0)
+		w = scenario_write(db, m, j, &rows, st, e);
+		scenario_free(j);
+		if (w < 0)
 			goto out;
-		log_msg(LOG_INFO, "scored scenario=%s combine=%s level=%s areas=%lld", s->name, combine_name(s->combine),
-			level_name(s->level), st->scored - before);
+		log_msg(LOG_INFO, "scored scenario=%s combine=%s level=%s areas=%lld", j->s->name,
+			combine_name(j->s->combine), level_name(j->s->level), st->scored - before);
 	}
 	if (write_rates(db, m, e) < 0 ||
-	    db_exec(db, "ALTER TABLE score ADD PRIMARY KEY (scenario, level, code); ANALYZE score", e) < 0 ||
+	    db_exec(db,
+		    "ALTER TABLE score ADD PRIMARY KEY (scenario, level, code);"
+		    " ALTER TABLE rate ADD PRIMARY KEY (level, code); ANALYZE score; ANALYZE rate",
+		    e) < 0 ||
 	    db_commit(db, e) < 0)
 		goto out;
 	rc = 0;
 out:
+	if (pending) {
+		struct err ignored;
+
+		scenario_finish(pending, &ignored);
+		scenario_free(pending);
+	}
 	if (rc < 0)
 		db_rollback(db);
+	free(order);
 	score_model_free(m);
 	sbuf_free(&rows);
 	return rc;
