@@ -1,8 +1,10 @@
 #include "pc6risk/protect.h"
 #include "pc6risk/edges.h"
 #include "pc6risk/log.h"
+#include "pc6risk/pgbin.h"
 #include "pc6risk/sbuf.h"
 #include "pc6risk/sdc.h"
+#include "pc6risk/strmap.h"
 #include "pc6risk/xalloc.h"
 
 #include <math.h>
@@ -58,17 +60,6 @@ static const char values_sql[] =
 	"    WHERE w.scenario = $1 AND w.level = 'wijk' AND b.code = s.code) END AS wijk_score"
 	"  FROM score s LEFT JOIN protect_buurt pb ON $2 = 'buurt' AND pb.code = s.code"
 	"  WHERE s.scenario = $1 AND s.level = $2) j";
-
-/* Each group's score: the mean of its PC6 scores, banded by rank within its
- * reference area ($2 bands; 1 = least risk); exact only when $3. */
-static const char group_values_sql[] =
-	"INSERT INTO protected_group_value (scenario, group_code, band, bands, score)"
-	" SELECT $1, code, ntile($2::int) OVER (PARTITION BY ref ORDER BY score, code COLLATE \"C\"), $2::int,"
-	"  CASE WHEN $3::bool THEN round(score::numeric, 1)::float8 END"
-	" FROM (SELECT m.group_code AS code, min(s.reference) AS ref, avg(s.value) AS score"
-	"  FROM protect_member m"
-	"  JOIN score s ON s.scenario = $1 AND s.level = 'pc6' AND s.code = m.pc6 AND s.value IS NOT NULL"
-	"  WHERE m.meets GROUP BY m.group_code) gs";
 
 /* What compare found, for published areas only. The rank columns stay
  * NULL unless every area compare ranked in that reference area is published
@@ -337,6 +328,259 @@ static int copy_rows(struct db *db, const char *sql, struct sbuf *rows, struct e
 	return 0;
 }
 
+/* Round to one decimal as PostgreSQL's round(x::numeric, 1)::float8 does:
+ * from the 15 significant digits float8 -> numeric keeps, half away from
+ * zero, then the double nearest that decimal (numeric has no -0). */
+static double round1(double x)
+{
+	char buf[64], *dot;
+	long long tenths;
+
+	snprintf(buf, sizeof buf, "%.15g", fabs(x));
+	if (strchr(buf, 'e') || strchr(buf, 'n') || strchr(buf, 'i'))
+		return round(x * 10) / 10;
+	dot = strchr(buf, '.');
+	tenths = atoll(buf) * 10;
+	if (dot && dot[1]) {
+		tenths += dot[1] - '0';
+		tenths += dot[2] >= '5';
+	}
+	if (tenths == 0)
+		return 0;
+	snprintf(buf, sizeof buf, "%s%lld.%lld", x < 0 ? "-" : "", tenths / 10, tenths % 10);
+	return strtod(buf, NULL);
+}
+
+/* The PC6 scores of every scenario that scores PC6, read once. */
+struct pc6_scores {
+	const struct codes *pc6;
+	struct strmap *scenario;  /* name -> index */
+	double **value;           /* [scenario][pc6], NaN: none */
+	char ***ref;              /* [scenario][pc6]: reference area (shared strings) */
+	struct strmap *refs;      /* the reference areas' names, interned */
+};
+
+static int pc6_score_row(const unsigned char *row, size_t len, void *arg, struct err *e)
+{
+	struct pc6_scores *sc = arg;
+	struct pgbin_reader r;
+	const unsigned char *f[4];
+	long n[4];
+	char name[256], code[16], ref[64];
+	long k;
+	int i;
+
+	pgbin_read(&r, row, len);
+	for (int c = 0; c < 4; c++)
+		n[c] = pgbin_field(&r, &f[c]);
+	if (r.bad || n[0] < 0 || n[0] >= (long)sizeof name || n[1] < 0 || n[1] >= (long)sizeof code || n[2] != 8 ||
+	    n[3] < 0 || n[3] >= (long)sizeof ref)
+		return err_set(e, ERR_INTERNAL, NULL, "unexpected PC6 score row");
+	memcpy(name, f[0], (size_t)n[0]);
+	name[n[0]] = '\0';
+	memcpy(code, f[1], (size_t)n[1]);
+	code[n[1]] = '\0';
+	memcpy(ref, f[3], (size_t)n[3]);
+	ref[n[3]] = '\0';
+	if ((k = strmap_get(sc->scenario, name)) < 0 || (i = lookup(sc->pc6, code)) < 0)
+		return 0;
+	sc->value[k][i] = pgbin_get_float8(f[2]);
+	sc->ref[k][i] = (char *)strmap_key(sc->refs, strmap_put(sc->refs, ref, NULL));
+	return 0;
+}
+
+/* One group's score in one scenario, for the bands. */
+struct group_score {
+	const char *ref;
+	const char *id;
+	double score;
+	size_t group;
+};
+
+static int by_ref_score_id(const void *a, const void *b)
+{
+	const struct group_score *x = a, *y = b;
+	int c = strcmp(x->ref, y->ref);
+
+	if (c)
+		return c;
+	if (x->score != y->score)
+		return x->score < y->score ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+/*
+ * Each group's score in every scenario that scores PC6: the mean of its
+ * members' scores (in code order), banded by rank within its reference area
+ * (privacy.bands, 1 = least risk; ntile over score, then group id); the score
+ * itself only when exact_scores. Groups that do not meet the size rules, and
+ * groups none of whose PC6 has a score, get no row. Computed here from the
+ * groups in memory and one read of the PC6 scores, instead of a join per
+ * scenario in SQL.
+ */
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Group indexes in order of their ids (qsort_r is not C11: ids in a static). */
+static char *const *sort_ids;
+
+static int by_group_id(const void *a, const void *b)
+{
+	return strcmp(sort_ids[*(const size_t *)a], sort_ids[*(const size_t *)b]);
+}
+
+static int write_group_values(struct db *db, const struct config *cfg, const struct codes *pc6,
+			      const struct sdc_result *res, char **ids, size_t ngroups, const size_t *member_start,
+			      const int *members, struct err *e)
+{
+	struct pc6_scores sc = {.pc6 = pc6, .scenario = strmap_new(), .refs = strmap_new()};
+	struct group_score *gs = xmalloc((ngroups + 1) * sizeof *gs);
+	int *band = xmalloc((ngroups + 1) * sizeof *band);
+	double *score = xmalloc((ngroups + 1) * sizeof *score);
+	size_t *by_id = xmalloc((ngroups + 1) * sizeof *by_id);
+	const char **names = xcalloc(cfg->nscenarios + 1, sizeof *names);
+	struct sbuf rows = {0};
+	bool copying = false;
+	size_t ns = 0;
+	int rc = -1;
+
+	/* scenarios in name order and groups in id order: rows in key order */
+	for (size_t i = 0; i < cfg->nscenarios; i++)
+		if (cfg->scenarios[i].outputs[LEVEL_PC6])
+			names[ns++] = cfg->scenarios[i].name;
+	qsort(names, ns, sizeof *names, by_name);
+	for (size_t k = 0; k < ns; k++)
+		strmap_put(sc.scenario, names[k], NULL);
+	for (size_t g = 0; g < ngroups; g++)
+		by_id[g] = g;
+	sort_ids = ids;
+	qsort(by_id, ngroups, sizeof *by_id, by_group_id);
+	sc.value = xcalloc(ns + 1, sizeof *sc.value);
+	sc.ref = xcalloc(ns + 1, sizeof *sc.ref);
+	for (size_t k = 0; k < ns; k++) {
+		sc.value[k] = xmalloc((pc6->n + 1) * sizeof **sc.value);
+		sc.ref[k] = xcalloc(pc6->n + 1, sizeof **sc.ref);
+		for (size_t i = 0; i < pc6->n; i++)
+			sc.value[k][i] = NAN;
+	}
+	if (ns == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (db_copy_out_binary(db,
+			       "COPY (SELECT scenario, code, value, reference FROM score"
+			       " WHERE level = 'pc6' AND value IS NOT NULL) TO STDOUT WITH (FORMAT binary)",
+			       pc6_score_row, &sc, e) < 0 ||
+	    db_copy_begin(db,
+			  "COPY protected_group_value (scenario, group_code, band, bands, score) FROM STDIN"
+			  " WITH (FORMAT binary)",
+			  e) < 0)
+		goto out;
+	copying = true;
+	pgbin_header(&rows);
+	for (size_t k = 0; k < ns; k++) {
+		size_t n = 0;
+
+		for (size_t g = 0; g < ngroups; g++) {
+			double sum = 0;
+			size_t count = 0;
+			const char *ref = NULL;
+
+			band[g] = 0;
+			if (!res->region[g].meets)
+				continue;
+			for (size_t m = member_start[g]; m < member_start[g + 1]; m++) {
+				int i = members[m];
+
+				if (isnan(sc.value[k][i]))
+					continue;
+				sum += sc.value[k][i];
+				count++;
+				if (!ref || strcmp(sc.ref[k][i], ref) < 0)
+					ref = sc.ref[k][i];
+			}
+			if (count > 0) {
+				score[g] = sum / (double)count;
+				gs[n++] = (struct group_score){ref, ids[g], score[g], g};
+			}
+		}
+		qsort(gs, n, sizeof *gs, by_ref_score_id);
+		for (size_t a = 0; a < n;) {
+			size_t b = a, size, per, extra;
+
+			while (b < n && strcmp(gs[b].ref, gs[a].ref) == 0)
+				b++;
+			/* ntile: the first size % bands bands hold one more */
+			size = b - a;
+			per = size / (size_t)cfg->privacy.bands;
+			extra = size % (size_t)cfg->privacy.bands;
+			for (size_t q = 0, bd = 1, left = per + (extra > 0); q < size; q++) {
+				if (left == 0) {
+					bd++;
+					left = per + (bd <= extra);
+				}
+				left--;
+				band[gs[a + q].group] = (int)bd;
+			}
+			a = b;
+		}
+		for (size_t j = 0; j < ngroups; j++) {
+			size_t g = by_id[j];
+
+			if (!band[g])
+				continue;
+			pgbin_row(&rows, 5);
+			pgbin_text(&rows, names[k]);
+			pgbin_text(&rows, ids[g]);
+			pgbin_int4(&rows, band[g]);
+			pgbin_int4(&rows, cfg->privacy.bands);
+			if (cfg->privacy.exact_scores)
+				pgbin_float8(&rows, round1(score[g]));
+			else
+				pgbin_null(&rows);
+			if (rows.len >= (1 << 20)) {
+				if (db_copy_put(db, rows.s, rows.len, e) < 0)
+					goto out;
+				sbuf_reset(&rows);
+			}
+		}
+	}
+	pgbin_trailer(&rows);
+	copying = false;
+	if (db_copy_put(db, rows.s, rows.len, e) < 0) {
+		struct err ignored;
+
+		db_copy_end(db, &ignored);
+		goto out;
+	}
+	if (db_copy_end(db, e) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (copying) {
+		struct err ignored;
+
+		db_copy_end(db, &ignored);
+	}
+	for (size_t k = 0; k < ns; k++) {
+		free(sc.value[k]);
+		free(sc.ref[k]);
+	}
+	free(sc.value);
+	free(sc.ref);
+	strmap_free(sc.scenario);
+	strmap_free(sc.refs);
+	free(gs);
+	free(band);
+	free(score);
+	free(by_id);
+	free(names);
+	sbuf_free(&rows);
+	return rc;
+}
+
 /* Groups, units and figures: read the tree and counts, decide with sdc, write. */
 static int protect_counts(struct db *db, const struct config *cfg, struct protect_stats *st, struct err *e)
 {
@@ -479,6 +723,9 @@ static int protect_counts(struct db *db, const struct config *cfg, struct protec
 	    db_exec(db, "ANALYZE protect_member", e) < 0)
 		goto out;
 	step("write groups");
+	if (write_group_values(db, cfg, &pc6, &res, ids, ngroups, member_start, members, e) < 0)
+		goto out;
+	step("group bands");
 	if (db_exec(db, pc6_areas_sql, e) < 0)
 		goto out;
 	for (size_t b = 0; b < buurt.n; b++)
@@ -608,7 +855,6 @@ int protect_run(struct db *db, const struct config *cfg, struct protect_stats *s
 	for (size_t i = 0; i < cfg->nscenarios; i++) {
 		const struct config_scenario *s = &cfg->scenarios[i];
 		const char *params[4] = {s->name, NULL, cfg->k_indicator, k};
-		const char *gparams[3] = {s->name, bands, cfg->privacy.exact_scores ? "true" : "false"};
 		long long published, suppressed;
 
 		for (int l = LEVEL_GEMEENTE; l <= LEVEL_BUURT; l++) {
@@ -618,9 +864,7 @@ int protect_run(struct db *db, const struct config *cfg, struct protect_stats *s
 			if (db_execp(db, values_sql, 4, params, e) < 0)
 				goto fail;
 		}
-		/* PC6 scores only as their group's band */
-		if (with_pc6 && s->outputs[LEVEL_PC6] && db_execp(db, group_values_sql, 3, gparams, e) < 0)
-			goto fail;
+		/* PC6 scores only as their group's band: written with the groups */
 		step(s->name);
 		r = db_query(db,
 			     "SELECT count(*) FILTER (WHERE status = 'published'),"

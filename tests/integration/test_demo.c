@@ -813,3 +813,58 @@ Test(demo, the_release_passes_its_audit_also_against_the_buurt_totals, .timeout 
 	free(release_dir);
 	demo_end(&d);
 }
+
+/* protect computes the groups' scores and bands in C: they are what the SQL
+ * definition gives (docs/disclosure.md): the mean of the members' scores,
+ * rounded as round(x::numeric, 1), and ntile(bands) within the reference
+ * area over the mean, then the group id. With exact scores, so that the
+ * rounding is checked too. */
+Test(demo, group_bands_and_exact_scores_are_the_sql_definition, .timeout = 300)
+{
+	char *schema = t_schema("t_bands"), *dir = t_tmpdir(), *config = xasprintf("%s/pc6risk.json", dir), *sql;
+	cJSON *root = t_demo_config(), *privacy = cJSON_GetObjectItem(root, "privacy");
+	struct db *db;
+	struct t_run r;
+
+	cJSON_ReplaceItemInObject(privacy, "policy", cJSON_CreateString("internal"));
+	cJSON_AddBoolToObject(privacy, "exact_scores", true);
+	cJSON_AddNumberToObject(privacy, "bands", 7);
+	t_write_json(config, root);
+	t_init(config, schema);
+	for (int step = 0; step < 3; step++) {
+		static const char *const cmd[] = {"load", "score", "protect"};
+
+		r = t_pc6risk((const char *[]){cmd[step], "-q", "-c", config, "--schema", schema, NULL});
+		cr_assert_eq(r.status, 0, "%s: %s", cmd[step], r.err);
+		t_run_free(&r);
+	}
+	db = t_db(schema);
+	sql = xasprintf("WITH want AS ("
+			" SELECT scenario, code AS group_code, ntile(7) OVER (PARTITION BY scenario, ref"
+			"  ORDER BY score, code COLLATE \"C\")::int AS band, round(score::numeric, 1)::float8 AS score"
+			" FROM (SELECT s.scenario, g.code, min(s.reference) AS ref, avg(s.value) AS score"
+			"  FROM %s.protected_group g CROSS JOIN LATERAL unnest(g.members) AS m(pc6)"
+			"  JOIN %s.score s ON s.level = 'pc6' AND s.code = m.pc6 AND s.value IS NOT NULL"
+			"  WHERE g.meets GROUP BY s.scenario, g.code) x)"
+			" SELECT format('%%s of %%s rows differ, e.g. %%s', count(*) FILTER (WHERE w IS DISTINCT FROM h),"
+			"  count(*), min(coalesce(w::text, '-') || ' vs ' || coalesce(h::text, '-'))"
+			"   FILTER (WHERE w IS DISTINCT FROM h))"
+			" FROM want w FULL JOIN (SELECT scenario, group_code, band, score FROM %s.protected_group_value"
+			"  WHERE bands = 7) h USING (scenario, group_code)",
+			schema, schema, schema);
+	{
+		char *got = t_query1(db, sql);
+
+		cr_assert(strncmp(got, "0 of ", 5) == 0, "%s", got);
+		cr_assert(strcmp(got, "0 of 0 rows differ, e.g. ") != 0, "no group values at all");
+		free(got);
+	}
+	free(sql);
+	cr_assert_eq(count(db, "SELECT count(*) FROM protected_group_value WHERE score IS NULL OR bands <> 7"), 0);
+	db_close(db);
+	t_drop_schema(schema);
+	t_rmtree(dir);
+	free(schema);
+	free(dir);
+	free(config);
+}
