@@ -581,6 +581,39 @@ out:
 	return rc;
 }
 
+/* compare_sql with the foreign keys of protected_compare and protected_domain
+ * dropped while their rows go in and added again after: one join checks
+ * them all, where a key in place checks every row on its own (2 of the 6 s
+ * this took nationally). Both tables were emptied in this transaction. */
+static int write_compare(struct db *db, struct err *e)
+{
+	struct db_result *keys = db_query(db,
+					  "SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid)"
+					  " FROM pg_constraint WHERE contype = 'f'"
+					  " AND conrelid IN ('protected_compare'::regclass, 'protected_domain'::regclass)"
+					  " ORDER BY 1, 2",
+					  0, NULL, e);
+	int rc = keys ? 0 : -1;
+
+	for (int i = 0; keys && i < db_nrows(keys) && rc == 0; i++) {
+		char *sql = xasprintf("ALTER TABLE %s DROP CONSTRAINT %s", db_value(keys, i, 0), db_value(keys, i, 1));
+
+		rc = db_exec(db, sql, e);
+		free(sql);
+	}
+	if (rc == 0)
+		rc = db_exec(db, compare_sql, e);
+	for (int i = 0; keys && i < db_nrows(keys) && rc == 0; i++) {
+		char *sql = xasprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", db_value(keys, i, 0), db_value(keys, i, 1),
+				      db_value(keys, i, 2));
+
+		rc = db_exec(db, sql, e);
+		free(sql);
+	}
+	db_result_free(keys);
+	return rc;
+}
+
 /* Groups, units and figures: read the tree and counts, decide with sdc, write. */
 static int protect_counts(struct db *db, const struct config *cfg, struct protect_stats *st, struct err *e)
 {
@@ -888,7 +921,7 @@ int protect_run(struct db *db, const struct config *cfg, struct protect_stats *s
 		log_msg(LOG_INFO, "protected scenario=%s policy=%s published=%lld suppressed=%lld", s->name,
 			cfg->privacy.policy == POLICY_PUBLIC ? "public" : "internal", published, suppressed);
 	}
-	if (db_exec(db, compare_sql, e) < 0 || db_commit(db, e) < 0)
+	if (write_compare(db, e) < 0 || db_commit(db, e) < 0)
 		goto fail;
 	step("compare and commit");
 	return 0;
