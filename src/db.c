@@ -471,8 +471,10 @@ int db_copy_end(struct db *db, struct err *e)
 	return rc;
 }
 
-int db_copy_out(struct db *db, const char *sql, int (*fn)(char *row, size_t len, void *arg, struct err *e),
-		void *arg, struct err *e)
+/* COPY ... TO STDOUT: each CopyData message to msg (until it fails), then
+ * the statement's result. */
+static int copy_out(struct db *db, const char *sql, int (*msg)(char *buf, size_t n, void *arg, struct err *e),
+		    void *arg, struct err *e)
 {
 	PGresult *res = PQexec(db->conn, sql);
 	char *buf;
@@ -485,13 +487,8 @@ int db_copy_out(struct db *db, const char *sql, int (*fn)(char *row, size_t len,
 	}
 	PQclear(res);
 	while ((n = PQgetCopyData(db->conn, &buf, 0)) > 0) {
-		if (rc == 0) {
-			size_t len = (size_t)n;
-
-			if (len > 0 && buf[len - 1] == '\n')
-				buf[--len] = '\0';
-			rc = fn(buf, len, arg, e);
-		}
+		if (rc == 0)
+			rc = msg(buf, (size_t)n, arg, e);
 		PQfreemem(buf);
 	}
 	if (n == -2 && rc == 0)
@@ -502,6 +499,29 @@ int db_copy_out(struct db *db, const char *sql, int (*fn)(char *row, size_t len,
 		PQclear(res);
 	}
 	return rc < 0 ? -1 : rc;
+}
+
+/* A text COPY sends a row per message: the row without its newline. */
+struct text_out {
+	int (*fn)(char *row, size_t len, void *arg, struct err *e);
+	void *arg;
+};
+
+static int text_row(char *buf, size_t len, void *arg, struct err *e)
+{
+	struct text_out *t = arg;
+
+	if (len > 0 && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	return t->fn(buf, len, t->arg, e);
+}
+
+int db_copy_out(struct db *db, const char *sql, int (*fn)(char *row, size_t len, void *arg, struct err *e),
+		void *arg, struct err *e)
+{
+	struct text_out t = {fn, arg};
+
+	return copy_out(db, sql, text_row, &t, e);
 }
 
 /* Split one CopyData message of a binary COPY into its rows: the header
@@ -545,34 +565,26 @@ static int copy_binary_message(const unsigned char *p, size_t n, bool *header, b
 	return 0;
 }
 
+struct binary_out {
+	int (*fn)(const unsigned char *row, size_t len, void *arg, struct err *e);
+	void *arg;
+	bool header, ended;
+};
+
+static int binary_message(char *buf, size_t n, void *arg, struct err *e)
+{
+	struct binary_out *b = arg;
+
+	return copy_binary_message((const unsigned char *)buf, n, &b->header, &b->ended, b->fn, b->arg, e);
+}
+
 int db_copy_out_binary(struct db *db, const char *sql, int (*fn)(const unsigned char *row, size_t len, void *arg,
 								  struct err *e),
 		       void *arg, struct err *e)
 {
-	PGresult *res = PQexec(db->conn, sql);
-	bool header = false, ended = false;
-	char *buf;
-	int n, rc = 0;
+	struct binary_out b = {fn, arg, false, false};
 
-	if (PQresultStatus(res) != PGRES_COPY_OUT) {
-		rc = fail_result(db, res, e);
-		PQclear(res);
-		return rc;
-	}
-	PQclear(res);
-	while ((n = PQgetCopyData(db->conn, &buf, 0)) > 0) {
-		if (rc == 0)
-			rc = copy_binary_message((const unsigned char *)buf, (size_t)n, &header, &ended, fn, arg, e);
-		PQfreemem(buf);
-	}
-	if (n == -2 && rc == 0)
-		rc = fail_result(db, NULL, e);
-	while ((res = PQgetResult(db->conn)) != NULL) {
-		if (rc == 0 && PQresultStatus(res) != PGRES_COMMAND_OK)
-			rc = fail_result(db, res, e);
-		PQclear(res);
-	}
-	return rc < 0 ? -1 : rc;
+	return copy_out(db, sql, binary_message, &b, e);
 }
 
 void db_copy_field(struct sbuf *row, const char *s)
