@@ -151,7 +151,6 @@ struct db *db_connect_aux(const char *schema, struct err *e)
 	return connect_as(schema, true, e);
 }
 
-
 bool db_ok(const struct db *db)
 {
 	return db && PQstatus(db->conn) == CONNECTION_OK;

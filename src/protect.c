@@ -853,13 +853,12 @@ static int write_policy(struct db *db, const struct config *cfg, struct err *e)
 
 int protect_run(struct db *db, const struct config *cfg, struct protect_stats *st, struct err *e)
 {
-	char k[16], bands[16];
+	char k[16];
 	bool with_pc6;
 	struct db_result *r;
 
 	memset(st, 0, sizeof *st);
 	snprintf(k, sizeof k, "%d", cfg->k);
-	snprintf(bands, sizeof bands, "%d", cfg->privacy.bands);
 	if (db_begin(db, e) < 0)
 		return -1;
 	step(NULL);
