@@ -453,6 +453,16 @@ int db_copy_put(struct db *db, const char *data, size_t len, struct err *e)
 	return 0;
 }
 
+int db_copy_flush(struct db *db, struct sbuf *rows, size_t least, struct err *e)
+{
+	if (rows->len == 0 || rows->len < least)
+		return 0;
+	if (db_copy_put(db, rows->s, rows->len, e) < 0)
+		return -1;
+	sbuf_reset(rows);
+	return 0;
+}
+
 int db_copy_end(struct db *db, struct err *e)
 {
 	PGresult *res;
@@ -532,11 +542,13 @@ static int copy_binary_message(const unsigned char *p, size_t n, bool *header, b
 	static const unsigned char signature[11] = "PGCOPY\n\377\r\n";
 
 	if (!*header) {
-		if (n < 19 || memcmp(p, signature, sizeof signature) != 0 ||
-		    n < 19 + (size_t)pgbin_get_int4(p + 15))
+		/* signature, flags, then the length of a header extension and it */
+		size_t skip = n < 19 ? 0 : 19 + (uint32_t)pgbin_get_int4(p + 15);
+
+		if (skip == 0 || memcmp(p, signature, sizeof signature) != 0 || n < skip)
 			return err_set(e, ERR_INTERNAL, NULL, "binary COPY from the server began without its header");
-		n -= 19 + (size_t)pgbin_get_int4(p + 15);
-		p += 19 + (size_t)pgbin_get_int4(p + 15);
+		n -= skip;
+		p += skip;
 		*header = true;
 	}
 	while (n > 0 && !*ended) {

@@ -41,8 +41,6 @@
  * so a failure anywhere, or kill -9, leaves the previous data in place.
  */
 
-/* Rows are sent to COPY in batches of about this many bytes. */
-#define COPY_BATCH (1 << 20)
 /* How many examples (straddling PC6, repaired polygons, ...) the log names. */
 #define LOG_EXAMPLES 10
 
@@ -172,17 +170,6 @@ static int reject(struct loader *L, const char *where, const char *code, const c
 	r->where = xstrdup(where ? where : "");
 	r->code = xstrdup(code ? code : "");
 	r->reason = xstrdup(reason);
-	return 0;
-}
-
-/* Send the batch when it is big enough (or when flush is set). */
-static int copy_flush(struct db *db, struct sbuf *rows, int flush, struct err *e)
-{
-	if (rows->len == 0 || (!flush && rows->len < COPY_BATCH))
-		return 0;
-	if (db_copy_put(db, rows->s, rows->len, e) < 0)
-		return -1;
-	sbuf_reset(rows);
 	return 0;
 }
 
@@ -559,7 +546,7 @@ static int read_figures(struct loader *L, short file, struct err *e)
 		rc = -1;
 		if (check_interrupt(e) < 0 ||
 		    figure_row(L, c, in, file, at, nfields, csv_delimiter(c) != ',', vals, nulls, miss, &rows, e) < 0 ||
-		    copy_flush(L->db, &rows, 0, e) < 0)
+		    db_copy_flush(L->db, &rows, DB_COPY_BATCH, e) < 0)
 			goto out;
 		if (++n % 65536 == 0)
 			log_progress(progress, (size_t)csv_bytes_read(c), (size_t)csv_size(c));
@@ -568,7 +555,7 @@ static int read_figures(struct loader *L, short file, struct err *e)
 		goto out;
 	rc = -1;
 	pgbin_trailer(&rows);
-	if (copy_flush(L->db, &rows, 1, e) < 0)
+	if (db_copy_flush(L->db, &rows, 0, e) < 0)
 		goto out;
 	copying = false;
 	if ((rc = db_copy_end(L->db, e)) < 0)
@@ -811,14 +798,14 @@ static int read_polygons(struct loader *L, const struct config_area *ca, struct 
 			a->polygon = 0;
 		else if (!f.valid)
 			code_array(&L->invalid[level], code);
-		if (copy_flush(L->db, &rows, 0, e) < 0)
+		if (db_copy_flush(L->db, &rows, DB_COPY_BATCH, e) < 0)
 			goto fail;
 		n++;
 		log_progress(progress, (size_t)n, total > 0 ? (size_t)total : 0);
 	}
 	if (level == LEVEL_PC6)
 		pgbin_trailer(&rows);
-	if (copy_flush(L->db, &rows, 1, e) < 0)
+	if (db_copy_flush(L->db, &rows, 0, e) < 0)
 		goto fail;
 	copying = false;
 	if (db_copy_end(L->db, e) < 0)

@@ -540,21 +540,14 @@ static int write_group_values(struct db *db, const struct config *cfg, const str
 				pgbin_float8(&rows, round1(score[g]));
 			else
 				pgbin_null(&rows);
-			if (rows.len >= (1 << 20)) {
-				if (db_copy_put(db, rows.s, rows.len, e) < 0)
-					goto out;
-				sbuf_reset(&rows);
-			}
+			if (db_copy_flush(db, &rows, DB_COPY_BATCH, e) < 0)
+				goto out;
 		}
 	}
 	pgbin_trailer(&rows);
-	copying = false;
-	if (db_copy_put(db, rows.s, rows.len, e) < 0) {
-		struct err ignored;
-
-		db_copy_end(db, &ignored);
+	if (db_copy_flush(db, &rows, 0, e) < 0)
 		goto out;
-	}
+	copying = false;
 	if (db_copy_end(db, e) < 0)
 		goto out;
 	rc = 0;

@@ -896,22 +896,6 @@ int score_compute(const struct score_model *m, const struct config_scenario *s, 
 
 /* ---- writing ------------------------------------------------------------ */
 
-/* COPY rows go to the server in pieces of about this size while the next ones
- * are made, so PostgreSQL stores them while we compute, and a national score
- * never holds its hundreds of MB of rows in memory at once. */
-#define ROWS_PIECE (1 << 20)
-
-/* Send what rows holds once it is at least `least` bytes, and empty it. */
-static int put_piece(struct db *db, struct sbuf *rows, size_t least, struct err *e)
-{
-	if (rows->len < least)
-		return 0;
-	if (db_copy_put(db, rows->s, rows->len, e) < 0)
-		return -1;
-	sbuf_reset(rows);
-	return 0;
-}
-
 static void put_double_or_null(struct sbuf *b, double v)
 {
 	if (isnan(v))
@@ -992,7 +976,7 @@ static int score_rows(struct db *db, const struct score_model *m, const struct c
 		} else {
 			pgbin_null(rows);
 		}
-		rc = put_piece(db, rows, ROWS_PIECE, e);
+		rc = db_copy_flush(db, rows, DB_COPY_BATCH, e);
 	}
 	free(rank);
 	free(of);
@@ -1090,10 +1074,10 @@ static int write_rates(struct db *db, const struct score_model *m, struct err *e
 				}
 				pgbin_float8_array(&rows, a[c], null, nr);
 			}
-			rc = put_piece(db, &rows, ROWS_PIECE, e);
+			rc = db_copy_flush(db, &rows, DB_COPY_BATCH, e);
 		}
 		pgbin_trailer(&rows);
-		if (rc == 0 && (put_piece(db, &rows, 0, e) < 0 || db_copy_end(db, e) < 0))
+		if (rc == 0 && (db_copy_flush(db, &rows, 0, e) < 0 || db_copy_end(db, e) < 0))
 			rc = -1;
 		for (int c = 0; c < 4; c++)
 			free(a[c]);
@@ -1187,7 +1171,7 @@ static int scenario_write(struct db *db, const struct score_model *m, const stru
 		db_copy_end(db, &ignored);
 		return -1;
 	}
-	if (put_piece(db, rows, 0, e) < 0 || db_copy_end(db, e) < 0 || write_parts(db, m, s, e) < 0)
+	if (db_copy_flush(db, rows, 0, e) < 0 || db_copy_end(db, e) < 0 || write_parts(db, m, s, e) < 0)
 		return -1;
 	return 0;
 }

@@ -71,6 +71,15 @@ int db_copy_begin(struct db *db, const char *sql, struct err *e);
 int db_copy_put(struct db *db, const char *data, size_t len, struct err *e);
 int db_copy_end(struct db *db, struct err *e);
 
+/* Rows are made into an sbuf and sent in batches of about this size, so the
+ * server stores one while the next is made and memory stays flat. */
+#define DB_COPY_BATCH (1 << 20)
+
+/* Send what rows holds once it is at least `least` bytes (0: whatever it
+ * holds, to finish), and empty it. */
+struct sbuf;
+int db_copy_flush(struct db *db, struct sbuf *rows, size_t least, struct err *e);
+
 /* COPY ... TO STDOUT in text format: call fn for each row (without its
  * newline; the text is the callee's only during the call). A non-zero return
  * from fn stops with that as the error (fn fills e). */
