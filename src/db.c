@@ -230,10 +230,10 @@ long long db_execp(struct db *db, const char *sql, int nparams, const char *cons
 	return n;
 }
 
-struct db_result *db_query(struct db *db, const char *sql, int nparams, const char *const *params,
-			   struct err *e)
+static struct db_result *query(struct db *db, const char *sql, int nparams, const char *const *params, int format,
+			       struct err *e)
 {
-	PGresult *res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	PGresult *res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, format);
 	struct db_result *r;
 
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -246,6 +246,18 @@ struct db_result *db_query(struct db *db, const char *sql, int nparams, const ch
 	return r;
 }
 
+struct db_result *db_query(struct db *db, const char *sql, int nparams, const char *const *params,
+			   struct err *e)
+{
+	return query(db, sql, nparams, params, 0, e);
+}
+
+struct db_result *db_query_binary(struct db *db, const char *sql, int nparams, const char *const *params,
+				  struct err *e)
+{
+	return query(db, sql, nparams, params, 1, e);
+}
+
 int db_nrows(const struct db_result *r)
 {
 	return PQntuples(r->res);
@@ -256,6 +268,11 @@ const char *db_value(const struct db_result *r, int row, int col)
 	if (PQgetisnull(r->res, row, col))
 		return NULL;
 	return PQgetvalue(r->res, row, col);
+}
+
+size_t db_length(const struct db_result *r, int row, int col)
+{
+	return (size_t)PQgetlength(r->res, row, col);
 }
 
 void db_result_free(struct db_result *r)

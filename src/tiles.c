@@ -240,15 +240,12 @@ static int read_geometry(struct layer *l, int z, struct tile_polys *out, struct 
 {
 	struct polys_builder b = {0};
 	uint32_t *feat_poly = xcalloc(l->nfeat + 1, sizeof *feat_poly);
-	unsigned char *wkb = NULL;
-	size_t cap = 0;
 
 	for (size_t f = 0; f < l->nfeat; f++) {
-		long len = text_unhex(db_value(l->areas, (int)f, 7), &wkb, &cap);
+		const unsigned char *wkb = (const unsigned char *)db_value(l->areas, (int)f, 7);
 
 		feat_poly[f] = (uint32_t)b.npoly;
-		if (len < 0 || wkb_feature(&b, wkb, (size_t)len, z) < 0) {
-			free(wkb);
+		if (!wkb || wkb_feature(&b, wkb, db_length(l->areas, (int)f, 7), z) < 0) {
 			free(feat_poly);
 			free(b.p.poly_first);
 			free(b.p.ring_first);
@@ -257,7 +254,6 @@ static int read_geometry(struct layer *l, int z, struct tile_polys *out, struct 
 				       level_name(l->level), db_value(l->areas, (int)f, 0));
 		}
 	}
-	free(wkb);
 	feat_poly[l->nfeat] = (uint32_t)b.npoly;
 	out->nfeat = l->nfeat;
 	out->poly_first = feat_poly;
@@ -295,7 +291,8 @@ static int read_layer(struct db *db, const struct config *cfg, struct layer *l, 
 	struct tile_polys src = {0};
 	double t0 = now(), t1, t2, t3;
 
-	l->areas = db_query(db, areas_sql, 1, params, e);
+	/* binary: the WKB comes as bytes, not as hex the server writes and we read back */
+	l->areas = db_query_binary(db, areas_sql, 1, params, e);
 	if (!l->areas)
 		return -1;
 	l->nfeat = (size_t)db_nrows(l->areas);

@@ -55,9 +55,15 @@ long long db_execp(struct db *db, const char *sql, int nparams, const char *cons
 /* Run one query with text parameters and keep its rows. NULL on failure. */
 struct db_result *db_query(struct db *db, const char *sql, int nparams, const char *const *params,
 			   struct err *e);
+/* The same with its rows in binary format: text, varchar and bytea values
+ * arrive as their bytes (bytea without hex), numbers in network byte order.
+ * db_value still ends each value with a NUL; db_length gives its length. */
+struct db_result *db_query_binary(struct db *db, const char *sql, int nparams, const char *const *params,
+				  struct err *e);
 int db_nrows(const struct db_result *r);
 /* The text of a value, or NULL for SQL NULL. */
 const char *db_value(const struct db_result *r, int row, int col);
+size_t db_length(const struct db_result *r, int row, int col);
 void db_result_free(struct db_result *r);
 
 int db_begin(struct db *db, struct err *e);
