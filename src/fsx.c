@@ -65,6 +65,49 @@ static int write_file(const char *path, const char *data, size_t n, int sync, st
 	return 0;
 }
 
+int fsx_out_open(struct fsx_out *o, const char *dir, const char *name, struct err *e)
+{
+	int fd;
+
+	memset(o, 0, sizeof *o);
+	o->path = xasprintf("%s/%s", dir, name);
+	fd = open(o->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
+		if (fd >= 0)
+			close(fd);
+		return err_set(e, ERR_SYSTEM, o->path, "cannot create the file: %s", strerror(errno));
+	}
+	return 0;
+}
+
+int fsx_out_flush(struct fsx_out *o, size_t least, struct err *e)
+{
+	if (o->b.len == 0 || o->b.len < least)
+		return 0;
+	if (fwrite(o->b.s, 1, o->b.len, o->f) != o->b.len)
+		return err_set(e, ERR_SYSTEM, o->path, "cannot write: %s", strerror(errno));
+	sbuf_reset(&o->b);
+	return 0;
+}
+
+int fsx_out_close(struct fsx_out *o, bool keep, struct err *e)
+{
+	int rc = 0;
+
+	if (o->f) {
+		if (keep && fsx_out_flush(o, 0, e) < 0)
+			rc = -1;
+		else if (keep && (fflush(o->f) != 0 || fsync(fileno(o->f)) != 0))
+			rc = err_set(e, ERR_SYSTEM, o->path, "cannot write: %s", strerror(errno));
+		if (fclose(o->f) != 0 && keep && rc == 0)
+			rc = err_set(e, ERR_SYSTEM, o->path, "cannot write: %s", strerror(errno));
+	}
+	sbuf_free(&o->b);
+	free(o->path);
+	memset(o, 0, sizeof *o);
+	return rc;
+}
+
 int fsx_write_file(const char *path, const char *data, size_t n, struct err *e)
 {
 	return write_file(path, data, n, 1, e);

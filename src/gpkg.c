@@ -1,4 +1,5 @@
 #include "pc6risk/gpkg.h"
+#include "pc6risk/fsx.h"
 #include "pc6risk/log.h"
 #include "pc6risk/sbuf.h"
 #include "pc6risk/signals.h"
@@ -215,54 +216,8 @@ out:
 	return rc;
 }
 
-/* A file written as it grows, then fsynced. */
-struct outfile {
-	char *path;
-	FILE *f;
-	struct sbuf b;
-};
-
-static int out_open(struct outfile *o, const char *dir, const char *name, struct err *e)
-{
-	int fd;
-
-	memset(o, 0, sizeof *o);
-	o->path = xasprintf("%s/%s", dir, name);
-	fd = open(o->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
-		if (fd >= 0)
-			close(fd);
-		return err_set(e, ERR_SYSTEM, o->path, "cannot create the file: %s", strerror(errno));
-	}
-	return 0;
-}
-
-static int out_flush(struct outfile *o, struct err *e)
-{
-	if (o->b.len && fwrite(o->b.s, 1, o->b.len, o->f) != o->b.len)
-		return err_set(e, ERR_SYSTEM, o->path, "cannot write: %s", strerror(errno));
-	sbuf_reset(&o->b);
-	return 0;
-}
-
-/* Finish (keep = true: flush, fsync, check) or give up; frees o. */
-static int out_close(struct outfile *o, bool keep, struct err *e)
-{
-	int rc = 0;
-
-	if (o->f) {
-		if (keep && (out_flush(o, e) < 0 || fflush(o->f) != 0 || fsync(fileno(o->f)) != 0))
-			rc = o->b.len ? -1 : err_set(e, ERR_SYSTEM, o->path, "cannot write: %s", strerror(errno));
-		if (fclose(o->f) != 0 && keep && rc == 0)
-			rc = err_set(e, ERR_SYSTEM, o->path, "cannot write: %s", strerror(errno));
-	}
-	sbuf_free(&o->b);
-	free(o->path);
-	return rc;
-}
-
 struct csv_pass {
-	struct outfile out;
+	struct fsx_out out;
 	enum level level;
 	const struct config_scenario *const *s;
 	size_t n;
@@ -294,7 +249,7 @@ static int csv_area(void *arg, struct db_result *r, int first, struct err *e)
 	}
 	sbuf_puts(b, "\r\n");
 	p->rows++;
-	return b->len > (1u << 20) ? out_flush(&p->out, e) : 0;
+	return fsx_out_flush(&p->out, 1u << 20, e);
 }
 
 /* <level>.csv: every area of the level with every scenario's properties. */
@@ -307,7 +262,7 @@ static int write_csv(struct writer *w, size_t li, struct publish_stats *st, stru
 
 	for (size_t i = 0; i < cfg->nscenarios; i++)
 		s[i] = &cfg->scenarios[i];
-	if (out_open(&p.out, w->dir, levels[li].csv, e) < 0)
+	if (fsx_out_open(&p.out, w->dir, levels[li].csv, e) < 0)
 		goto out;
 	sbuf_puts(&p.out.b, "code,name,level,buurt_code,wijk_code,gemeente_code,group,unit");
 	for (size_t i = 0; i < cfg->nscenarios; i++) {
@@ -324,7 +279,7 @@ static int write_csv(struct writer *w, size_t li, struct publish_stats *st, stru
 	sbuf_puts(&p.out.b, "\r\n");
 	rc = walk_level(w->db, p.level, s, p.n, false, csv_area, &p, e);
 out:
-	if (out_close(&p.out, rc == 0, e) < 0)
+	if (fsx_out_close(&p.out, rc == 0, e) < 0)
 		rc = -1;
 	if (rc == 0) {
 		st->files++;
@@ -555,18 +510,18 @@ static int write_qml_files(struct writer *w, struct publish_stats *st, struct er
 	for (size_t i = 0; i < w->nlayers; i++) {
 		const struct layer *l = &w->layers[i];
 		char *name;
-		struct outfile o;
+		struct fsx_out o;
 		int rc;
 
 		if (l->level != LEVEL_BUURT)
 			continue;
 		for (int k = first ? 0 : 1; k < 2; k++) {
 			name = k == 0 ? xstrdup("buurten.qml") : xasprintf("buurten.%s.qml", l->s->name);
-			rc = out_open(&o, w->dir, name, e);
+			rc = fsx_out_open(&o, w->dir, name, e);
 			free(name);
 			if (rc == 0)
 				sbuf_puts(&o.b, l->qml);
-			if (out_close(&o, rc == 0, e) < 0 || rc < 0)
+			if (fsx_out_close(&o, rc == 0, e) < 0 || rc < 0)
 				return -1;
 			st->files++;
 		}

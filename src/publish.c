@@ -555,6 +555,15 @@ static int append_row(char *row, size_t len, void *arg, struct err *e)
 	return 0;
 }
 
+/* COPY rows written to a file as they come (figures.csv is 200 MB nationally). */
+static int stream_row(char *row, size_t len, void *arg, struct err *e)
+{
+	struct fsx_out *o = arg;
+
+	append_row(row, len, &o->b, e);
+	return fsx_out_flush(o, 1u << 20, e);
+}
+
 /* disclosure/: the groups, every count and group band, and the policy, as
  * docs/disclosure.md defines them; what `pc6risk audit` reads. */
 static int write_disclosure(struct db *db, const char *staging, struct publish_stats *st, struct err *e)
@@ -574,45 +583,46 @@ static int write_disclosure(struct db *db, const char *staging, struct publish_s
 		"  region COLLATE \"C\", variable COLLATE \"C\") TO STDOUT WITH (FORMAT csv, HEADER)",
 		"COPY (SELECT jsonb_pretty(policy) FROM protected_policy) TO STDOUT",
 	};
-	char *dir = xasprintf("%s/disclosure", staging);
-	struct sbuf b = {0};
+	char *dir = xasprintf("%s/disclosure", staging), *path = NULL;
+	struct sbuf b = {0}, json = {0};
 	int rc = -1;
 
 	if (fsx_mkdirs(dir, e) < 0)
 		goto out;
-	for (int i = 0; i < 3; i++) {
-		char *path = xasprintf("%s/%s", dir, files[i]);
-		int w;
+	for (int i = 0; i < 2; i++) {
+		struct fsx_out o;
+		int w = fsx_out_open(&o, dir, files[i], e);
 
-		sbuf_reset(&b);
-		w = db_copy_out(db, sql[i], append_row, &b, e);
-		if (w == 0 && i == 2 && b.len == 0)
-			w = err_set(e, ERR_INPUT, NULL, "nothing to publish: protect has not run");
-		if (w == 0 && i == 2) {
-			/* COPY text escapes the newlines jsonb_pretty writes */
-			struct sbuf j = {0};
-
-			for (size_t k = 0; k < b.len; k++) {
-				if (b.s[k] == '\\' && k + 1 < b.len && b.s[k + 1] == 'n') {
-					sbuf_putc(&j, '\n');
-					k++;
-				} else {
-					sbuf_putc(&j, b.s[k]);
-				}
-			}
-			sbuf_free(&b);
-			b = j;
-		}
 		if (w == 0)
-			w = fsx_write_file(path, b.s ? b.s : "", b.len, e);
-		free(path);
-		if (w < 0)
+			w = db_copy_out(db, sql[i], stream_row, &o, e);
+		if (fsx_out_close(&o, w == 0, e) < 0 || w < 0)
 			goto out;
 		st->files++;
 	}
+	/* policy.json, small: COPY text escapes the newlines jsonb_pretty writes */
+	if (db_copy_out(db, sql[2], append_row, &b, e) < 0)
+		goto out;
+	if (b.len == 0) {
+		err_set(e, ERR_INPUT, NULL, "nothing to publish: protect has not run");
+		goto out;
+	}
+	for (size_t k = 0; k < b.len; k++) {
+		if (b.s[k] == '\\' && k + 1 < b.len && b.s[k + 1] == 'n') {
+			sbuf_putc(&json, '\n');
+			k++;
+		} else {
+			sbuf_putc(&json, b.s[k]);
+		}
+	}
+	path = xasprintf("%s/%s", dir, files[2]);
+	if (fsx_write_file(path, json.s ? json.s : "", json.len, e) < 0)
+		goto out;
+	st->files++;
 	rc = fsx_fsync_dir(dir, e);
 out:
 	sbuf_free(&b);
+	sbuf_free(&json);
+	free(path);
 	free(dir);
 	return rc;
 }

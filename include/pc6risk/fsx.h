@@ -8,9 +8,12 @@
 #ifndef PC6RISK_FSX_H
 #define PC6RISK_FSX_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "pc6risk/err.h"
+#include "pc6risk/sbuf.h"
 
 /* mkdir -p. */
 int fsx_mkdirs(const char *path, struct err *e);
@@ -21,6 +24,21 @@ int fsx_write_file(const char *path, const char *data, size_t n, struct err *e);
 /* The same without the fsync, for many small files: call fsx_syncfs once
  * after the last (and fsync their directories) before they count as written. */
 int fsx_write_file_nosync(const char *path, const char *data, size_t n, struct err *e);
+
+/* A file written as it grows: append to b, flush now and then; close fsyncs it. */
+struct fsx_out {
+	char *path;
+	FILE *f;
+	struct sbuf b;
+};
+
+/* Create dir/name (which must not exist). */
+int fsx_out_open(struct fsx_out *o, const char *dir, const char *name, struct err *e);
+/* Write b out once it holds at least least bytes (0: whatever it holds). */
+int fsx_out_flush(struct fsx_out *o, size_t least, struct err *e);
+/* Finish (keep: write the rest, fsync, check) or give up (the caller removes
+ * the file, or the staging directory holding it). Frees o's members. */
+int fsx_out_close(struct fsx_out *o, bool keep, struct err *e);
 
 /* Flush everything written to the file system holding path (syncfs(2)). */
 int fsx_syncfs(const char *path, struct err *e);
