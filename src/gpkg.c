@@ -4,7 +4,6 @@
 #include "pc6risk/sbuf.h"
 #include "pc6risk/signals.h"
 #include "pc6risk/style.h"
-#include "pc6risk/text.h"
 #include "pc6risk/xalloc.h"
 
 #include <cpl_conv.h>
@@ -12,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gdal.h>
+#include <limits.h>
 #include <math.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
@@ -44,16 +44,18 @@ static const struct {
 #define AREA_FROM " FROM protected_area a CROSS JOIN unnest($2::text[]) WITH ORDINALITY s(name, ord)"
 #define AREA_ORDER " WHERE a.level = $1 ORDER BY a.code COLLATE \"C\", s.ord"
 
-/* wijk and buurt: 9 status, 10 note, 11 score, 12 rank, 13 ranked (as build_geojson). */
+/* wijk and buurt: 9 status, 10 note, 11 score, 12 rank, 13 ranked (as build_geojson).
+ * Fetched in binary (the WKB as bytes, not hex), so every other column is text:
+ * the numbers as PostgreSQL writes them in text. */
 static const char values_cursor[] =
 	"DECLARE gpkg_areas NO SCROLL CURSOR FOR " AREA_COLUMNS ", v.status,"
 	" coalesce(v.reason, 'below the size rules on its own: shows its ' || v.shown_from || '''s score'),"
-	" v.score, v.rank, v.ranked" AREA_FROM
+	" v.score::text, v.rank::text, v.ranked::text" AREA_FROM
 	" LEFT JOIN protected_value v ON v.level = a.level AND v.code = a.code AND v.scenario = s.name" AREA_ORDER;
 
 /* pc6: 9 band, 10 bands, 11 score of its group (as build_geojson). */
 static const char bands_cursor[] =
-	"DECLARE gpkg_areas NO SCROLL CURSOR FOR " AREA_COLUMNS ", g.band, g.bands, g.score" AREA_FROM
+	"DECLARE gpkg_areas NO SCROLL CURSOR FOR " AREA_COLUMNS ", g.band::text, g.bands::text, g.score::text" AREA_FROM
 	" LEFT JOIN protected_group_value g ON g.group_code = a.group_code AND g.scenario = s.name" AREA_ORDER;
 
 static const char *const area_fields[] = {"code", "name", "buurt_code", "wijk_code", "gemeente_code", "group", "unit"};
@@ -92,8 +94,6 @@ struct writer {
 	bool in_transaction;
 	struct layer *layers;
 	size_t nlayers;
-	unsigned char *wkb;
-	size_t wkb_cap;
 };
 
 static void CPL_STDCALL gdal_log(CPLErr cls, CPLErrorNum no, const char *msg)
@@ -192,7 +192,7 @@ static int walk_level(struct db *db, enum level level, const struct config_scena
 		goto out;
 	snprintf(fetch, sizeof fetch, "FETCH %zu FROM gpkg_areas", (size_t)BATCH * n);
 	for (;;) {
-		struct db_result *r = db_query(db, fetch, 0, NULL, e);
+		struct db_result *r = db_query_binary(db, fetch, 0, NULL, e);
 		int rows, w = 0;
 
 		if (!r)
@@ -290,14 +290,6 @@ out:
 	return rc;
 }
 
-/* bytea in PostgreSQL's hex output ("\\x0106...") into w->wkb; its length or -1. */
-static long unhex(struct writer *w, const char *text)
-{
-	if (!text || text[0] != '\\' || text[1] != 'x')
-		return -1;
-	return text_unhex(text, &w->wkb, &w->wkb_cap);
-}
-
 struct layer_pass {
 	struct writer *w;
 	struct layer *l;
@@ -312,10 +304,11 @@ static int layer_area(void *arg, struct db_result *r, int first, struct err *e)
 	struct value *v = &p->v;
 	OGRGeometryH g = NULL;
 	OGRFeatureH f;
-	long n = unhex(w, db_value(r, first, 7));
+	const unsigned char *wkb = (const unsigned char *)db_value(r, first, 7);
+	size_t n = wkb ? db_length(r, first, 7) : 0;
 	int fi = 0, rc = 0;
 
-	if (n < 0 || OGR_G_CreateFromWkb(w->wkb, w->srs, &g, (int)n) != OGRERR_NONE || !g)
+	if (!wkb || n > INT_MAX || OGR_G_CreateFromWkb(wkb, w->srs, &g, (int)n) != OGRERR_NONE || !g)
 		return err_set(e, ERR_INTERNAL, w->path, "%s %s: a geometry GDAL cannot read",
 			       level_name(l->level), db_value(r, first, 0));
 	g = OGR_G_ForceToMultiPolygon(g);
@@ -548,7 +541,6 @@ static void writer_free(struct writer *w)
 		style_free(&w->layers[i].style);
 	}
 	free(w->layers);
-	free(w->wkb);
 	free(w->path);
 }
 
