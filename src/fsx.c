@@ -73,9 +73,11 @@ int fsx_out_open(struct fsx_out *o, const char *dir, const char *name, struct er
 	o->path = xasprintf("%s/%s", dir, name);
 	fd = open(o->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
+		int why = errno;
+
 		if (fd >= 0)
 			close(fd);
-		return err_set(e, ERR_SYSTEM, o->path, "cannot create the file: %s", strerror(errno));
+		return err_set(e, ERR_SYSTEM, o->path, "cannot create the file: %s", strerror(why));
 	}
 	return 0;
 }
