@@ -249,7 +249,7 @@ static int csv_area(void *arg, struct db_result *r, int first, struct err *e)
 	}
 	sbuf_puts(b, "\r\n");
 	p->rows++;
-	return fsx_out_flush(&p->out, 1u << 20, e);
+	return fsx_out_flush(&p->out, FSX_OUT_BATCH, e);
 }
 
 /* <level>.csv: every area of the level with every scenario's properties. */

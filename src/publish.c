@@ -561,7 +561,7 @@ static int stream_row(char *row, size_t len, void *arg, struct err *e)
 	struct fsx_out *o = arg;
 
 	append_row(row, len, &o->b, e);
-	return fsx_out_flush(o, 1u << 20, e);
+	return fsx_out_flush(o, FSX_OUT_BATCH, e);
 }
 
 /* disclosure/: the groups, every count and group band, and the policy, as

@@ -32,6 +32,9 @@ struct fsx_out {
 	struct sbuf b;
 };
 
+/* Callers append rows to b and flush at this size: memory stays flat. */
+#define FSX_OUT_BATCH (1u << 20)
+
 /* Create dir/name (which must not exist). */
 int fsx_out_open(struct fsx_out *o, const char *dir, const char *name, struct err *e);
 /* Write b out once it holds at least least bytes (0: whatever it holds). */
