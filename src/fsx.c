@@ -36,32 +36,46 @@ int fsx_mkdirs(const char *path, struct err *e)
 /* syncfs(2) is Linux's; declared here rather than asking for all of _GNU_SOURCE. */
 int syncfs(int fd);
 
-static int write_file(const char *path, const char *data, size_t n, int sync, struct err *e)
+/* Create name in dirfd (AT_FDCWD: name is a path), write n bytes, close it;
+ * messages name where/name when where is given. */
+static int write_file(int dirfd, const char *where, const char *name, const char *data, size_t n, int sync,
+		      struct err *e)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	size_t done = 0;
+	const char *what = NULL;
+	int why = 0;
 
-	if (fd < 0)
-		return err_set(e, ERR_SYSTEM, path, "cannot create file: %s", strerror(errno));
-	while (done < n) {
+	if (fd < 0) {
+		what = "cannot create file";
+		why = errno;
+	}
+	while (!what && done < n) {
 		ssize_t w = write(fd, data + done, n - done);
 
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0) {
-			err_set(e, ERR_SYSTEM, path, "cannot write file: %s", strerror(errno));
-			close(fd);
-			return -1;
+			what = "cannot write file";
+			why = errno;
 		}
-		done += (size_t)w;
+		done += w > 0 ? (size_t)w : 0;
 	}
-	if (sync && fsync(fd) < 0) {
-		err_set(e, ERR_SYSTEM, path, "cannot flush file to disk: %s", strerror(errno));
-		close(fd);
+	if (!what && sync && fsync(fd) < 0) {
+		what = "cannot flush file to disk";
+		why = errno;
+	}
+	if (fd >= 0 && close(fd) < 0 && !what) {
+		what = "cannot close file";
+		why = errno;
+	}
+	if (what) {
+		char *path = where ? xasprintf("%s/%s", where, name) : xstrdup(name);
+
+		err_set(e, ERR_SYSTEM, path, "%s: %s", what, strerror(why));
+		free(path);
 		return -1;
 	}
-	if (close(fd) < 0)
-		return err_set(e, ERR_SYSTEM, path, "cannot close file: %s", strerror(errno));
 	return 0;
 }
 
@@ -112,12 +126,17 @@ int fsx_out_close(struct fsx_out *o, bool keep, struct err *e)
 
 int fsx_write_file(const char *path, const char *data, size_t n, struct err *e)
 {
-	return write_file(path, data, n, 1, e);
+	return write_file(AT_FDCWD, NULL, path, data, n, 1, e);
 }
 
 int fsx_write_file_nosync(const char *path, const char *data, size_t n, struct err *e)
 {
-	return write_file(path, data, n, 0, e);
+	return write_file(AT_FDCWD, NULL, path, data, n, 0, e);
+}
+
+int fsx_write_file_at(int dirfd, const char *where, const char *name, const char *data, size_t n, struct err *e)
+{
+	return write_file(dirfd, where, name, data, n, 0, e);
 }
 
 int fsx_syncfs(const char *path, struct err *e)

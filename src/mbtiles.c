@@ -57,22 +57,6 @@ fail:
 	return NULL;
 }
 
-struct mbtiles *mbtiles_open(const char *path, struct err *e)
-{
-	struct mbtiles *m = xcalloc(1, sizeof *m);
-
-	m->path = xstrdup(path);
-	if (sqlite3_open_v2(path, &m->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(m->db,
-			       "SELECT tile_data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?",
-			       -1, &m->tile, NULL) != SQLITE_OK) {
-		fail(m, e, "cannot read the MBTiles file");
-		mbtiles_abort(m);
-		return NULL;
-	}
-	return m;
-}
-
 struct mbtiles *mbtiles_open_immutable(const char *path, struct err *e)
 {
 	struct mbtiles *m = xcalloc(1, sizeof *m);

@@ -11,6 +11,7 @@
 #include "pc6risk/xalloc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libdeflate.h>
 #include <math.h>
 #include <pthread.h>
@@ -541,38 +542,92 @@ struct pass {
 	struct scen_out *out;
 	bool pbf;
 	int z;
-	size_t first, count; /* the batch */
-	struct slot *slots;
+	/* the threads work on one batch while the tiles of the one before are
+	 * stored (the MBTiles take them in order, from one thread) */
+	struct batch {
+		size_t first, count;
+		struct slot *slots; /* [BATCH] */
+	} batch[2];
 	/* thread-seconds of the zoom: clipping, MVT (encoding and gzip), GeoJSON
 	 * (encoding and writing the file), and storing MVT in the MBTiles */
 	double t_clip, t_mvt, t_json, t_store;
 };
 
-/* The {z}/{x} directories are made before the tiles (make_columns). */
-static int write_tile_file(const char *dir, int z, uint32_t x, uint32_t y, const char *ext, const char *data,
-			   size_t n, struct err *e)
+/* A worker's {z}/{x} directory of one scenario, this release's and the
+ * previous one's, kept open while its tiles come (they come column by
+ * column), so that writing or linking a tile resolves one name, not the
+ * whole path again. The directories are made before the tiles (make_columns). */
+struct column {
+	int z;
+	uint32_t x;
+	int fd, prev_fd; /* -1: not open */
+};
+
+static void column_close(struct column *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->prev_fd >= 0)
+		close(c->prev_fd);
+	c->fd = c->prev_fd = -1;
+	c->z = -1;
+}
+
+static int column_fd(struct column *c, const char *dir, int z, uint32_t x, bool prev, struct err *e)
 {
 	char path[1200];
+	int *fd;
 
-	snprintf(path, sizeof path, "%s/%d/%u/%u.%s", dir, z, x, y, ext);
-	return fsx_write_file_nosync(path, data, n, e);
+	if (c->z != z || c->x != x) {
+		column_close(c);
+		c->z = z;
+		c->x = x;
+	}
+	fd = prev ? &c->prev_fd : &c->fd;
+	if (*fd >= 0)
+		return *fd;
+	snprintf(path, sizeof path, "%s/%d/%u", dir, z, x);
+	*fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*fd < 0)
+		return err_set(e, ERR_SYSTEM, path, "cannot open the tiles directory: %s", strerror(errno));
+	return *fd;
+}
+
+static int write_tile_file(struct column *c, const char *dir, int z, uint32_t x, uint32_t y, const char *ext,
+			   const char *data, size_t n, struct err *e)
+{
+	char name[64], where[1200];
+	int fd = column_fd(c, dir, z, x, false, e);
+
+	if (fd < 0)
+		return -1;
+	snprintf(name, sizeof name, "%u.%s", y, ext);
+	snprintf(where, sizeof where, "%s/%d/%u", dir, z, x);
+	return fsx_write_file_at(fd, where, name, data, n, e);
 }
 
 /* Hard-link the previous release's file of a tile (releases never change). */
-static int link_tile_file(const char *prev, const char *dir, int z, uint32_t x, uint32_t y, const char *ext,
-			  struct err *e)
+static int link_tile_file(struct column *c, const struct scen_out *o, int z, uint32_t x, uint32_t y,
+			  const char *ext, struct err *e)
 {
-	char from[1200], to[1200];
+	char name[64];
+	int fd = column_fd(c, o->dir, z, x, false, e), prev_fd;
 
-	snprintf(from, sizeof from, "%s/%d/%u/%u.%s", prev, z, x, y, ext);
-	snprintf(to, sizeof to, "%s/%d/%u/%u.%s", dir, z, x, y, ext);
-	if (link(from, to) < 0)
-		return err_set(e, ERR_SYSTEM, to, "cannot link the unchanged tile from %s: %s", from, strerror(errno));
+	if (fd < 0)
+		return -1;
+	prev_fd = column_fd(c, o->prev_dir, z, x, true, e);
+	if (prev_fd < 0)
+		return -1;
+	snprintf(name, sizeof name, "%u.%s", y, ext);
+	if (linkat(prev_fd, name, fd, name, 0) < 0)
+		return err_set(e, ERR_SYSTEM, o->dir, "cannot link the unchanged tile %d/%u/%s from %s: %s", z, x,
+			       name, o->prev_dir, strerror(errno));
 	return 0;
 }
 
 struct worker {
 	struct pass *p;
+	struct batch *b;
 	size_t which; /* takes tiles first + which, + NTHREADS, ... */
 	double t_clip, t_mvt, t_json;
 };
@@ -581,6 +636,7 @@ static void *pass_worker(void *arg)
 {
 	struct worker *w = arg;
 	struct pass *p = w->p;
+	struct batch *b = w->b;
 	size_t which = w->which;
 	struct libdeflate_compressor *gz = libdeflate_alloc_compressor(GZIP_LEVEL);
 	struct tile_content c = {0};
@@ -588,9 +644,12 @@ static void *pass_worker(void *arg)
 	struct mvt_value *props = NULL;
 	size_t props_cap = 0;
 	size_t nscen = p->cfg->nscenarios;
+	struct column *cols = xcalloc(nscen, sizeof *cols);
 
-	for (size_t i = p->first + which; i < p->first + p->count; i += NTHREADS) {
-		struct slot *sl = &p->slots[i - p->first];
+	for (size_t s = 0; s < nscen; s++)
+		cols[s] = (struct column){-1, 0, -1, -1};
+	for (size_t i = b->first + which; i < b->first + b->count; i += NTHREADS) {
+		struct slot *sl = &b->slots[i - b->first];
 		uint32_t x, y;
 
 		double t0 = now(), t1;
@@ -620,8 +679,8 @@ static void *pass_worker(void *arg)
 			input_hash(&c, &p->sc, props, sl->hash[s]);
 			if (o->prev_mb && prev_has(&o->prev, p->z, x, y, sl->hash[s])) {
 				sl->reuse[s] = true;
-				if (link_tile_file(o->prev_dir, o->dir, p->z, x, y, "geojson", &sl->e) < 0 ||
-				    (p->pbf && link_tile_file(o->prev_dir, o->dir, p->z, x, y, "pbf", &sl->e) < 0))
+				if (link_tile_file(&cols[s], o, p->z, x, y, "geojson", &sl->e) < 0 ||
+				    (p->pbf && link_tile_file(&cols[s], o, p->z, x, y, "pbf", &sl->e) < 0))
 					sl->err = -1;
 				continue;
 			}
@@ -639,8 +698,8 @@ static void *pass_worker(void *arg)
 			w->t_mvt += t1 - t0;
 			sbuf_reset(&json);
 			mvt_geojson(&json, &p->sc.s, &t, 3, s == 0 ? &sl->dropped : NULL);
-			if (write_tile_file(o->dir, p->z, x, y, "geojson", json.s, json.len, &sl->e) < 0 ||
-			    (p->pbf && write_tile_file(o->dir, p->z, x, y, "pbf", mvt.s, mvt.len, &sl->e) < 0)) {
+			if (write_tile_file(&cols[s], o->dir, p->z, x, y, "geojson", json.s, json.len, &sl->e) < 0 ||
+			    (p->pbf && write_tile_file(&cols[s], o->dir, p->z, x, y, "pbf", mvt.s, mvt.len, &sl->e) < 0)) {
 				sl->err = -1;
 				break;
 			}
@@ -650,6 +709,9 @@ static void *pass_worker(void *arg)
 		if (sl->err)
 			break;
 	}
+	for (size_t s = 0; s < nscen; s++)
+		column_close(&cols[s]);
+	free(cols);
 	libdeflate_free_compressor(gz);
 	tile_content_free(&c);
 	sbuf_free(&mvt);
@@ -660,35 +722,52 @@ static void *pass_worker(void *arg)
 
 static void hex16(char out[33], const unsigned char h[16])
 {
-	for (int i = 0; i < 16; i++)
-		snprintf(out + 2 * i, 3, "%02x", h[i]);
+	static const char digit[] = "0123456789abcdef";
+
+	for (int i = 0; i < 16; i++) {
+		out[2 * i] = digit[h[i] >> 4];
+		out[2 * i + 1] = digit[h[i] & 15];
+	}
+	out[32] = '\0';
 }
 
-/* Run the batch's tiles on NTHREADS threads, then store them in order. */
-static int run_batch(struct pass *p, struct tiles_stats *st, struct err *e)
-{
+/* The threads of one batch. */
+struct crew {
 	pthread_t th[NTHREADS];
 	struct worker w[NTHREADS];
 	bool started[NTHREADS];
-	size_t nscen = p->cfg->nscenarios;
-	double t0;
+};
 
+/* Start the batch's tiles on NTHREADS threads (in this one if a thread cannot start). */
+static void crew_start(struct crew *c, struct pass *p, struct batch *b)
+{
 	for (size_t t = 0; t < NTHREADS; t++) {
-		w[t] = (struct worker){p, t, 0, 0, 0};
-		started[t] = pthread_create(&th[t], NULL, pass_worker, &w[t]) == 0;
-		if (!started[t])
-			pass_worker(&w[t]);
+		c->w[t] = (struct worker){p, b, t, 0, 0, 0};
+		c->started[t] = pthread_create(&c->th[t], NULL, pass_worker, &c->w[t]) == 0;
+		if (!c->started[t])
+			pass_worker(&c->w[t]);
 	}
+}
+
+static void crew_join(struct crew *c, struct pass *p)
+{
 	for (size_t t = 0; t < NTHREADS; t++) {
-		if (started[t])
-			pthread_join(th[t], NULL);
-		p->t_clip += w[t].t_clip;
-		p->t_mvt += w[t].t_mvt;
-		p->t_json += w[t].t_json;
+		if (c->started[t])
+			pthread_join(c->th[t], NULL);
+		p->t_clip += c->w[t].t_clip;
+		p->t_mvt += c->w[t].t_mvt;
+		p->t_json += c->w[t].t_json;
 	}
-	t0 = now();
-	for (size_t i = 0; i < p->count; i++) {
-		struct slot *sl = &p->slots[i];
+}
+
+/* Store a finished batch's tiles in order. */
+static int store_batch(struct pass *p, const struct batch *b, struct tiles_stats *st, struct err *e)
+{
+	size_t nscen = p->cfg->nscenarios;
+	double t0 = now();
+
+	for (size_t i = 0; i < b->count; i++) {
+		struct slot *sl = &b->slots[i];
 		uint32_t x, y;
 
 		if (sl->err) {
@@ -698,7 +777,7 @@ static int run_batch(struct pass *p, struct tiles_stats *st, struct err *e)
 		st->dropped_rings += sl->dropped;
 		if (sl->empty)
 			continue;
-		tiler_tile_xy(p->l->tiler, p->first + i, &x, &y);
+		tiler_tile_xy(p->l->tiler, b->first + i, &x, &y);
 		for (size_t s = 0; s < nscen; s++) {
 			struct scen_out *o = &p->out[s];
 			char hex[33];
@@ -761,45 +840,73 @@ static int make_columns(struct pass *p, struct err *e)
 	return 0;
 }
 
+/* Make ready a batch of tiles from first on. */
+static void batch_prepare(struct batch *b, size_t first, size_t ntiles, size_t nscen)
+{
+	b->first = first;
+	b->count = ntiles - first < BATCH ? ntiles - first : BATCH;
+	for (size_t i = 0; i < b->count; i++) {
+		struct slot *sl = &b->slots[i];
+
+		sl->empty = false;
+		sl->err = 0;
+		sl->dropped = 0;
+		memset(sl->reuse, 0, nscen * sizeof *sl->reuse);
+	}
+}
+
 static int run_zoom(struct pass *p, struct tiles_stats *st, struct err *e)
 {
 	size_t nscen = p->cfg->nscenarios, ntiles = tiler_ntiles(p->l->tiler);
+	struct crew crew;
 	int rc = make_columns(p, e);
 
 	if (rc < 0)
 		return -1;
 
-	p->slots = xcalloc(BATCH, sizeof *p->slots);
-	for (size_t i = 0; i < BATCH; i++) {
-		p->slots[i].mvt = xcalloc(nscen, sizeof *p->slots[i].mvt);
-		p->slots[i].hash = xcalloc(nscen, sizeof *p->slots[i].hash);
-		p->slots[i].reuse = xcalloc(nscen, sizeof *p->slots[i].reuse);
-	}
-	for (size_t first = 0; first < ntiles && rc == 0; first += BATCH) {
-		p->first = first;
-		p->count = ntiles - first < BATCH ? ntiles - first : BATCH;
-		for (size_t i = 0; i < p->count; i++) {
-			struct slot *sl = &p->slots[i];
+	for (int k = 0; k < 2; k++) {
+		struct slot *slots = p->batch[k].slots = xcalloc(BATCH, sizeof *slots);
 
-			sl->empty = false;
-			sl->err = 0;
-			sl->dropped = 0;
-			memset(sl->reuse, 0, nscen * sizeof *sl->reuse);
+		for (size_t i = 0; i < BATCH; i++) {
+			slots[i].mvt = xcalloc(nscen, sizeof *slots[i].mvt);
+			slots[i].hash = xcalloc(nscen, sizeof *slots[i].hash);
+			slots[i].reuse = xcalloc(nscen, sizeof *slots[i].reuse);
 		}
-		rc = run_batch(p, st, e);
-		log_progress("tiles", first + p->count, ntiles);
-		if (rc == 0 && signals_pending())
+	}
+	if (ntiles > 0) {
+		batch_prepare(&p->batch[0], 0, ntiles, nscen);
+		crew_start(&crew, p, &p->batch[0]);
+		crew_join(&crew, p);
+	}
+	for (size_t first = 0, k = 0; first < ntiles; first += BATCH, k = !k) {
+		struct batch *b = &p->batch[k], *next = &p->batch[!k];
+		bool more = rc == 0 && first + BATCH < ntiles;
+
+		if (more) {
+			batch_prepare(next, first + BATCH, ntiles, nscen);
+			crew_start(&crew, p, next);
+		}
+		if (rc == 0)
+			rc = store_batch(p, b, st, e);
+		if (more)
+			crew_join(&crew, p);
+		if (rc < 0)
+			break;
+		log_progress("tiles", first + b->count, ntiles);
+		if (signals_pending())
 			rc = err_set(e, ERR_SYSTEM, NULL, "interrupted by signal %d", signals_pending());
 	}
 	log_progress_end();
-	for (size_t i = 0; i < BATCH; i++) {
-		for (size_t s = 0; s < nscen; s++)
-			sbuf_free(&p->slots[i].mvt[s]);
-		free(p->slots[i].mvt);
-		free(p->slots[i].hash);
-		free(p->slots[i].reuse);
+	for (int k = 0; k < 2; k++) {
+		for (size_t i = 0; i < BATCH; i++) {
+			for (size_t s = 0; s < nscen; s++)
+				sbuf_free(&p->batch[k].slots[i].mvt[s]);
+			free(p->batch[k].slots[i].mvt);
+			free(p->batch[k].slots[i].hash);
+			free(p->batch[k].slots[i].reuse);
+		}
+		free(p->batch[k].slots);
 	}
-	free(p->slots);
 	return rc;
 }
 
@@ -985,7 +1092,7 @@ int tiles_write(struct db *db, const struct config *cfg, const char *dir, const 
 			prev_load(&out[s].prev, path);
 			free(path);
 			path = xasprintf("%s/tiles/%s.mbtiles", prev, cfg->scenarios[s].name);
-			if (out[s].prev.n && !(out[s].prev_mb = mbtiles_open(path, &ignored)))
+			if (out[s].prev.n && !(out[s].prev_mb = mbtiles_open_immutable(path, &ignored)))
 				log_msg(LOG_INFO, "previous tiles of %s not readable, encoding all: %s",
 					cfg->scenarios[s].name, ignored.message);
 			free(path);

@@ -24,6 +24,10 @@ int fsx_write_file(const char *path, const char *data, size_t n, struct err *e);
 /* The same without the fsync, for many small files: call fsx_syncfs once
  * after the last (and fsync their directories) before they count as written. */
 int fsx_write_file_nosync(const char *path, const char *data, size_t n, struct err *e);
+/* fsx_write_file_nosync of name in an open directory (dirfd), where the path
+ * would be resolved again for each of many files; where is the directory's
+ * path, for messages. */
+int fsx_write_file_at(int dirfd, const char *where, const char *name, const char *data, size_t n, struct err *e);
 
 /* A file written as it grows: append to b, flush now and then; close fsyncs it. */
 struct fsx_out {

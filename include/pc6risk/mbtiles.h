@@ -22,13 +22,14 @@ int mbtiles_meta(struct mbtiles *m, const char *name, const char *value, struct 
 int mbtiles_put(struct mbtiles *m, int z, uint32_t x, uint32_t y, const void *data, size_t n, struct err *e);
 /* Index the tiles, write everything out (fsync) and close. Frees m, also on failure. */
 int mbtiles_close(struct mbtiles *m, struct err *e);
-/* Open an existing file to read tiles from (mbtiles_get), or NULL. */
-struct mbtiles *mbtiles_open(const char *path, struct err *e);
-/* Open a published file for serving from many threads, one handle per thread
- * at a time: read-only and immutable, so SQLite takes no locks and never checks
- * for changes (publish never changes a file once written, it only unlinks it,
- * and an open handle keeps reading the unlinked file). NULL with errno set
- * (ENOENT: the file is not there) and an error otherwise. */
+/* Open a published file to read tiles from (mbtiles_get, mbtiles_find): the
+ * daemon serving it from many threads, one handle per thread at a time, or
+ * publish reusing the previous release's tiles. Read-only and immutable, so
+ * SQLite takes no locks and never checks for changes (publish never changes a
+ * file once written, it only unlinks it, and an open handle keeps reading the
+ * unlinked file): a lookup costs about 1.4 us where one with locking cost 16
+ * (276,228 lookups of a z16 file). NULL with errno set (ENOENT: the file is
+ * not there) and an error otherwise. */
 struct mbtiles *mbtiles_open_immutable(const char *path, struct err *e);
 /* The stored bytes of a tile (malloc'd into *data), or an error if it is not there. */
 int mbtiles_get(struct mbtiles *m, int z, uint32_t x, uint32_t y, void **data, size_t *n, struct err *e);

@@ -1,8 +1,10 @@
 /*
  * fsx_out: a file written as it grows holds exactly what was appended, in
- * pieces flushed at any size; an existing file is never overwritten.
+ * pieces flushed at any size; an existing file is never overwritten, also not
+ * by a file written into an open directory.
  */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +117,31 @@ Test(fsx, out_given_up_writes_nothing_more)
 	got = slurp(path, &n);
 	cr_assert_str_eq(got, "flushed\n", "giving up drops what was not flushed");
 	free(got);
+	free(path);
+	cleanup(dir);
+}
+
+Test(fsx, write_at_writes_into_the_open_directory_and_names_the_whole_path)
+{
+	char *dir = scratch(), *path = xasprintf("%s/5384.geojson", dir), *got;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+	struct err e;
+	size_t n;
+
+	cr_assert_geq(fd, 0, "open %s", dir);
+	cr_assert_eq(fsx_write_file_at(fd, dir, "5384.geojson", "{}", 2, &e), 0, "%s", e.message);
+	got = slurp(path, &n);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(memcmp(got, "{}", 2), 0);
+	free(got);
+	cr_assert_lt(fsx_write_file_at(fd, dir, "5384.geojson", "[]", 2, &e), 0, "an existing tile is not overwritten");
+	cr_assert_eq(e.cls, ERR_SYSTEM);
+	cr_assert_str_eq(e.where, path, "the error names the directory and the file");
+	cr_assert(strstr(e.message, "cannot create file: File exists"), "%s", e.message);
+	got = slurp(path, &n);
+	cr_assert_eq(memcmp(got, "{}", 2), 0, "the file keeps its bytes");
+	free(got);
+	close(fd);
 	free(path);
 	cleanup(dir);
 }
