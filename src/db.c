@@ -79,8 +79,11 @@ static int fail_result(struct db *db, const PGresult *res, struct err *e)
 	return -1;
 }
 
-static struct db *connect_as(const char *schema, bool aux, struct err *e)
+enum conn_kind { CONN_MAIN, CONN_AUX, CONN_PEER };
+
+static struct db *connect_as(const char *schema, enum conn_kind kind, struct err *e)
 {
+	bool aux = kind == CONN_AUX;
 	/* the aux connection gives up on an unreachable server after 5 s unless
 	 * PGCONNECT_TIMEOUT says otherwise: /readyz must answer */
 	const char *keys[] = {"fallback_application_name", "client_encoding", NULL, NULL};
@@ -107,7 +110,7 @@ static struct db *connect_as(const char *schema, bool aux, struct err *e)
 	}
 	PQsetNoticeProcessor(db->conn, notice, NULL);
 	db->cancel = PQgetCancel(db->conn);
-	if (!aux) {
+	if (kind == CONN_MAIN) {
 		cancel_on_signal = db->cancel;
 		signals_on_interrupt(cancel_running_query);
 	}
@@ -143,12 +146,48 @@ static struct db *connect_as(const char *schema, bool aux, struct err *e)
 
 struct db *db_connect(const char *schema, struct err *e)
 {
-	return connect_as(schema, false, e);
+	return connect_as(schema, CONN_MAIN, e);
 }
 
 struct db *db_connect_aux(const char *schema, struct err *e)
 {
-	return connect_as(schema, true, e);
+	return connect_as(schema, CONN_AUX, e);
+}
+
+struct db *db_connect_snapshot(struct db *db, struct err *e)
+{
+	struct db_result *r = db_query(db, "SELECT pg_export_snapshot()", 0, NULL, e);
+	struct db *peer = NULL;
+	char *lit = NULL, *sql = NULL;
+
+	if (!r || !(peer = connect_as(db->schema, CONN_PEER, e)))
+		goto out;
+	lit = PQescapeLiteral(peer->conn, db_value(r, 0, 0), strlen(db_value(r, 0, 0)));
+	if (!lit) {
+		err_set(e, ERR_DATABASE, NULL, "cannot quote the snapshot name");
+		goto fail;
+	}
+	/* SET TRANSACTION SNAPSHOT takes no parameter: the name is the server's, quoted */
+	sql = xasprintf("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT %s", lit);
+	if (db_exec(peer, sql, e) == 0)
+		goto out;
+fail:
+	db_close(peer);
+	peer = NULL;
+out:
+	if (lit)
+		PQfreemem(lit);
+	free(sql);
+	db_result_free(r);
+	return peer;
+}
+
+void db_cancel(struct db *db)
+{
+	char why[256];
+
+	if (db && db->cancel)
+		PQcancel(db->cancel, why, sizeof why);
 }
 
 bool db_ok(const struct db *db)

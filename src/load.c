@@ -106,12 +106,7 @@ struct loader {
 /* Log how long a step took (at debug level, -v), and start the next. */
 static void step_done(struct timespec *t, const char *what)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	log_msg(LOG_DEBUG, "load step %s took %.2fs", what,
-		(double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9);
-	*t = now;
+	log_step(t, "load", what);
 }
 
 static int check_interrupt(struct err *e)

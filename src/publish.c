@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -654,6 +655,81 @@ static int audit_release(const char *staging, struct publish_stats *st, struct e
 	return rc;
 }
 
+/* The tiles, then the disclosure files, written on a thread of their own
+ * (with its own connection on the publication's snapshot) while this one
+ * writes the GeoPackage and the rest: the GeoPackage keeps one core busy
+ * (GDAL and SQLite), the tiles can use the other. */
+struct tiles_job {
+	struct db *db;
+	const struct config *cfg;
+	const char *staging;
+	char *prev;
+	int minzoom, maxzoom;
+	bool stop;
+	bool started;
+	pthread_t th;
+	struct tiles_stats ts;
+	struct publish_stats st; /* of the disclosure files */
+	struct err e;
+	int rc;
+};
+
+static void *tiles_thread(void *arg)
+{
+	struct tiles_job *j = arg;
+
+	j->rc = tiles_write(j->db, j->cfg, j->staging, j->prev, j->minzoom, j->maxzoom, &j->stop, &j->ts, &j->e);
+	if (j->rc == 0 && !__atomic_load_n(&j->stop, __ATOMIC_RELAXED))
+		j->rc = write_disclosure(j->db, j->staging, &j->st, &j->e);
+	return NULL;
+}
+
+static int tiles_start(struct tiles_job *j, struct db *db, const struct config *cfg, const char *out_dir,
+		       const char *staging, const struct publish_opts *opts, struct err *e)
+{
+	char *cur = xasprintf("%s/current", out_dir);
+	int rc;
+
+	*j = (struct tiles_job){.cfg = cfg, .staging = staging, .minzoom = opts->minzoom, .maxzoom = opts->maxzoom};
+	j->prev = realpath(cur, NULL);
+	free(cur);
+	if (!(j->db = db_connect_snapshot(db, e))) {
+		err_prefix(e, "opening a second connection for the tiles");
+		return -1;
+	}
+	rc = pthread_create(&j->th, NULL, tiles_thread, j);
+	if (rc != 0)
+		return err_set(e, ERR_SYSTEM, NULL, "cannot start a thread for the tiles: %s", strerror(rc));
+	j->started = true;
+	return 0;
+}
+
+/* Wait for the tiles (asking them to stop first when give_up) and pass on
+ * their error; close their connection. Safe to call again, and on a job
+ * never started. */
+static int tiles_finish(struct tiles_job *j, bool give_up, struct err *e)
+{
+	int rc = 0;
+
+	if (j->started) {
+		if (give_up) {
+			__atomic_store_n(&j->stop, true, __ATOMIC_RELAXED);
+			db_cancel(j->db);
+		}
+		pthread_join(j->th, NULL);
+		j->started = false;
+		if (j->rc < 0 && !give_up) {
+			*e = j->e;
+			rc = -1;
+		}
+	}
+	db_close(j->db);
+	j->db = NULL;
+	free(j->prev);
+	j->prev = NULL;
+	return rc;
+}
+
 int publish_run(struct db *db, const struct config *cfg, const struct publish_opts *opts,
 		struct publish_stats *st, struct err *e)
 {
@@ -665,8 +741,12 @@ int publish_run(struct db *db, const struct config *cfg, const struct publish_op
 	struct db_result *r = NULL;
 	time_t now = time(NULL);
 	struct tm tm;
+	struct timespec t;
+	struct tiles_job tj = {0};
+	bool tiles = cfg->tiles.enabled && !opts->no_tiles;
 	int rc = -1;
 
+	clock_gettime(CLOCK_MONOTONIC, &t);
 	memset(st, 0, sizeof *st);
 	if (db_begin(db, e) < 0)
 		goto out;
@@ -709,9 +789,16 @@ int publish_run(struct db *db, const struct config *cfg, const struct publish_op
 		goto out;
 	}
 
-	if (write_geojson(db, cfg, staging, "buurten.geojson", "all", "", false, st, e) < 0 ||
-	    gpkg_write(db, cfg, staging, st, e) < 0 ||
-	    ((cfg->png.enabled || opts->png) && pngpub_write(db, cfg, staging, st, e) < 0))
+	log_step(&t, "publish", "check");
+	if (tiles && tiles_start(&tj, db, cfg, out_dir, staging, opts, e) < 0)
+		goto fail_staging;
+	if (write_geojson(db, cfg, staging, "buurten.geojson", "all", "", false, st, e) < 0)
+		goto fail_staging;
+	log_step(&t, "publish", "buurten.geojson");
+	if (gpkg_write(db, cfg, staging, st, e) < 0)
+		goto fail_staging;
+	log_step(&t, "publish", "GeoPackage and CSV");
+	if ((cfg->png.enabled || opts->png) && pngpub_write(db, cfg, staging, st, e) < 0)
 		goto fail_staging;
 	for (size_t i = 0; i < nsel; i++) {
 		char *file = xasprintf("neighbourhoods/%s.geojson", sel[i].slug);
@@ -721,23 +808,12 @@ int publish_run(struct db *db, const struct config *cfg, const struct publish_op
 		if (w < 0 || signals_pending())
 			goto fail_staging;
 	}
-	if (cfg->tiles.enabled && !opts->no_tiles) {
-		struct tiles_stats ts;
-		char *cur = xasprintf("%s/current", out_dir), *prev = realpath(cur, NULL);
-		int w = tiles_write(db, cfg, staging, prev, opts->minzoom, opts->maxzoom, &ts, e);
-
-		free(cur);
-		free(prev);
-		if (w < 0)
-			goto fail_staging;
-		st->tiles = ts.tiles;
-		st->tiles_reused = ts.reused;
-		st->files += ts.tiles - ts.reused;
-		log_msg(LOG_INFO, "tiles=%lld reused=%lld bytes_mvt=%lld bytes_geojson=%lld heaviest=%lld@%s oversize=%lld",
-			ts.tiles, ts.reused, ts.bytes_mvt, ts.bytes_geojson, ts.heaviest, ts.heaviest_at, ts.oversize);
-	}
+	log_step(&t, "publish", "PNG and neighbourhoods");
 	if (write_release_json(db, cfg, staging, st->release, opts->run_id, sel, nsel, e) < 0 ||
-	    write_disclosure(db, staging, st, e) < 0 || areas_write(db, cfg, staging, e) < 0)
+	    (!tiles && write_disclosure(db, staging, st, e) < 0))
+		goto fail_staging;
+	log_step(&t, "publish", tiles ? "release.json" : "release.json and disclosure");
+	if (areas_write(db, cfg, staging, e) < 0)
 		goto fail_staging;
 	st->files += 2;
 	if (cfg->viewer) {
@@ -752,6 +828,7 @@ int publish_run(struct db *db, const struct config *cfg, const struct publish_op
 		}
 		free(viewer);
 	}
+	log_step(&t, "publish", "areas.json and viewer");
 	{
 		struct report_pick *picks = xcalloc(nsel ? nsel : 1, sizeof *picks);
 		int w;
@@ -763,6 +840,21 @@ int publish_run(struct db *db, const struct config *cfg, const struct publish_op
 		if (w < 0)
 			goto fail_staging;
 	}
+	log_step(&t, "publish", "report");
+	if (tiles) {
+		struct tiles_stats ts;
+
+		if (tiles_finish(&tj, false, e) < 0)
+			goto fail_staging;
+		log_step(&t, "publish", "tiles and disclosure, after the rest");
+		st->files += tj.st.files;
+		ts = tj.ts;
+		st->tiles = ts.tiles;
+		st->tiles_reused = ts.reused;
+		st->files += ts.tiles - ts.reused;
+		log_msg(LOG_INFO, "tiles=%lld reused=%lld bytes_mvt=%lld bytes_geojson=%lld heaviest=%lld@%s oversize=%lld",
+			ts.tiles, ts.reused, ts.bytes_mvt, ts.bytes_geojson, ts.heaviest, ts.heaviest_at, ts.oversize);
+	}
 	if (signals_pending()) {
 		err_set(e, ERR_SYSTEM, NULL, "interrupted by signal %d; the previous publication is unchanged",
 			signals_pending());
@@ -770,6 +862,7 @@ int publish_run(struct db *db, const struct config *cfg, const struct publish_op
 	}
 	if (audit_release(staging, st, e) < 0)
 		goto fail_staging;
+	log_step(&t, "publish", "audit");
 	if (fsx_fsync_dir(nbdir, e) < 0 || fsx_fsync_dir(staging, e) < 0)
 		goto fail_staging;
 	if (rename(staging, final) < 0) {
@@ -785,7 +878,9 @@ int publish_run(struct db *db, const struct config *cfg, const struct publish_op
 	snprintf(st->dir, sizeof st->dir, "%s", final);
 	log_msg(LOG_INFO, "published release=%s files=%lld features=%lld dir=%s", st->release, st->files,
 		st->features, link);
+	log_step(&t, "publish", "flush and switch");
 	prune_releases(out_dir, st->release, cfg->keep_releases);
+	log_step(&t, "publish", "prune");
 	if (opts->print_ranking && print_ranking(db, cfg, sel, nsel, e) < 0)
 		goto out;
 	rc = 0;
@@ -793,9 +888,11 @@ int publish_run(struct db *db, const struct config *cfg, const struct publish_op
 fail_staging: {
 	struct err ignored;
 
+	tiles_finish(&tj, true, &ignored);
 	fsx_rmtree(staging, &ignored);
 }
 out:
+	tiles_finish(&tj, true, NULL);
 	db_rollback(db);
 	db_result_free(r);
 	for (size_t i = 0; i < nsel; i++) {

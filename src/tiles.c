@@ -542,6 +542,7 @@ struct pass {
 	struct scen_out *out;
 	bool pbf;
 	int z;
+	const bool *stop;     /* the caller gave up */
 	/* the threads work on one batch while the tiles of the one before are
 	 * stored (the MBTiles take them in order, from one thread) */
 	struct batch {
@@ -895,6 +896,8 @@ static int run_zoom(struct pass *p, struct tiles_stats *st, struct err *e)
 		log_progress("tiles", first + b->count, ntiles);
 		if (signals_pending())
 			rc = err_set(e, ERR_SYSTEM, NULL, "interrupted by signal %d", signals_pending());
+		else if (p->stop && __atomic_load_n(p->stop, __ATOMIC_RELAXED))
+			rc = err_set(e, ERR_SYSTEM, NULL, "stopped: the rest of the publication failed");
 	}
 	log_progress_end();
 	for (int k = 0; k < 2; k++) {
@@ -1026,7 +1029,7 @@ int tiles_bounds(struct db *db, double b[4], struct err *e)
 }
 
 int tiles_write(struct db *db, const struct config *cfg, const char *dir, const char *prev, int minzoom,
-		int maxzoom, struct tiles_stats *st, struct err *e)
+		int maxzoom, const bool *stop, struct tiles_stats *st, struct err *e)
 {
 	static const enum level order[] = {LEVEL_WIJK, LEVEL_BUURT, LEVEL_PC6};
 	size_t nscen = cfg->nscenarios, nl = 0;
@@ -1107,7 +1110,7 @@ int tiles_write(struct db *db, const struct config *cfg, const char *dir, const 
 		log_msg(LOG_DEBUG, "tiles: read %zu %s areas in %.3f s", l->nfeat, level_plural(l->level), now() - t0);
 		for (int z = l->zmin; z <= l->zmax; z++) {
 			struct tile_zoom_stats zs;
-			struct pass p = {.cfg = cfg, .l = l, .out = out, .pbf = cfg->tiles.pbf, .z = z};
+			struct pass p = {.cfg = cfg, .l = l, .out = out, .pbf = cfg->tiles.pbf, .z = z, .stop = stop};
 			long long before_tiles = 0, before_mvt = 0, before_json = 0, before_reused = 0;
 			double tz = now(), tsimp;
 

@@ -40,6 +40,15 @@ void db_close(struct db *db);
  * after 10 s. */
 struct db *db_connect_aux(const char *schema, struct err *e);
 
+/* A second connection that reads what db's open transaction reads (its
+ * snapshot, exported and imported, REPEATABLE READ, READ ONLY), for work done
+ * beside db's on another thread; SIGTERM does not cancel its queries (the
+ * caller stops it with db_cancel). Close it before db's transaction ends. */
+struct db *db_connect_snapshot(struct db *db, struct err *e);
+
+/* Ask the server to cancel the statement running on db, if any (any thread). */
+void db_cancel(struct db *db);
+
 /* Is the connection still up? False after the server went away. */
 bool db_ok(const struct db *db);
 

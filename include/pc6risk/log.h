@@ -11,6 +11,7 @@
 #define PC6RISK_LOG_H
 
 #include <stddef.h>
+#include <time.h>
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
@@ -25,5 +26,9 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
  * otherwise. log_progress_end clears the line. */
 void log_progress(const char *what, size_t done, size_t total);
 void log_progress_end(void);
+
+/* Log at debug level (-v) "<stage> step <what> took N.NNs", the time since *t
+ * (CLOCK_MONOTONIC), and set *t to now for the next step. */
+void log_step(struct timespec *t, const char *stage, const char *what);
 
 #endif

@@ -41,8 +41,10 @@ int tiles_bounds(struct db *db, double b[4], struct err *e);
 
 /* Write the tiles of zooms minzoom..maxzoom (-1, -1: all configured) into
  * dir (the release being staged). prev is the previous release directory or
- * NULL. Runs inside the caller's (read-only, repeatable read) transaction. */
+ * NULL. Runs inside the caller's (read-only, repeatable read) transaction.
+ * Gives up between batches of tiles when a signal came or *stop (if stop is
+ * not NULL) turned true, which another thread may set. */
 int tiles_write(struct db *db, const struct config *cfg, const char *dir, const char *prev, int minzoom,
-		int maxzoom, struct tiles_stats *st, struct err *e);
+		int maxzoom, const bool *stop, struct tiles_stats *st, struct err *e);
 
 #endif

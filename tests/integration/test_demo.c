@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -392,6 +393,90 @@ static char *listing(const char *dir, bool all)
 
 	t_run_free(&r);
 	return s;
+}
+
+/* The publish's connections (there are two while the tiles are written beside
+ * the GeoPackage) waiting for a lock on rel. */
+static int publish_waiters(struct db *db, const char *rel)
+{
+	const char *params[1] = {rel};
+	struct err e;
+	struct db_result *r = db_query(db,
+				       "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+				       " WHERE NOT l.granted AND l.relation = $1::regclass AND a.application_name = 'pc6risk'",
+				       1, params, &e);
+	int n;
+
+	cr_assert_not_null(r, "%s", e.message);
+	n = atoi(db_value(r, 0, 0));
+	db_result_free(r);
+	return n;
+}
+
+Test(demo, sigterm_stops_both_halves_of_a_publish_and_leaves_the_previous_release, .timeout = 300)
+{
+	struct demo d;
+	struct db *holder, *watcher;
+	struct err e;
+	char *before, *after, *releases, *list_before, *list_after, *rel, *lock, *log, *said;
+	int status = -1, waiting = 0;
+	pid_t pid;
+
+	demo_start(&d);
+	before = t_link_target(d.out);
+	releases = xasprintf("%s/releases", d.out);
+	list_before = listing(releases, true);
+	log = xasprintf("%s/publish.log", d.out);
+
+	/* Both the GeoPackage (this thread) and the tiles (the other, on a
+	 * connection of its own) read the groups' bands: hold them, so that both
+	 * wait there, then stop the publish. */
+	holder = t_db(d.schema);
+	watcher = t_db(d.schema);
+	rel = xasprintf("%s.protected_group_value", d.schema);
+	lock = xasprintf("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", rel);
+	cr_assert_eq(db_exec(holder, "BEGIN", &e), 0);
+	cr_assert_eq(db_exec(holder, lock, &e), 0, "%s", e.message);
+	sleep(1);
+	pid = t_spawn_pc6risk_log((const char *[]){"publish", "-c", d.config, "--schema", d.schema, "--out", d.out,
+						   NULL},
+				  log);
+	for (int i = 0; i < 600 && waiting < 2; i++) {
+		waiting = publish_waiters(watcher, rel);
+		if (waiting < 2)
+			t_sleep_ms(50);
+	}
+	cr_assert_eq(waiting, 2, "the publish's two connections never both waited for the bands");
+	cr_assert_eq(kill(pid, SIGTERM), 0);
+	status = t_wait_exit(pid, 60000);
+	said = t_slurp(log, NULL);
+	cr_assert_neq(status, -1, "publish did not stop within a minute of SIGTERM: %s", said);
+	cr_assert(status > 0 && status < 128, "publish should stop with an error of its own, not die: %d: %s", status,
+		  said);
+	cr_assert(strstr(said, "interrupted by signal"), "%s", said);
+	/* still holding the lock: neither connection waits for it any more */
+	for (int i = 0; i < 200 && (waiting = publish_waiters(watcher, rel)) > 0; i++)
+		t_sleep_ms(50);
+	cr_assert_eq(waiting, 0, "a connection of the stopped publish still waits for the lock");
+	db_rollback(holder);
+
+	after = t_link_target(d.out);
+	cr_assert_str_eq(before, after, "current still points at the previous release");
+	list_after = listing(releases, true);
+	cr_assert_str_eq(list_before, list_after, "no new release and no staging directory left: %s", list_after);
+
+	free(said);
+	free(list_after);
+	free(after);
+	free(before);
+	free(releases);
+	free(list_before);
+	free(rel);
+	free(lock);
+	free(log);
+	db_close(holder);
+	db_close(watcher);
+	demo_end(&d);
 }
 
 Test(demo, a_failed_publish_leaves_the_previous_release, .timeout = 300)
