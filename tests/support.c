@@ -215,6 +215,25 @@ void t_drop_schema(const char *schema)
 	db_close(db);
 }
 
+int t_lock_waiters(struct db *db, const char *rel, long *pid)
+{
+	const char *params[1] = {rel};
+	struct err e;
+	struct db_result *r = db_query(db,
+				       "SELECT a.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+				       " WHERE NOT l.granted AND l.relation = $1::regclass AND a.application_name = 'pc6risk'"
+				       " ORDER BY a.pid",
+				       1, params, &e);
+	int n;
+
+	cr_assert_not_null(r, "%s", e.message);
+	n = db_nrows(r);
+	if (pid)
+		*pid = n ? atol(db_value(r, 0, 0)) : 0;
+	db_result_free(r);
+	return n;
+}
+
 char *t_query1(struct db *db, const char *sql)
 {
 	struct err e;

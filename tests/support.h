@@ -53,6 +53,10 @@ void t_drop_schema(const char *schema);
 /* The first column of the first row of a query, as a new string ("" for NULL). */
 char *t_query1(struct db *db, const char *sql);
 
+/* How many connections of pc6risk wait for a lock on the table rel
+ * ("schema.table"); *pid (when not NULL) gets the first one's backend pid, or 0. */
+int t_lock_waiters(struct db *db, const char *rel, long *pid);
+
 /* Sleep for ms milliseconds. */
 void t_sleep_ms(int ms);
 

@@ -395,22 +395,11 @@ static char *listing(const char *dir, bool all)
 	return s;
 }
 
-/* The publish's connections (there are two while the tiles are written beside
- * the GeoPackage) waiting for a lock on rel. */
+/* The publish's connections waiting for a lock on rel (there are two while the
+ * tiles are written beside the GeoPackage). */
 static int publish_waiters(struct db *db, const char *rel)
 {
-	const char *params[1] = {rel};
-	struct err e;
-	struct db_result *r = db_query(db,
-				       "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
-				       " WHERE NOT l.granted AND l.relation = $1::regclass AND a.application_name = 'pc6risk'",
-				       1, params, &e);
-	int n;
-
-	cr_assert_not_null(r, "%s", e.message);
-	n = atoi(db_value(r, 0, 0));
-	db_result_free(r);
-	return n;
+	return t_lock_waiters(db, rel, NULL);
 }
 
 Test(demo, sigterm_stops_both_halves_of_a_publish_and_leaves_the_previous_release, .timeout = 300)

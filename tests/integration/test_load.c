@@ -723,17 +723,9 @@ Test(load, any_gdal_format_and_crs)
 /* The backend of a pc6risk process waiting for a lock on table `rel`, or 0. */
 static long waiting_backend(struct db *db, const char *rel)
 {
-	const char *params[1] = {rel};
-	struct err e;
-	struct db_result *r = db_query(db,
-				       "SELECT a.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
-				       " WHERE NOT l.granted AND l.relation = $1::regclass AND a.application_name = 'pc6risk'",
-				       1, params, &e);
 	long pid;
 
-	cr_assert_not_null(r, "%s", e.message);
-	pid = db_nrows(r) ? atol(db_value(r, 0, 0)) : 0;
-	db_result_free(r);
+	t_lock_waiters(db, rel, &pid);
 	return pid;
 }
 
