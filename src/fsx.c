@@ -1,9 +1,11 @@
+/* DT_DIR and d_type, to tell directories from files without a stat of each */
+#define _DEFAULT_SOURCE
 #include "pc6risk/fsx.h"
 #include "pc6risk/xalloc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,21 +183,111 @@ int fsx_symlink_swap(const char *target, const char *linkpath, struct err *e)
 	return rc;
 }
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+struct entry {
+	ino_t ino;
+	bool dir;
+	char *name;
+};
+
+static int by_inode(const void *a, const void *b)
 {
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+	const struct entry *p = a, *q = b;
+
+	return p->ino < q->ino ? -1 : p->ino > q->ino;
+}
+
+/* Remove what the directory dirfd holds (and close it), depth first. A
+ * release holds millions of tile files: each is removed by its name in its
+ * open directory (no whole path resolved again, no stat of each as nftw
+ * does), in the order of their inode numbers as rm -r does (the inode table
+ * is then written front to back). path is for messages. */
+static int remove_contents(int dirfd, const char *path, struct err *e)
+{
+	DIR *d = fdopendir(dirfd);
+	struct entry *list = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	if (!d) {
+		rc = err_set(e, ERR_SYSTEM, path, "cannot read the directory: %s", strerror(errno));
+		close(dirfd);
+		return rc;
+	}
+	for (;;) {
+		struct dirent *de;
+		const char *name;
+		struct entry en;
+
+		errno = 0;
+		if (!(de = readdir(d))) {
+			if (errno)
+				rc = err_set(e, ERR_SYSTEM, path, "cannot read the directory: %s", strerror(errno));
+			break;
+		}
+		name = de->d_name;
+		if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
+			continue;
+		en = (struct entry){de->d_ino, de->d_type == DT_DIR, NULL};
+		if (de->d_type == DT_UNKNOWN) {
+			struct stat sb;
+
+			if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+				if (errno == ENOENT)
+					continue;
+				rc = err_set(e, ERR_SYSTEM, path, "cannot look at %s: %s", name, strerror(errno));
+				break;
+			}
+			en.dir = S_ISDIR(sb.st_mode);
+		}
+		en.name = xstrdup(name);
+		if (n % 1024 == 0)
+			list = xrealloc(list, (n + 1024) * sizeof *list);
+		list[n++] = en;
+	}
+	qsort(list, n, sizeof *list, by_inode);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const char *name = list[i].name;
+
+		if (list[i].dir) {
+			char *sub = xasprintf("%s/%s", path, name);
+			int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (fd < 0)
+				rc = err_set(e, ERR_SYSTEM, sub, "cannot open the directory: %s", strerror(errno));
+			else
+				rc = remove_contents(fd, sub, e);
+			if (rc == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+				rc = err_set(e, ERR_SYSTEM, sub, "cannot remove: %s", strerror(errno));
+			free(sub);
+		} else if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT) {
+			rc = err_set(e, ERR_SYSTEM, path, "cannot remove %s: %s", name, strerror(errno));
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(list[i].name);
+	free(list);
+	closedir(d);
+	return rc;
 }
 
 int fsx_rmtree(const char *path, struct err *e)
 {
 	struct stat sb;
+	int fd;
 
-	if (lstat(path, &sb) < 0 && errno == ENOENT)
+	if (lstat(path, &sb) < 0)
+		return errno == ENOENT ? 0 : err_set(e, ERR_SYSTEM, path, "cannot remove: %s", strerror(errno));
+	if (!S_ISDIR(sb.st_mode)) {
+		if (unlink(path) < 0 && errno != ENOENT)
+			return err_set(e, ERR_SYSTEM, path, "cannot remove: %s", strerror(errno));
 		return 0;
-	if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, ERR_SYSTEM, path, "cannot open the directory: %s", strerror(errno));
+	if (remove_contents(fd, path, e) < 0)
+		return -1;
+	if (rmdir(path) < 0 && errno != ENOENT)
 		return err_set(e, ERR_SYSTEM, path, "cannot remove: %s", strerror(errno));
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pc6risk/fsx.h"
@@ -144,4 +145,41 @@ Test(fsx, write_at_writes_into_the_open_directory_and_names_the_whole_path)
 	close(fd);
 	free(path);
 	cleanup(dir);
+}
+
+Test(fsx, rmtree_removes_a_nested_tree_but_not_what_a_link_in_it_points_at)
+{
+	char *dir = scratch(), *outside = scratch(), *kept = xasprintf("%s/kept.txt", outside);
+	char path[512];
+	struct err e;
+	struct stat sb;
+	FILE *f = fopen(kept, "w");
+
+	cr_assert(f);
+	fputs("kept\n", f);
+	fclose(f);
+	/* a release's shape: tiles/<scenario>/<z>/<x>/<y>.geojson, hard links, a symlink */
+	for (int x = 0; x < 5; x++) {
+		snprintf(path, sizeof path, "%s/tiles/s/16/%d", dir, x);
+		cr_assert_eq(fsx_mkdirs(path, &e), 0, "%s", e.message);
+		for (int y = 0; y < 40; y++) {
+			snprintf(path, sizeof path, "%s/tiles/s/16/%d/%d.geojson", dir, x, y);
+			cr_assert_eq(fsx_write_file_nosync(path, "{}", 2, &e), 0, "%s", e.message);
+		}
+	}
+	snprintf(path, sizeof path, "%s/tiles/linked.txt", dir);
+	cr_assert_eq(link(kept, path), 0, "link");
+	snprintf(path, sizeof path, "%s/tiles/elsewhere", dir);
+	cr_assert_eq(symlink(outside, path), 0, "symlink");
+	snprintf(path, sizeof path, "%s/empty", dir);
+	cr_assert_eq(fsx_mkdirs(path, &e), 0, "%s", e.message);
+
+	cr_assert_eq(fsx_rmtree(dir, &e), 0, "%s", e.message);
+	cr_assert_lt(lstat(dir, &sb), 0, "the tree is gone");
+	cr_assert_eq(stat(kept, &sb), 0, "the file a symlink and a hard link in the tree led to is still there");
+	cr_assert_eq(sb.st_nlink, 1, "its hard link in the tree went");
+	cr_assert_eq(fsx_rmtree(dir, &e), 0, "removing what is not there is no error");
+	free(kept);
+	cleanup(outside);
+	free(dir);
 }
