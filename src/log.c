@@ -65,10 +65,9 @@ void log_msg(enum log_level level, const char *fmt, ...)
 
 void log_progress(const char *what, size_t done, size_t total)
 {
+	int tty = __atomic_load_n(&stderr_tty, __ATOMIC_RELAXED);
 	struct timespec now;
 	double since;
-
-	int tty = __atomic_load_n(&stderr_tty, __ATOMIC_RELAXED);
 
 	/* callers may call per row: not on a terminal this costs a load */
 	if (min_level > LOG_INFO || tty == 0)
