@@ -244,7 +244,8 @@ static int remove_contents(int dirfd, const char *path, struct err *e)
 			list = xrealloc(list, (n + 1024) * sizeof *list);
 		list[n++] = en;
 	}
-	qsort(list, n, sizeof *list, by_inode);
+	if (n > 1) /* an empty directory has no list to sort */
+		qsort(list, n, sizeof *list, by_inode);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		const char *name = list[i].name;
 
