@@ -562,6 +562,7 @@ struct column {
 	int z;
 	uint32_t x;
 	int fd, prev_fd; /* -1: not open */
+	char path[1200];  /* this release's {z}/{x}, for messages */
 };
 
 static void column_close(struct column *c)
@@ -576,7 +577,7 @@ static void column_close(struct column *c)
 
 static int column_fd(struct column *c, const char *dir, int z, uint32_t x, bool prev, struct err *e)
 {
-	char path[1200];
+	char path[sizeof c->path];
 	int *fd;
 
 	if (c->z != z || c->x != x) {
@@ -591,20 +592,21 @@ static int column_fd(struct column *c, const char *dir, int z, uint32_t x, bool 
 	*fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (*fd < 0)
 		return err_set(e, ERR_SYSTEM, path, "cannot open the tiles directory: %s", strerror(errno));
+	if (!prev)
+		memcpy(c->path, path, sizeof path);
 	return *fd;
 }
 
 static int write_tile_file(struct column *c, const char *dir, int z, uint32_t x, uint32_t y, const char *ext,
 			   const char *data, size_t n, struct err *e)
 {
-	char name[64], where[1200];
+	char name[64];
 	int fd = column_fd(c, dir, z, x, false, e);
 
 	if (fd < 0)
 		return -1;
 	snprintf(name, sizeof name, "%u.%s", y, ext);
-	snprintf(where, sizeof where, "%s/%d/%u", dir, z, x);
-	return fsx_write_file_at(fd, where, name, data, n, e);
+	return fsx_write_file_at(fd, c->path, name, data, n, e);
 }
 
 /* Hard-link the previous release's file of a tile (releases never change). */
@@ -648,7 +650,7 @@ static void *pass_worker(void *arg)
 	struct column *cols = xcalloc(nscen, sizeof *cols);
 
 	for (size_t s = 0; s < nscen; s++)
-		cols[s] = (struct column){-1, 0, -1, -1};
+		cols[s] = (struct column){.z = -1, .fd = -1, .prev_fd = -1};
 	for (size_t i = b->first + which; i < b->first + b->count; i += NTHREADS) {
 		struct slot *sl = &b->slots[i - b->first];
 		uint32_t x, y;
