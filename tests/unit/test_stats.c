@@ -156,22 +156,25 @@ static void naive_normalise(enum stats_norm method, const double *x, const int *
 		centre = stats_quantile(v, m, 0.5);
 		scale = (stats_quantile(v, m, 0.75) - stats_quantile(v, m, 0.25)) / 1.349;
 	}
+	/* no spread (one unit, all equal, an IQR of 0) gives 0, as documented */
 	for (size_t i = 0; i < n; i++)
 		if (group[i] == g && !isnan(x[i]))
-			out[i] = (fmin(fmax(x[i], wlo), whi) - centre) / scale;
+			out[i] = m > 1 && scale > 0 ? (fmin(fmax(x[i], wlo), whi) - centre) / scale : 0;
 	free(v);
 }
 
-Test(stats, normalise_agrees_with_the_naive_way_on_random_groups)
+/* groups sets their size: a few hundred units each (sorted by radix), or a
+ * handful (by insertion), some groups empty. */
+static void normalise_against_the_naive_way(int groups)
 {
-	enum { N = 2000, GROUPS = 7 };
+	enum { N = 2000 };
 	static double x[N], got[N], want[N];
 	static int group[N];
 	struct gen_rng r;
 
-	gen_seed(&r, 11, gen_stream("stats/normalise"));
+	gen_seed(&r, 11, gen_stream("stats/normalise") + (uint64_t)groups);
 	for (size_t i = 0; i < N; i++) {
-		group[i] = (int)gen_below(&r, GROUPS + 1) - 1; /* -1 now and then */
+		group[i] = (int)gen_below(&r, (uint64_t)groups + 1) - 1; /* -1 now and then */
 		x[i] = gen_below(&r, 20) == 0 ? NAN : floor(exp(2 * gen_normal(&r)) * 10) / 10; /* skewed, ties */
 	}
 	for (int k = 0; k < 2; k++) {
@@ -179,15 +182,16 @@ Test(stats, normalise_agrees_with_the_naive_way_on_random_groups)
 
 		for (size_t i = 0; i < N; i++)
 			want[i] = NAN;
-		for (int g = 0; g < GROUPS; g++)
+		for (int g = 0; g < groups; g++)
 			naive_normalise(method, x, group, N, g, 0.02, 0.95, want);
 		stats_normalise(method, x, group, N, 0.02, 0.95, got);
 		expect_all(k ? "robust z" : "z", got, want, N);
 	}
 	stats_normalise(STATS_RANK, x, group, N, 0, 1, got);
-	for (int g = 0; g < GROUPS; g++) {
-		double sub[N], rank[N];
-		size_t m = 0, back[N];
+	for (int g = 0; g < groups; g++) {
+		static double sub[N], rank[N];
+		static size_t back[N];
+		size_t m = 0;
 
 		for (size_t i = 0; i < N; i++)
 			if (group[i] == g && !isnan(x[i])) {
@@ -196,8 +200,21 @@ Test(stats, normalise_agrees_with_the_naive_way_on_random_groups)
 			}
 		stats_rank(sub, m, rank);
 		for (size_t k = 0; k < m; k++)
-			cr_assert_float_eq(got[back[k]], rank[k] / (double)m, EPS);
+			cr_assert_float_eq(got[back[k]], rank[k] / (double)m, EPS, "%d groups, group %d", groups, g);
 	}
+	for (size_t i = 0; i < N; i++)
+		if (group[i] < 0 || isnan(x[i]))
+			cr_assert(isnan(got[i]), "unit %zu has no group or no value, yet a rank", i);
+}
+
+Test(stats, normalise_agrees_with_the_naive_way_on_random_groups)
+{
+	normalise_against_the_naive_way(7);
+}
+
+Test(stats, normalise_agrees_with_the_naive_way_on_many_small_groups)
+{
+	normalise_against_the_naive_way(700);
 }
 
 /* Group 0 (5 units, min_units 3): num/den 10/1000 2/10 50/1000 30/1000 1/20.
