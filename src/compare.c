@@ -6,7 +6,6 @@
 #include "pc6risk/score.h"
 #include "pc6risk/signals.h"
 #include "pc6risk/stats.h"
-#include "pc6risk/strmap.h"
 #include "pc6risk/text.h"
 #include "pc6risk/xalloc.h"
 
@@ -251,12 +250,10 @@ static char **drivers(struct db *db, const struct score_model *m, const char *sc
 		return NULL;
 	}
 	for (int i = 0; i < db_nrows(r); i++) {
-		for (size_t b = 0; b < nb; b++) {
-			if (db_value(r, i, 1) && strcmp(score_model_code(m, LEVEL_BUURT, b), db_value(r, i, 0)) == 0) {
-				out[b] = xstrdup(db_value(r, i, 1));
-				break;
-			}
-		}
+		long b = score_model_find(m, LEVEL_BUURT, db_value(r, i, 0));
+
+		if (b >= 0 && db_value(r, i, 1))
+			out[b] = xstrdup(db_value(r, i, 1));
 	}
 	db_result_free(r);
 	return out;
@@ -308,22 +305,17 @@ static char **buurt_names(struct db *db, const struct score_model *m, struct err
 {
 	size_t nb = score_model_count(m, LEVEL_BUURT);
 	struct db_result *r = db_query(db, "SELECT code, name FROM buurt", 0, NULL, e);
-	struct strmap *by_code;
 	char **out;
 
 	if (!r)
 		return NULL;
-	by_code = strmap_new();
-	for (size_t b = 0; b < nb; b++)
-		strmap_put(by_code, score_model_code(m, LEVEL_BUURT, b), NULL); /* index b: the codes are unique */
 	out = xcalloc(nb ? nb : 1, sizeof *out);
 	for (int i = 0; i < db_nrows(r); i++) {
-		long b = strmap_get(by_code, db_value(r, i, 0));
+		long b = score_model_find(m, LEVEL_BUURT, db_value(r, i, 0));
 
 		if (b >= 0 && db_value(r, i, 1))
 			out[b] = xstrdup(db_value(r, i, 1));
 	}
-	strmap_free(by_code);
 	db_result_free(r);
 	return out;
 }

@@ -458,6 +458,11 @@ const char *score_model_code(const struct score_model *m, enum level level, size
 	return strmap_key(m->codes[level], i);
 }
 
+long score_model_find(const struct score_model *m, enum level level, const char *code)
+{
+	return strmap_get(m->codes[level], code);
+}
+
 long score_model_ancestor(const struct score_model *m, enum level level, size_t i, enum level up)
 {
 	long j = (long)i;

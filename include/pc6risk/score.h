@@ -44,6 +44,8 @@ void score_model_free(struct score_model *m);
 /* Areas of a level in the model: how many, and the code of one. */
 size_t score_model_count(const struct score_model *m, enum level level);
 const char *score_model_code(const struct score_model *m, enum level level, size_t i);
+/* The index of the area of a level with this code, or -1. */
+long score_model_find(const struct score_model *m, enum level level, const char *code);
 /* The ancestor at level `up` (coarser) of area i of `level`, or -1. */
 long score_model_ancestor(const struct score_model *m, enum level level, size_t i, enum level up);
 
