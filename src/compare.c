@@ -52,6 +52,7 @@ static void *mc_thread(void *arg)
 	double *rank = xmalloc((mc->nb ? mc->nb : 1) * sizeof *rank);
 	double *weights = xmalloc((s->ndomains ? s->ndomains : 1) * sizeof *weights);
 	double *alpha = xmalloc((s->ndomains ? s->ndomains : 1) * sizeof *alpha);
+	struct score_work *work = score_work_new();
 	double wsum = 0;
 
 	for (size_t d = 0; d < s->ndomains; d++)
@@ -81,7 +82,7 @@ static void *mc_thread(void *arg)
 		if (s->combine != COMBINE_RATE && s->combine != COMBINE_PCA)
 			v.normalise = (int)gen_below(&rng, 4);
 		v.shrink_draw = &rng;
-		if (score_compute(mc->m, s, &v, LEVEL_BUURT, value, rank, &e) < 0) {
+		if (score_compute(mc->m, s, &v, LEVEL_BUURT, value, rank, work, &e) < 0) {
 			mc->e = e;
 			mc->failed = 1;
 			break;
@@ -93,6 +94,7 @@ static void *mc_thread(void *arg)
 	free(rank);
 	free(weights);
 	free(alpha);
+	score_work_free(work);
 	return NULL;
 }
 
@@ -406,14 +408,14 @@ int compare_run(struct db *db, const struct config *cfg, const struct compare_op
 		buurt[s].value = xmalloc(nb * sizeof(double));
 		buurt[s].rank = xmalloc(nb * sizeof(double));
 		if (sc->outputs[LEVEL_BUURT] || sc->level == LEVEL_BUURT) {
-			if (score_compute(m, sc, NULL, LEVEL_BUURT, buurt[s].value, buurt[s].rank, e) < 0)
+			if (score_compute(m, sc, NULL, LEVEL_BUURT, buurt[s].value, buurt[s].rank, NULL, e) < 0)
 				goto out;
 			buurt[s].present = true;
 		}
 		if (sc->level == LEVEL_PC6 && npc6 > 0) {
 			pc6[s].value = xmalloc(npc6 * sizeof(double));
 			pc6[s].rank = xmalloc(npc6 * sizeof(double));
-			if (score_compute(m, sc, NULL, LEVEL_PC6, pc6[s].value, pc6[s].rank, e) < 0)
+			if (score_compute(m, sc, NULL, LEVEL_PC6, pc6[s].value, pc6[s].rank, NULL, e) < 0)
 				goto out;
 			pc6[s].present = true;
 		}

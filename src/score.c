@@ -485,10 +485,78 @@ struct outcome {
 	bool *too_small;
 	int *ref;          /* reference group: the gemeente, or 0 */
 	const char **why;  /* why value is NaN */
+	struct score_work *work; /* where the arrays are, when not their own */
 };
+
+/* ---- a Monte Carlo's working memory ------------------------------------ */
+
+/* The arrays of one score_compute, kept from one draw to the next. Each draw
+ * asks for the same arrays in the same order, so after the first it
+ * allocates nothing. Nationally a draw uses about 100 MB of arrays; when each
+ * draw allocated and freed its own, glibc gave most of that back to the
+ * kernel every time and the next draw faulted it in again. */
+struct score_work {
+	struct work_slot {
+		void *p;
+		size_t size;
+	} *slot;
+	size_t nslots, next;
+	struct stats_room room;
+};
+
+struct score_work *score_work_new(void)
+{
+	return xcalloc(1, sizeof(struct score_work));
+}
+
+void score_work_free(struct score_work *w)
+{
+	if (!w)
+		return;
+	for (size_t i = 0; i < w->nslots; i++)
+		free(w->slot[i].p);
+	free(w->slot);
+	free(w->room.p);
+	free(w);
+}
+
+/* An array of n items of size sz (zeroed when zero is set): w's next slot, or
+ * with no w an allocation of its own, which give frees. */
+static void *take(struct score_work *w, size_t n, size_t sz, bool zero)
+{
+	size_t bytes = (n ? n : 1) * sz;
+	struct work_slot *t;
+
+	if (!w)
+		return zero ? xcalloc(n ? n : 1, sz) : xmalloc(bytes);
+	if (w->next == w->nslots) {
+		w->slot = xrealloc(w->slot, (w->nslots + 1) * sizeof *w->slot);
+		w->slot[w->nslots++] = (struct work_slot){NULL, 0};
+	}
+	t = &w->slot[w->next++];
+	if (t->size < bytes) {
+		free(t->p);
+		t->p = xmalloc(bytes);
+		t->size = bytes;
+	}
+	if (zero)
+		memset(t->p, 0, bytes);
+	return t->p;
+}
+
+/* The end of an array from take. */
+static void give(struct score_work *w, void *p)
+{
+	if (!w)
+		free(p);
+}
 
 static void outcome_free(struct outcome *o)
 {
+	if (o->work) {
+		memset(o, 0, sizeof *o);
+		return;
+	}
 	free(o->value);
 	free(o->domain);
 	free(o->flags);
@@ -520,10 +588,11 @@ static const struct rate *find_rate(const struct score_model *m, const struct co
 }
 
 /* The reference group of each area of a level: its gemeente, or 0 for all. */
-static int *reference_groups(const struct score_model *m, const struct config_scenario *s, enum level level)
+static int *reference_groups(const struct score_model *m, const struct config_scenario *s, enum level level,
+			     struct score_work *w)
 {
 	size_t n = m->n[level];
-	int *g = xmalloc((n ? n : 1) * sizeof *g);
+	int *g = take(w, n, sizeof *g, false);
 
 	for (size_t i = 0; i < n; i++)
 		g[i] = s->reference_all ? 0 : (int)score_model_ancestor(m, level, i, LEVEL_GEMEENTE);
@@ -588,13 +657,16 @@ static void group_rank(const double *value, const bool *exclude, const int *grou
 }
 
 /* Percentile rank in (0, 1] within groups, over the given units only. */
-static void group_percentile(const double *x, const int *group, size_t n, double *out)
+static void group_percentile(const double *x, const int *group, size_t n, double *out, struct score_work *w)
 {
-	stats_normalise(STATS_RANK, x, group, n, 0, 1, out);
+	if (w)
+		stats_normalise_in(&w->room, STATS_RANK, x, group, n, 0, 1, out);
+	else
+		stats_normalise(STATS_RANK, x, group, n, 0, 1, out);
 }
 
 static int compute_own(const struct score_model *m, const struct config_scenario *s,
-		       const struct score_variation *v, struct outcome *o, struct err *e)
+		       const struct score_variation *v, struct outcome *o, struct score_work *work, struct err *e)
 {
 	enum level L = s->level;
 	size_t n = m->n[L], nt = s->nterms, nd = s->ndomains;
@@ -602,9 +674,9 @@ static int compute_own(const struct score_model *m, const struct config_scenario
 	double flag_pct = v && v->flag_percentile > 0 ? v->flag_percentile : s->flag_percentile;
 	int needed = v && v->flags_needed > 0 ? v->flags_needed : s->flags_needed;
 	const double *dw_given = v && v->domain_weights ? v->domain_weights : NULL;
-	double *x = xmalloc((n ? n : 1) * sizeof *x), *z = xmalloc((n ? n : 1) * sizeof *z);
-	double *dsum = xcalloc((n ? n : 1) * (nd ? nd : 1), sizeof *dsum);
-	int *dcount = xcalloc((n ? n : 1) * (nd ? nd : 1), sizeof *dcount);
+	double *x = take(work, n, sizeof *x, false), *z = take(work, n, sizeof *z, false);
+	double *dsum = take(work, (n ? n : 1) * (nd ? nd : 1), sizeof *dsum, true);
+	int *dcount = take(work, (n ? n : 1) * (nd ? nd : 1), sizeof *dcount, true);
 	double *pca_in = NULL;
 	size_t npresent = 0, low_income_col = 0;
 	int rc = 0;
@@ -612,16 +684,17 @@ static int compute_own(const struct score_model *m, const struct config_scenario
 	memset(o, 0, sizeof *o);
 	o->n = n;
 	o->ndomains = nd;
-	o->value = xmalloc((n ? n : 1) * sizeof *o->value);
-	o->domain = xmalloc((n ? n : 1) * (nd ? nd : 1) * sizeof *o->domain);
-	o->flags = xcalloc(n ? n : 1, sizeof *o->flags);
-	o->at_risk = xcalloc(n ? n : 1, sizeof *o->at_risk);
-	o->size = xmalloc((n ? n : 1) * sizeof *o->size);
-	o->volume = xmalloc((n ? n : 1) * sizeof *o->volume);
-	o->weight = xmalloc((n ? n : 1) * sizeof *o->weight);
-	o->too_small = xcalloc(n ? n : 1, sizeof *o->too_small);
-	o->why = xcalloc(n ? n : 1, sizeof *o->why);
-	o->ref = reference_groups(m, s, L);
+	o->work = work;
+	o->value = take(work, n, sizeof *o->value, false);
+	o->domain = take(work, (n ? n : 1) * (nd ? nd : 1), sizeof *o->domain, false);
+	o->flags = take(work, n, sizeof *o->flags, true);
+	o->at_risk = take(work, n, sizeof *o->at_risk, true);
+	o->size = take(work, n, sizeof *o->size, false);
+	o->volume = take(work, n, sizeof *o->volume, false);
+	o->weight = take(work, n, sizeof *o->weight, false);
+	o->too_small = take(work, n, sizeof *o->too_small, true);
+	o->why = take(work, n, sizeof *o->why, true);
+	o->ref = reference_groups(m, s, L, work);
 	{
 		const double *size = figure(m, L, m->cfg->k_indicator, NULL);
 		const double *small = s->size ? figure(m, L, s->size, NULL) : NULL;
@@ -635,7 +708,7 @@ static int compute_own(const struct score_model *m, const struct config_scenario
 		}
 	}
 	if (s->combine == COMBINE_PCA)
-		pca_in = xmalloc((n ? n : 1) * (nt ? nt : 1) * sizeof *pca_in);
+		pca_in = take(work, (n ? n : 1) * (nt ? nt : 1), sizeof *pca_in, false);
 
 	for (size_t j = 0; j < nt; j++) {
 		const struct config_term *t = &s->terms[j];
@@ -680,7 +753,10 @@ static int compute_own(const struct score_model *m, const struct config_scenario
 		}
 		if (strcmp(t->name, "low_income") == 0)
 			low_income_col = npresent;
-		stats_normalise((enum stats_norm)norm, x, o->ref, n, s->winsor_lo, s->winsor_hi, z);
+		if (work)
+			stats_normalise_in(&work->room, (enum stats_norm)norm, x, o->ref, n, s->winsor_lo, s->winsor_hi, z);
+		else
+			stats_normalise((enum stats_norm)norm, x, o->ref, n, s->winsor_lo, s->winsor_hi, z);
 		for (size_t i = 0; i < n; i++) {
 			double zi = z[i];
 
@@ -729,15 +805,15 @@ static int compute_own(const struct score_model *m, const struct config_scenario
 	case COMBINE_FLAGS:
 	case COMBINE_IMD: {
 		/* each domain's percentile within the reference area */
-		double *col = xmalloc((n ? n : 1) * sizeof *col), *pct = xmalloc((n ? n : 1) * sizeof *pct);
-		double *acc = xcalloc(n ? n : 1, sizeof *acc), *sw = xcalloc(n ? n : 1, sizeof *sw);
+		double *col = take(work, n, sizeof *col, false), *pct = take(work, n, sizeof *pct, false);
+		double *acc = take(work, n, sizeof *acc, true), *sw = take(work, n, sizeof *sw, true);
 
 		for (size_t d = 0; d < nd; d++) {
 			double w = dw_given ? dw_given[d] : s->domains[d].weight;
 
 			for (size_t i = 0; i < n; i++)
 				col[i] = o->domain[i * nd + d];
-			group_percentile(col, o->ref, n, pct);
+			group_percentile(col, o->ref, n, pct, work);
 			for (size_t i = 0; i < n; i++) {
 				if (isnan(pct[i]))
 					continue;
@@ -764,32 +840,32 @@ static int compute_own(const struct score_model *m, const struct config_scenario
 				o->value[i] = acc[i] / sw[i];
 			}
 		}
-		free(col);
-		free(pct);
-		free(acc);
-		free(sw);
+		give(work, col);
+		give(work, pct);
+		give(work, acc);
+		give(work, sw);
 		break;
 	}
 	case COMBINE_PCA: {
-		double *loadings = xmalloc((npresent ? npresent : 1) * sizeof *loadings), explained;
-		double *packed = xmalloc((n ? n : 1) * (npresent ? npresent : 1) * sizeof *packed), *pc;
+		double *loadings = take(work, npresent, sizeof *loadings, false), explained;
+		double *packed = take(work, (n ? n : 1) * (npresent ? npresent : 1), sizeof *packed, false), *pc;
 
 		for (size_t i = 0; i < n; i++)
 			for (size_t j = 0; j < npresent; j++)
 				packed[i * npresent + j] = pca_in[i * nt + j];
-		pc = xmalloc((n ? n : 1) * sizeof *pc);
+		pc = take(work, n, sizeof *pc, false);
 		if (stats_pca1(packed, n, npresent, low_income_col, loadings, pc, &explained) < 0) {
 			for (size_t i = 0; i < n; i++)
 				o->value[i] = NAN;
 		} else {
 			/* percentiles 1-100 within the reference area */
-			group_percentile(pc, o->ref, n, x);
+			group_percentile(pc, o->ref, n, x, work);
 			for (size_t i = 0; i < n; i++)
 				o->value[i] = isnan(x[i]) ? NAN : ceil(x[i] * 100);
 		}
-		free(loadings);
-		free(packed);
-		free(pc);
+		give(work, loadings);
+		give(work, packed);
+		give(work, pc);
 		break;
 	}
 	}
@@ -797,11 +873,11 @@ out:
 	for (size_t i = 0; i < n; i++)
 		if (isnan(o->value[i]) && !o->why[i])
 			o->why[i] = "no figures for any of its indicators";
-	free(x);
-	free(z);
-	free(dsum);
-	free(dcount);
-	free(pca_in);
+	give(work, x);
+	give(work, z);
+	give(work, dsum);
+	give(work, dcount);
+	give(work, pca_in);
 	if (rc < 0)
 		outcome_free(o);
 	return rc;
@@ -811,26 +887,27 @@ out:
  * areas' scores and domains; for combine flags, the weighted share (%) of its
  * areas at risk. Sizes and volumes add up. */
 static void aggregate(const struct score_model *m, const struct config_scenario *s, const struct outcome *own,
-		      enum level level, struct outcome *o)
+		      enum level level, struct outcome *o, struct score_work *work)
 {
 	size_t n = m->n[level], nd = own->ndomains;
-	double *wsum = xcalloc(n ? n : 1, sizeof *wsum), *dw = xcalloc((n ? n : 1) * (nd ? nd : 1), sizeof *dw);
+	double *wsum = take(work, n, sizeof *wsum, true), *dw = take(work, (n ? n : 1) * (nd ? nd : 1), sizeof *dw, true);
 
 	memset(o, 0, sizeof *o);
 	o->n = n;
 	o->ndomains = nd;
-	o->value = xcalloc(n ? n : 1, sizeof *o->value);
-	o->domain = xcalloc((n ? n : 1) * (nd ? nd : 1), sizeof *o->domain);
-	o->flags = xcalloc(n ? n : 1, sizeof *o->flags);
-	o->at_risk = xmalloc(n ? n : 1);
-	o->size = xcalloc(n ? n : 1, sizeof *o->size);
-	o->volume = xcalloc(n ? n : 1, sizeof *o->volume);
-	o->weight = xcalloc(n ? n : 1, sizeof *o->weight);
-	o->too_small = xcalloc(n ? n : 1, sizeof *o->too_small);
-	o->why = xcalloc(n ? n : 1, sizeof *o->why);
-	o->ref = reference_groups(m, s, level);
+	o->work = work;
+	o->value = take(work, n, sizeof *o->value, true);
+	o->domain = take(work, (n ? n : 1) * (nd ? nd : 1), sizeof *o->domain, true);
+	o->flags = take(work, n, sizeof *o->flags, true);
+	o->at_risk = take(work, n, sizeof *o->at_risk, false);
+	o->size = take(work, n, sizeof *o->size, true);
+	o->volume = take(work, n, sizeof *o->volume, true);
+	o->weight = take(work, n, sizeof *o->weight, true);
+	o->too_small = take(work, n, sizeof *o->too_small, true);
+	o->why = take(work, n, sizeof *o->why, true);
+	o->ref = reference_groups(m, s, level, work);
 	const double *own_small = s->size ? figure(m, s->level, s->size, NULL) : NULL;
-	double *small = own_small ? xcalloc(n ? n : 1, sizeof *small) : NULL;
+	double *small = own_small ? take(work, n, sizeof *small, true) : NULL;
 
 	for (size_t j = 0; j < n; j++) {
 		o->volume[j] = NAN;
@@ -875,20 +952,22 @@ static void aggregate(const struct score_model *m, const struct config_scenario 
 		for (size_t d = 0; d < nd; d++)
 			o->domain[j * nd + d] = dw[j * nd + d] > 0 ? o->domain[j * nd + d] / dw[j * nd + d] : NAN;
 	}
-	free(wsum);
-	free(dw);
-	free(small);
+	give(work, wsum);
+	give(work, dw);
+	give(work, small);
 }
 
 int score_compute(const struct score_model *m, const struct config_scenario *s, const struct score_variation *v,
-		  enum level level, double *value, double *rank, struct err *e)
+		  enum level level, double *value, double *rank, struct score_work *w, struct err *e)
 {
 	struct outcome own, up, *o = &own;
 
-	if (compute_own(m, s, v, &own, e) < 0)
+	if (w)
+		w->next = 0;
+	if (compute_own(m, s, v, &own, w, e) < 0)
 		return -1;
 	if (level != s->level) {
-		aggregate(m, s, &own, level, &up);
+		aggregate(m, s, &own, level, &up, w);
 		o = &up;
 	}
 	memcpy(value, o->value, o->n * sizeof *value);
@@ -926,7 +1005,7 @@ static int score_rows(struct db *db, const struct score_model *m, const struct c
 		ranked[i] = isnan(rank[i]) ? NAN : o->value[i];
 		ref_for_pct[i] = o->ref[i];
 	}
-	group_percentile(ranked, ref_for_pct, o->n, pct);
+	group_percentile(ranked, ref_for_pct, o->n, pct, NULL);
 	for (size_t i = 0; i < o->n && rc == 0; i++) {
 		char reason[200];
 		const char *why = NULL;
@@ -1112,10 +1191,10 @@ static void *scenario_compute(void *arg)
 	struct scenario_job *j = arg;
 	const struct config_scenario *s = j->s;
 
-	j->rc = compute_own(j->m, s, NULL, &j->out[s->level], &j->e);
+	j->rc = compute_own(j->m, s, NULL, &j->out[s->level], NULL, &j->e);
 	for (int l = 0; l < LEVEL_COUNT && j->rc == 0; l++)
 		if (s->outputs[l] && (enum level)l != s->level)
-			aggregate(j->m, s, &j->out[s->level], (enum level)l, &j->out[l]);
+			aggregate(j->m, s, &j->out[s->level], (enum level)l, &j->out[l], NULL);
 	return NULL;
 }
 

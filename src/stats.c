@@ -180,8 +180,17 @@ static void normalise_group(enum stats_norm method, const struct item *s, size_t
 void stats_normalise(enum stats_norm method, const double *x, const int *group, size_t n, double lo, double hi,
 		     double *out)
 {
-	struct item *it = xmalloc(2 * n * sizeof *it);
-	size_t m = 0, ngroups = 0, *start, *next;
+	struct stats_room room = {0};
+
+	stats_normalise_in(&room, method, x, group, n, lo, hi, out);
+	free(room.p);
+}
+
+void stats_normalise_in(struct stats_room *room, enum stats_norm method, const double *x, const int *group, size_t n,
+			double lo, double hi, double *out)
+{
+	struct item *it;
+	size_t m = 0, ngroups = 0, *start, *next, need;
 
 	/* a level outside [0, 1] means no winsorising at that end */
 	if (!(lo >= 0 && lo <= 1))
@@ -197,7 +206,16 @@ void stats_normalise(enum stats_norm method, const double *x, const int *group, 
 	 * then each group sorted by value on its own: a group's few thousand
 	 * items stay in cache, where one sort of all of them by value and
 	 * another by group went through memory twice per byte */
-	start = xcalloc(2 * (ngroups + 1), sizeof *start);
+	/* the items twice (sorted and room to sort), then where each group starts */
+	need = 2 * n * sizeof *it + 2 * (ngroups + 1) * sizeof *start;
+	if (room->size < need) {
+		free(room->p);
+		room->p = xmalloc(need);
+		room->size = need;
+	}
+	it = room->p;
+	start = (size_t *)(it + 2 * n);
+	memset(start, 0, (ngroups + 1) * sizeof *start);
 	next = start + ngroups + 1;
 	for (size_t i = 0; i < n; i++)
 		if (group[i] >= 0 && !isnan(x[i]))
@@ -218,8 +236,6 @@ void stats_normalise(enum stats_norm method, const double *x, const int *group, 
 		sort_items(&s, &t, len);
 		normalise_group(method, s, len, x, lo, hi, out);
 	}
-	free(start);
-	free(it);
 }
 
 /* Marshall's sums over the units of one group (or fallback group) and the

@@ -58,10 +58,18 @@ struct score_variation {
 	struct gen_rng *shrink_draw;  /* non-NULL: rates drawn from their shrinkage posterior */
 };
 
+/* Working memory that score_compute keeps between calls (a Monte Carlo
+ * thread's draws), so that they allocate nothing after the first. */
+struct score_work;
+
+struct score_work *score_work_new(void);
+void score_work_free(struct score_work *w);
+
 /* One scenario's scores at one output level: value[i] for area i of `level`
  * (NaN: none), and ranks within the reference areas (1 = most at risk, NaN:
- * not ranked). Arrays have score_model_count(m, level) entries. */
+ * not ranked). Arrays have score_model_count(m, level) entries. w may be
+ * NULL: the call then allocates and frees its own memory. */
 int score_compute(const struct score_model *m, const struct config_scenario *s, const struct score_variation *v,
-		  enum level level, double *value, double *rank, struct err *e);
+		  enum level level, double *value, double *rank, struct score_work *w, struct err *e);
 
 #endif

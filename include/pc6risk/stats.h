@@ -42,6 +42,18 @@ enum stats_norm {
 void stats_normalise(enum stats_norm method, const double *x, const int *group, size_t n, double lo, double hi,
 		     double *out);
 
+/* Room a caller keeps for stats_normalise_in between calls, so that calls on
+ * the same n (a Monte Carlo's draws) allocate nothing: start zeroed, free p
+ * when done. */
+struct stats_room {
+	void *p;
+	size_t size;
+};
+
+/* stats_normalise with its working memory in room (grown when too small). */
+void stats_normalise_in(struct stats_room *room, enum stats_norm method, const double *x, const int *group, size_t n,
+			double lo, double hi, double *out);
+
 /* Empirical-Bayes shrinkage of rates num/den (Marshall's global moment
  * estimator, per group): with m = sum(num)/sum(den) over the group's units
  * with den > 0, nbar their mean den, s2 = sum(den * (num/den - m)^2) / sum(den)
