@@ -502,7 +502,30 @@ struct score_work {
 	} *slot;
 	size_t nslots, next;
 	struct stats_room room;
+	/* per term of scenario `of`: its units in order, when its values are
+	 * the same every draw (not drawn from a shrinkage posterior) */
+	const struct config_scenario *of;
+	struct stats_order **order;
+	size_t norders;
+	/* per domain and normalisation (d * 4 + norm): the domain's percentiles,
+	 * when all its indicators have the same values every draw */
+	double **pct;
+	size_t npct;
 };
+
+static void work_forget_orders(struct score_work *w)
+{
+	for (size_t j = 0; j < w->norders; j++)
+		stats_order_free(w->order[j]);
+	free(w->order);
+	w->order = NULL;
+	w->norders = 0;
+	for (size_t k = 0; k < w->npct; k++)
+		free(w->pct[k]);
+	free(w->pct);
+	w->pct = NULL;
+	w->npct = 0;
+}
 
 struct score_work *score_work_new(void)
 {
@@ -517,6 +540,7 @@ void score_work_free(struct score_work *w)
 		free(w->slot[i].p);
 	free(w->slot);
 	free(w->room.p);
+	work_forget_orders(w);
 	free(w);
 }
 
@@ -675,12 +699,23 @@ static int compute_own(const struct score_model *m, const struct config_scenario
 	int needed = v && v->flags_needed > 0 ? v->flags_needed : s->flags_needed;
 	const double *dw_given = v && v->domain_weights ? v->domain_weights : NULL;
 	double *x = take(work, n, sizeof *x, false), *z = take(work, n, sizeof *z, false);
+	/* per domain d and area i at [d * n + i]: a domain's areas side by side,
+	 * as a term adds to them */
 	double *dsum = take(work, (n ? n : 1) * (nd ? nd : 1), sizeof *dsum, true);
 	int *dcount = take(work, (n ? n : 1) * (nd ? nd : 1), sizeof *dcount, true);
 	double *pca_in = NULL;
+	bool *moving = take(work, nd, sizeof *moving, true); /* a domain with values drawn anew each draw */
 	size_t npresent = 0, low_income_col = 0;
 	int rc = 0;
 
+	if (work && (work->of != s || work->norders != nt)) {
+		work_forget_orders(work);
+		work->of = s;
+		work->norders = nt;
+		work->order = xcalloc(nt ? nt : 1, sizeof *work->order);
+		work->npct = 4 * nd;
+		work->pct = xcalloc(work->npct ? work->npct : 1, sizeof *work->pct);
+	}
 	memset(o, 0, sizeof *o);
 	o->n = n;
 	o->ndomains = nd;
@@ -724,6 +759,8 @@ static int compute_own(const struct score_model *m, const struct config_scenario
 		}
 		for (d = 0; d < nd && strcmp(s->domains[d].name, t->domain) != 0; d++)
 			;
+		if (d < nd && v && v->shrink_draw && r->shrink)
+			moving[d] = true;
 		for (size_t i = 0; i < n; i++) {
 			long a = score_model_ancestor(m, L, i, t->level);
 			double val = NAN;
@@ -753,10 +790,16 @@ static int compute_own(const struct score_model *m, const struct config_scenario
 		}
 		if (strcmp(t->name, "low_income") == 0)
 			low_income_col = npresent;
-		if (work)
+		if (work && !(v && v->shrink_draw && r->shrink)) {
+			/* the same values every draw: sorted once */
+			if (!work->order[j])
+				work->order[j] = stats_order_new(x, o->ref, n);
+			stats_normalise_ordered(work->order[j], (enum stats_norm)norm, x, s->winsor_lo, s->winsor_hi, z);
+		} else if (work) {
 			stats_normalise_in(&work->room, (enum stats_norm)norm, x, o->ref, n, s->winsor_lo, s->winsor_hi, z);
-		else
+		} else {
 			stats_normalise((enum stats_norm)norm, x, o->ref, n, s->winsor_lo, s->winsor_hi, z);
+		}
 		for (size_t i = 0; i < n; i++) {
 			double zi = z[i];
 
@@ -764,8 +807,8 @@ static int compute_own(const struct score_model *m, const struct config_scenario
 				continue;
 			if (t->direction < 0)
 				zi = norm == NORM_RANK || norm == NORM_MINMAX ? 1 - zi : -zi;
-			dsum[i * nd + d] += zi;
-			dcount[i * nd + d]++;
+			dsum[d * n + i] += zi;
+			dcount[d * n + i]++;
 			if (pca_in)
 				pca_in[i * nt + npresent] = zi;
 		}
@@ -779,7 +822,7 @@ static int compute_own(const struct score_model *m, const struct config_scenario
 	/* domains: the mean of their normalised indicators */
 	for (size_t i = 0; i < n; i++)
 		for (size_t d = 0; d < nd; d++)
-			o->domain[i * nd + d] = dcount[i * nd + d] ? dsum[i * nd + d] / dcount[i * nd + d] : NAN;
+			o->domain[i * nd + d] = dcount[d * n + i] ? dsum[d * n + i] / dcount[d * n + i] : NAN;
 
 	switch (s->combine) {
 	case COMBINE_RATE:
@@ -811,18 +854,35 @@ static int compute_own(const struct score_model *m, const struct config_scenario
 		for (size_t d = 0; d < nd; d++) {
 			double w = dw_given ? dw_given[d] : s->domains[d].weight;
 
-			for (size_t i = 0; i < n; i++)
-				col[i] = o->domain[i * nd + d];
-			group_percentile(col, o->ref, n, pct, work);
+			const double *p = pct;
+			double **kept = work && !moving[d] ? &work->pct[d * 4 + (size_t)norm] : NULL;
+
+			/* a domain whose values are the same every draw (for this
+			 * normalisation) has its percentiles worked out once, for
+			 * imd already through the transform */
+			if (!kept || !*kept) {
+				for (size_t i = 0; i < n; i++)
+					col[i] = dcount[d * n + i] ? dsum[d * n + i] / dcount[d * n + i] : NAN;
+				group_percentile(col, o->ref, n, pct, work);
+				if (kept) {
+					*kept = xmalloc((n ? n : 1) * sizeof **kept);
+					for (size_t i = 0; i < n; i++)
+						(*kept)[i] = s->combine == COMBINE_IMD && !isnan(pct[i])
+								     ? stats_imd_transform(pct[i])
+								     : pct[i];
+				}
+			}
+			if (kept)
+				p = *kept;
 			for (size_t i = 0; i < n; i++) {
-				if (isnan(pct[i]))
+				if (isnan(p[i]))
 					continue;
 				if (s->combine == COMBINE_FLAGS) {
-					o->flags[i] += pct[i] >= flag_pct;
-					acc[i] += pct[i];
+					o->flags[i] += p[i] >= flag_pct;
+					acc[i] += p[i];
 					sw[i] += 1;
 				} else {
-					acc[i] += w * stats_imd_transform(pct[i]);
+					acc[i] += w * (kept ? p[i] : stats_imd_transform(p[i]));
 					sw[i] += w;
 				}
 			}
@@ -878,6 +938,7 @@ out:
 	give(work, dsum);
 	give(work, dcount);
 	give(work, pca_in);
+	give(work, moving);
 	if (rc < 0)
 		outcome_free(o);
 	return rc;

@@ -186,56 +186,117 @@ void stats_normalise(enum stats_norm method, const double *x, const int *group, 
 	free(room.p);
 }
 
-void stats_normalise_in(struct stats_room *room, enum stats_norm method, const double *x, const int *group, size_t n,
-			double lo, double hi, double *out)
+/* Sort the units with a group and a value by value within each group, in
+ * room: afterwards (*it)[(*start)[g] .. (*start)[g + 1]) are group g's, and
+ * the number of groups is returned. The units of each group are first put
+ * together in index order (a counting sort), then each group is sorted on its
+ * own: a group's few thousand items stay in cache, where one sort of all of
+ * them by value and another by group went through memory twice per byte. */
+static size_t group_order(struct stats_room *room, const double *x, const int *group, size_t n, struct item **it,
+			  size_t **start)
 {
-	struct item *it;
-	size_t m = 0, ngroups = 0, *start, *next, need;
+	size_t m, ngroups = 0, *next, need;
+	struct item *items;
+	size_t *st;
 
-	/* a level outside [0, 1] means no winsorising at that end */
-	if (!(lo >= 0 && lo <= 1))
-		lo = 0;
-	if (!(hi >= 0 && hi <= 1))
-		hi = 1;
-	for (size_t i = 0; i < n; i++) {
-		out[i] = NAN;
+	for (size_t i = 0; i < n; i++)
 		if (group[i] >= 0 && !isnan(x[i]) && (size_t)group[i] >= ngroups)
 			ngroups = (size_t)group[i] + 1;
-	}
-	/* the units of each group together, in index order (a counting sort),
-	 * then each group sorted by value on its own: a group's few thousand
-	 * items stay in cache, where one sort of all of them by value and
-	 * another by group went through memory twice per byte */
 	/* the items twice (sorted and room to sort), then where each group starts */
-	need = 2 * n * sizeof *it + 2 * (ngroups + 1) * sizeof *start;
+	need = 2 * n * sizeof *items + 2 * (ngroups + 1) * sizeof *st;
 	if (room->size < need) {
 		free(room->p);
 		room->p = xmalloc(need);
 		room->size = need;
 	}
-	it = room->p;
-	start = (size_t *)(it + 2 * n);
-	memset(start, 0, (ngroups + 1) * sizeof *start);
-	next = start + ngroups + 1;
+	items = room->p;
+	st = (size_t *)(items + 2 * n);
+	memset(st, 0, (ngroups + 1) * sizeof *st);
+	next = st + ngroups + 1;
 	for (size_t i = 0; i < n; i++)
 		if (group[i] >= 0 && !isnan(x[i]))
-			start[group[i] + 1]++;
+			st[group[i] + 1]++;
 	for (size_t g = 0; g < ngroups; g++)
-		start[g + 1] += start[g];
-	m = start[ngroups];
-	memcpy(next, start, (ngroups + 1) * sizeof *next);
+		st[g + 1] += st[g];
+	m = st[ngroups];
+	memcpy(next, st, (ngroups + 1) * sizeof *next);
 	for (size_t i = 0; i < n; i++)
 		if (group[i] >= 0 && !isnan(x[i]))
-			it[next[group[i]]++] = (struct item){order_key(x[i]), i};
+			items[next[group[i]]++] = (struct item){order_key(x[i]), i};
 	for (size_t g = 0; g < ngroups; g++) {
-		size_t b = start[g], len = start[g + 1] - b;
-		struct item *s = it + b, *t = it + m + b;
+		size_t b = st[g], len = st[g + 1] - b;
+		struct item *s = items + b, *t = items + m + b;
 
-		if (len == 0)
-			continue;
 		sort_items(&s, &t, len);
-		normalise_group(method, s, len, x, lo, hi, out);
+		if (s != items + b)
+			memcpy(items + b, s, len * sizeof *s);
 	}
+	*it = items;
+	*start = st;
+	return ngroups;
+}
+
+/* stats_normalise over units already in group order. */
+static void normalise_ordered(enum stats_norm method, const struct item *it, const size_t *start, size_t ngroups,
+			      const double *x, size_t n, double lo, double hi, double *out)
+{
+	/* a level outside [0, 1] means no winsorising at that end */
+	if (!(lo >= 0 && lo <= 1))
+		lo = 0;
+	if (!(hi >= 0 && hi <= 1))
+		hi = 1;
+	for (size_t i = 0; i < n; i++)
+		out[i] = NAN;
+	for (size_t g = 0; g < ngroups; g++)
+		if (start[g + 1] > start[g])
+			normalise_group(method, it + start[g], start[g + 1] - start[g], x, lo, hi, out);
+}
+
+void stats_normalise_in(struct stats_room *room, enum stats_norm method, const double *x, const int *group, size_t n,
+			double lo, double hi, double *out)
+{
+	struct item *it;
+	size_t *start, ngroups = group_order(room, x, group, n, &it, &start);
+
+	normalise_ordered(method, it, start, ngroups, x, n, lo, hi, out);
+}
+
+struct stats_order {
+	struct item *it;
+	size_t *start;
+	size_t ngroups, n;
+};
+
+struct stats_order *stats_order_new(const double *x, const int *group, size_t n)
+{
+	struct stats_room room = {0};
+	struct stats_order *o = xcalloc(1, sizeof *o);
+	struct item *it;
+	size_t *start;
+
+	o->n = n;
+	o->ngroups = group_order(&room, x, group, n, &it, &start);
+	o->start = xmalloc((o->ngroups + 1) * sizeof *o->start);
+	memcpy(o->start, start, (o->ngroups + 1) * sizeof *o->start);
+	o->it = xmalloc((start[o->ngroups] ? start[o->ngroups] : 1) * sizeof *o->it);
+	memcpy(o->it, it, start[o->ngroups] * sizeof *o->it);
+	free(room.p);
+	return o;
+}
+
+void stats_order_free(struct stats_order *o)
+{
+	if (!o)
+		return;
+	free(o->it);
+	free(o->start);
+	free(o);
+}
+
+void stats_normalise_ordered(const struct stats_order *o, enum stats_norm method, const double *x, double lo,
+			     double hi, double *out)
+{
+	normalise_ordered(method, o->it, o->start, o->ngroups, x, o->n, lo, hi, out);
 }
 
 /* Marshall's sums over the units of one group (or fallback group) and the

@@ -54,6 +54,17 @@ struct stats_room {
 void stats_normalise_in(struct stats_room *room, enum stats_norm method, const double *x, const int *group, size_t n,
 			double lo, double hi, double *out);
 
+/* The units of x sorted by value within each group, kept to normalise the
+ * same x again without sorting it (a Monte Carlo's draws vary the method, not
+ * every indicator). stats_normalise_ordered must get the x and n the order
+ * was made from; it gives what stats_normalise gives. */
+struct stats_order;
+
+struct stats_order *stats_order_new(const double *x, const int *group, size_t n);
+void stats_order_free(struct stats_order *o);
+void stats_normalise_ordered(const struct stats_order *o, enum stats_norm method, const double *x, double lo,
+			     double hi, double *out);
+
 /* Empirical-Bayes shrinkage of rates num/den (Marshall's global moment
  * estimator, per group): with m = sum(num)/sum(den) over the group's units
  * with den > 0, nbar their mean den, s2 = sum(den * (num/den - m)^2) / sum(den)

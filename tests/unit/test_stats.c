@@ -205,6 +205,21 @@ static void normalise_against_the_naive_way(int groups)
 	for (size_t i = 0; i < N; i++)
 		if (group[i] < 0 || isnan(x[i]))
 			cr_assert(isnan(got[i]), "unit %zu has no group or no value, yet a rank", i);
+	/* a kept order gives the same, method after method, to the last bit */
+	{
+		static const enum stats_norm methods[] = {STATS_Z, STATS_ROBUST_Z, STATS_RANK, STATS_MINMAX};
+		struct stats_order *o = stats_order_new(x, group, N);
+
+		for (size_t k = 0; k < 4; k++) {
+			stats_normalise(methods[k], x, group, N, 0.02, 0.95, want);
+			stats_normalise_ordered(o, methods[k], x, 0.02, 0.95, got);
+			for (size_t i = 0; i < N; i++)
+				cr_assert(memcmp(&got[i], &want[i], sizeof got[i]) == 0,
+					  "method %zu, unit %zu: %.17g from the kept order, %.17g sorted anew", k, i, got[i],
+					  want[i]);
+		}
+		stats_order_free(o);
+	}
 }
 
 Test(stats, normalise_agrees_with_the_naive_way_on_random_groups)
