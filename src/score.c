@@ -689,8 +689,12 @@ static void group_percentile(const double *x, const int *group, size_t n, double
 		stats_normalise(STATS_RANK, x, group, n, 0, 1, out);
 }
 
+/* The scenario at its own level. With domains false, o->domain is left out
+ * (NULL) unless the combination needs it: score_compute gives only values and
+ * ranks, and nationally the domains cost a twentieth of a draw. */
 static int compute_own(const struct score_model *m, const struct config_scenario *s,
-		       const struct score_variation *v, struct outcome *o, struct score_work *work, struct err *e)
+		       const struct score_variation *v, bool domains, struct outcome *o, struct score_work *work,
+		       struct err *e)
 {
 	enum level L = s->level;
 	size_t n = m->n[L], nt = s->nterms, nd = s->ndomains;
@@ -721,7 +725,8 @@ static int compute_own(const struct score_model *m, const struct config_scenario
 	o->ndomains = nd;
 	o->work = work;
 	o->value = take(work, n, sizeof *o->value, false);
-	o->domain = take(work, (n ? n : 1) * (nd ? nd : 1), sizeof *o->domain, false);
+	if (domains || s->combine == COMBINE_MEAN || s->combine == COMBINE_GEOMEAN)
+		o->domain = take(work, (n ? n : 1) * (nd ? nd : 1), sizeof *o->domain, false);
 	o->flags = take(work, n, sizeof *o->flags, true);
 	o->at_risk = take(work, n, sizeof *o->at_risk, true);
 	o->size = take(work, n, sizeof *o->size, false);
@@ -820,7 +825,7 @@ static int compute_own(const struct score_model *m, const struct config_scenario
 	}
 
 	/* domains: the mean of their normalised indicators */
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; o->domain && i < n; i++)
 		for (size_t d = 0; d < nd; d++)
 			o->domain[i * nd + d] = dcount[d * n + i] ? dsum[d * n + i] / dcount[d * n + i] : NAN;
 
@@ -950,7 +955,7 @@ out:
 static void aggregate(const struct score_model *m, const struct config_scenario *s, const struct outcome *own,
 		      enum level level, struct outcome *o, struct score_work *work)
 {
-	size_t n = m->n[level], nd = own->ndomains;
+	size_t n = m->n[level], nd = own->domain ? own->ndomains : 0;
 	double *wsum = take(work, n, sizeof *wsum, true), *dw = take(work, (n ? n : 1) * (nd ? nd : 1), sizeof *dw, true);
 
 	memset(o, 0, sizeof *o);
@@ -1025,7 +1030,7 @@ int score_compute(const struct score_model *m, const struct config_scenario *s, 
 
 	if (w)
 		w->next = 0;
-	if (compute_own(m, s, v, &own, w, e) < 0)
+	if (compute_own(m, s, v, false, &own, w, e) < 0)
 		return -1;
 	if (level != s->level) {
 		aggregate(m, s, &own, level, &up, w);
@@ -1252,7 +1257,7 @@ static void *scenario_compute(void *arg)
 	struct scenario_job *j = arg;
 	const struct config_scenario *s = j->s;
 
-	j->rc = compute_own(j->m, s, NULL, &j->out[s->level], NULL, &j->e);
+	j->rc = compute_own(j->m, s, NULL, true, &j->out[s->level], NULL, &j->e);
 	for (int l = 0; l < LEVEL_COUNT && j->rc == 0; l++)
 		if (s->outputs[l] && (enum level)l != s->level)
 			aggregate(j->m, s, &j->out[s->level], (enum level)l, &j->out[l], NULL);
