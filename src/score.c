@@ -680,6 +680,30 @@ static void group_rank(const double *value, const bool *exclude, const int *grou
 	free(it);
 }
 
+/* An outcome for the areas of a level, every array zeroed (the domains only
+ * when asked for), with its reference groups. */
+static void outcome_init(struct outcome *o, const struct score_model *m, const struct config_scenario *s,
+			 enum level level, size_t nd, bool domains, struct score_work *work)
+{
+	size_t n = m->n[level];
+
+	memset(o, 0, sizeof *o);
+	o->n = n;
+	o->ndomains = nd;
+	o->work = work;
+	o->value = take(work, n, sizeof *o->value, true);
+	if (domains)
+		o->domain = take(work, (n ? n : 1) * (nd ? nd : 1), sizeof *o->domain, true);
+	o->flags = take(work, n, sizeof *o->flags, true);
+	o->at_risk = take(work, n, sizeof *o->at_risk, true);
+	o->size = take(work, n, sizeof *o->size, true);
+	o->volume = take(work, n, sizeof *o->volume, true);
+	o->weight = take(work, n, sizeof *o->weight, true);
+	o->too_small = take(work, n, sizeof *o->too_small, true);
+	o->why = take(work, n, sizeof *o->why, true);
+	o->ref = reference_groups(m, s, level, work);
+}
+
 /* Percentile rank in (0, 1] within groups, over the given units only. */
 static void group_percentile(const double *x, const int *group, size_t n, double *out, struct score_work *w)
 {
@@ -720,21 +744,7 @@ static int compute_own(const struct score_model *m, const struct config_scenario
 		work->npct = 4 * nd;
 		work->pct = xcalloc(work->npct ? work->npct : 1, sizeof *work->pct);
 	}
-	memset(o, 0, sizeof *o);
-	o->n = n;
-	o->ndomains = nd;
-	o->work = work;
-	o->value = take(work, n, sizeof *o->value, false);
-	if (domains || s->combine == COMBINE_MEAN || s->combine == COMBINE_GEOMEAN)
-		o->domain = take(work, (n ? n : 1) * (nd ? nd : 1), sizeof *o->domain, false);
-	o->flags = take(work, n, sizeof *o->flags, true);
-	o->at_risk = take(work, n, sizeof *o->at_risk, true);
-	o->size = take(work, n, sizeof *o->size, false);
-	o->volume = take(work, n, sizeof *o->volume, false);
-	o->weight = take(work, n, sizeof *o->weight, false);
-	o->too_small = take(work, n, sizeof *o->too_small, true);
-	o->why = take(work, n, sizeof *o->why, true);
-	o->ref = reference_groups(m, s, L, work);
+	outcome_init(o, m, s, L, nd, domains || s->combine == COMBINE_MEAN || s->combine == COMBINE_GEOMEAN, work);
 	{
 		const double *size = figure(m, L, m->cfg->k_indicator, NULL);
 		const double *small = s->size ? figure(m, L, s->size, NULL) : NULL;
@@ -958,20 +968,7 @@ static void aggregate(const struct score_model *m, const struct config_scenario 
 	size_t n = m->n[level], nd = own->domain ? own->ndomains : 0;
 	double *wsum = take(work, n, sizeof *wsum, true), *dw = take(work, (n ? n : 1) * (nd ? nd : 1), sizeof *dw, true);
 
-	memset(o, 0, sizeof *o);
-	o->n = n;
-	o->ndomains = nd;
-	o->work = work;
-	o->value = take(work, n, sizeof *o->value, true);
-	o->domain = take(work, (n ? n : 1) * (nd ? nd : 1), sizeof *o->domain, true);
-	o->flags = take(work, n, sizeof *o->flags, true);
-	o->at_risk = take(work, n, sizeof *o->at_risk, false);
-	o->size = take(work, n, sizeof *o->size, true);
-	o->volume = take(work, n, sizeof *o->volume, true);
-	o->weight = take(work, n, sizeof *o->weight, true);
-	o->too_small = take(work, n, sizeof *o->too_small, true);
-	o->why = take(work, n, sizeof *o->why, true);
-	o->ref = reference_groups(m, s, level, work);
+	outcome_init(o, m, s, level, nd, own->domain != NULL, work);
 	const double *own_small = s->size ? figure(m, s->level, s->size, NULL) : NULL;
 	double *small = own_small ? take(work, n, sizeof *small, true) : NULL;
 
