@@ -658,9 +658,12 @@ static int audit_release(const char *staging, struct publish_stats *st, struct e
 /* The tiles, then the disclosure files, written on a thread of their own
  * (with its own connection on the publication's snapshot) while this one
  * writes the GeoPackage and the rest: the GeoPackage keeps one core busy
- * (GDAL and SQLite), the tiles can use the other. */
+ * (GDAL and SQLite), the tiles can use the other. When the server refuses a
+ * second connection (a role's or database's connection limit, a full server)
+ * they are written after the rest, on the main connection. */
 struct tiles_job {
 	struct db *db;
+	struct db *main; /* set when the tiles wait for the main connection */
 	const struct config *cfg;
 	const char *staging;
 	char *prev;
@@ -674,13 +677,18 @@ struct tiles_job {
 	int rc;
 };
 
+static void tiles_run(struct tiles_job *j, struct db *db)
+{
+	j->rc = tiles_write(db, j->cfg, j->staging, j->prev, j->minzoom, j->maxzoom, &j->stop, &j->ts, &j->e);
+	if (j->rc == 0 && !__atomic_load_n(&j->stop, __ATOMIC_RELAXED))
+		j->rc = write_disclosure(db, j->staging, &j->st, &j->e);
+}
+
 static void *tiles_thread(void *arg)
 {
 	struct tiles_job *j = arg;
 
-	j->rc = tiles_write(j->db, j->cfg, j->staging, j->prev, j->minzoom, j->maxzoom, &j->stop, &j->ts, &j->e);
-	if (j->rc == 0 && !__atomic_load_n(&j->stop, __ATOMIC_RELAXED))
-		j->rc = write_disclosure(j->db, j->staging, &j->st, &j->e);
+	tiles_run(j, j->db);
 	return NULL;
 }
 
@@ -694,8 +702,14 @@ static int tiles_start(struct tiles_job *j, struct db *db, const struct config *
 	j->prev = realpath(cur, NULL);
 	free(cur);
 	if (!(j->db = db_connect_snapshot(db, e))) {
-		err_prefix(e, "opening a second connection for the tiles");
-		return -1;
+		if (e->cls != ERR_DATABASE || !db_ok(db)) {
+			err_prefix(e, "opening a second connection for the tiles");
+			return -1;
+		}
+		log_msg(LOG_WARN, "no second connection for the tiles (%s): they are written after the rest, on this one",
+			e->message);
+		j->main = db;
+		return 0;
 	}
 	rc = pthread_create(&j->th, NULL, tiles_thread, j);
 	if (rc != 0)
@@ -711,6 +725,16 @@ static int tiles_finish(struct tiles_job *j, bool give_up, struct err *e)
 {
 	int rc = 0;
 
+	if (j->main) {
+		if (!give_up) {
+			tiles_run(j, j->main);
+			if (j->rc < 0) {
+				*e = j->e;
+				rc = -1;
+			}
+		}
+		j->main = NULL;
+	}
 	if (j->started) {
 		if (give_up) {
 			__atomic_store_n(&j->stop, true, __ATOMIC_RELAXED);

@@ -385,6 +385,59 @@ Test(demo, publishing_again_gives_identical_bytes, .timeout = 300)
 	demo_end(&d);
 }
 
+/* A server that gives pc6risk one connection (here a role with CONNECTION
+ * LIMIT 1) still gets its publication: the tiles are written after the rest,
+ * on the main connection, and the files are the bytes of a publish with two. */
+Test(demo, a_publish_with_one_connection_writes_the_same_files, .timeout = 300)
+{
+	struct demo d;
+	struct db *db;
+	struct err e;
+	struct t_run r;
+	char *role, *sql, *first, *second, *a, *b;
+	const char *user = getenv("PGUSER");
+
+	demo_start(&d);
+	db = t_db(d.schema);
+	role = xasprintf("t_solo_%ld", (long)getpid());
+	sql = xasprintf("CREATE ROLE %s LOGIN NOSUPERUSER CONNECTION LIMIT 1", role);
+	if (db_exec(db, sql, &e) < 0)
+		cr_skip_test("cannot make a role with one connection here: %s", e.message);
+	free(sql);
+	sql = xasprintf("GRANT USAGE, CREATE ON SCHEMA %s TO %s; GRANT ALL ON ALL TABLES IN SCHEMA %s TO %s;"
+			" GRANT ALL ON ALL SEQUENCES IN SCHEMA %s TO %s",
+			d.schema, role, d.schema, role, d.schema, role);
+	cr_assert_eq(db_exec(db, sql, &e), 0, "%s", e.message);
+	free(sql);
+	first = t_link_target(d.out);
+	sleep(1); /* release ids carry the second they were made */
+	setenv("PGUSER", role, 1);
+	r = t_pc6risk((const char *[]){"publish", "-c", d.config, "--schema", d.schema, "--out", d.out, NULL});
+	if (user)
+		setenv("PGUSER", user, 1);
+	else
+		unsetenv("PGUSER");
+	/* the role goes before anything is checked, so a failure leaves none */
+	sql = xasprintf("DROP OWNED BY %s; DROP ROLE %s", role, role);
+	cr_assert_eq(db_exec(db, sql, &e), 0, "%s", e.message);
+	free(sql);
+	cr_assert_eq(r.status, 0, "publish with one connection: %s", r.err);
+	cr_assert(strstr(r.err, "no second connection for the tiles"), "it says why the tiles came last: %s", r.err);
+	second = t_link_target(d.out);
+	cr_assert_str_neq(first, second, "a new release was made");
+	a = xasprintf("%s/%s", d.out, first);
+	b = xasprintf("%s/%s", d.out, second);
+	t_compare_trees(a, b, "");
+	t_run_free(&r);
+	free(a);
+	free(b);
+	free(first);
+	free(second);
+	free(role);
+	db_close(db);
+	demo_end(&d);
+}
+
 /* The names in dir, sorted, as one string; hidden ones too when all. */
 static char *listing(const char *dir, bool all)
 {
