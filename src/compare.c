@@ -10,6 +10,9 @@
 #include "pc6risk/xalloc.h"
 
 #include <math.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -386,6 +389,7 @@ int compare_run(struct db *db, const struct config *cfg, const struct compare_op
 	struct pilot *pilots = NULL;
 	char ***drive = xcalloc(ns ? ns : 1, sizeof *drive), **names = NULL;
 	struct timespec t0, t1;
+	struct score_work *work = NULL;
 	int rc = -1;
 
 	memset(st, 0, sizeof *st);
@@ -402,24 +406,34 @@ int compare_run(struct db *db, const struct config *cfg, const struct compare_op
 		err_hint(e, "run `pc6risk load` first");
 		goto out;
 	}
+	/* both levels of a scenario from one work space: the second reuses the
+	 * first's sorted indicators and domain percentiles */
+	work = score_work_new();
 	for (size_t s = 0; s < ns; s++) {
 		const struct config_scenario *sc = &cfg->scenarios[s];
 
 		buurt[s].value = xmalloc(nb * sizeof(double));
 		buurt[s].rank = xmalloc(nb * sizeof(double));
 		if (sc->outputs[LEVEL_BUURT] || sc->level == LEVEL_BUURT) {
-			if (score_compute(m, sc, NULL, LEVEL_BUURT, buurt[s].value, buurt[s].rank, NULL, e) < 0)
+			if (score_compute(m, sc, NULL, LEVEL_BUURT, buurt[s].value, buurt[s].rank, work, e) < 0)
 				goto out;
 			buurt[s].present = true;
 		}
 		if (sc->level == LEVEL_PC6 && npc6 > 0) {
 			pc6[s].value = xmalloc(npc6 * sizeof(double));
 			pc6[s].rank = xmalloc(npc6 * sizeof(double));
-			if (score_compute(m, sc, NULL, LEVEL_PC6, pc6[s].value, pc6[s].rank, NULL, e) < 0)
+			if (score_compute(m, sc, NULL, LEVEL_PC6, pc6[s].value, pc6[s].rank, work, e) < 0)
 				goto out;
 			pc6[s].present = true;
 		}
 	}
+	score_work_free(work);
+	work = NULL;
+#ifdef __GLIBC__
+	/* glibc keeps the work space's 100 MB from the main heap; the draws'
+	 * threads allocate in heaps of their own */
+	malloc_trim(0);
+#endif
 	if (write_pairs(db, cfg, LEVEL_BUURT, buurt, nb, st, e) < 0 ||
 	    (npc6 > 0 && write_pairs(db, cfg, LEVEL_PC6, pc6, npc6, st, e) < 0))
 		goto out;
@@ -621,6 +635,7 @@ out:
 	free(pc6);
 	free(mc);
 	free(pilots);
+	score_work_free(work);
 	score_model_free(m);
 	return rc;
 }
