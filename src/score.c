@@ -490,6 +490,9 @@ struct outcome {
 
 /* ---- a Monte Carlo's working memory ------------------------------------ */
 
+/* How many normalisations there are (enum norm). */
+#define NORMS (NORM_MINMAX + 1)
+
 /* The arrays of one score_compute, kept from one draw to the next. Each draw
  * asks for the same arrays in the same order, so after the first it
  * allocates nothing. Nationally a draw uses about 100 MB of arrays; when each
@@ -507,7 +510,7 @@ struct score_work {
 	const struct config_scenario *of;
 	struct stats_order **order;
 	size_t norders;
-	/* per domain and normalisation (d * 4 + norm): the domain's percentiles,
+	/* per domain and normalisation (d * NORMS + norm): the domain's percentiles,
 	 * when all its indicators have the same values every draw */
 	double **pct;
 	size_t npct;
@@ -705,12 +708,9 @@ static void outcome_init(struct outcome *o, const struct score_model *m, const s
 }
 
 /* Percentile rank in (0, 1] within groups, over the given units only. */
-static void group_percentile(const double *x, const int *group, size_t n, double *out, struct score_work *w)
+static void group_percentile(const double *x, const int *group, size_t n, double *out, struct stats_room *room)
 {
-	if (w)
-		stats_normalise_in(&w->room, STATS_RANK, x, group, n, 0, 1, out);
-	else
-		stats_normalise(STATS_RANK, x, group, n, 0, 1, out);
+	stats_normalise_in(room, STATS_RANK, x, group, n, 0, 1, out);
 }
 
 /* The scenario at its own level. With domains false, o->domain is left out
@@ -733,6 +733,7 @@ static int compute_own(const struct score_model *m, const struct config_scenario
 	int *dcount = take(work, (n ? n : 1) * (nd ? nd : 1), sizeof *dcount, true);
 	double *pca_in = NULL;
 	bool *moving = take(work, nd, sizeof *moving, true); /* a domain with values drawn anew each draw */
+	struct stats_room own_room = {0}, *room = work ? &work->room : &own_room;
 	size_t npresent = 0, low_income_col = 0;
 	int rc = 0;
 
@@ -741,7 +742,7 @@ static int compute_own(const struct score_model *m, const struct config_scenario
 		work->of = s;
 		work->norders = nt;
 		work->order = xcalloc(nt ? nt : 1, sizeof *work->order);
-		work->npct = 4 * nd;
+		work->npct = NORMS * nd;
 		work->pct = xcalloc(work->npct ? work->npct : 1, sizeof *work->pct);
 	}
 	outcome_init(o, m, s, L, nd, domains || s->combine == COMBINE_MEAN || s->combine == COMBINE_GEOMEAN, work);
@@ -763,6 +764,7 @@ static int compute_own(const struct score_model *m, const struct config_scenario
 	for (size_t j = 0; j < nt; j++) {
 		const struct config_term *t = &s->terms[j];
 		const struct rate *r;
+		bool drawn; /* its values drawn anew from their shrinkage posterior */
 		size_t d;
 
 		if (!t->present)
@@ -772,9 +774,10 @@ static int compute_own(const struct score_model *m, const struct config_scenario
 			rc = err_set(e, ERR_INTERNAL, NULL, "scenario %s: no rate for %s", s->name, t->name);
 			goto out;
 		}
+		drawn = v && v->shrink_draw && r->shrink;
 		for (d = 0; d < nd && strcmp(s->domains[d].name, t->domain) != 0; d++)
 			;
-		if (d < nd && v && v->shrink_draw && r->shrink)
+		if (d < nd && drawn)
 			moving[d] = true;
 		for (size_t i = 0; i < n; i++) {
 			long a = score_model_ancestor(m, L, i, t->level);
@@ -782,7 +785,7 @@ static int compute_own(const struct score_model *m, const struct config_scenario
 
 			if (a >= 0) {
 				val = r->shrink ? r->shrunk[a] : r->raw[a];
-				if (v && v->shrink_draw && r->shrink && !isnan(val) && r->sd[a] > 0)
+				if (drawn && !isnan(val) && r->sd[a] > 0)
 					val = fmax(0, val + r->sd[a] * gen_normal(v->shrink_draw));
 				if (isnan(val) && !o->why[i])
 					o->why[i] = r->why[a];
@@ -805,15 +808,13 @@ static int compute_own(const struct score_model *m, const struct config_scenario
 		}
 		if (strcmp(t->name, "low_income") == 0)
 			low_income_col = npresent;
-		if (work && !(v && v->shrink_draw && r->shrink)) {
+		if (work && !drawn) {
 			/* the same values every draw: sorted once */
 			if (!work->order[j])
 				work->order[j] = stats_order_new(x, o->ref, n);
 			stats_normalise_ordered(work->order[j], (enum stats_norm)norm, x, s->winsor_lo, s->winsor_hi, z);
-		} else if (work) {
-			stats_normalise_in(&work->room, (enum stats_norm)norm, x, o->ref, n, s->winsor_lo, s->winsor_hi, z);
 		} else {
-			stats_normalise((enum stats_norm)norm, x, o->ref, n, s->winsor_lo, s->winsor_hi, z);
+			stats_normalise_in(room, (enum stats_norm)norm, x, o->ref, n, s->winsor_lo, s->winsor_hi, z);
 		}
 		for (size_t i = 0; i < n; i++) {
 			double zi = z[i];
@@ -870,7 +871,7 @@ static int compute_own(const struct score_model *m, const struct config_scenario
 			double w = dw_given ? dw_given[d] : s->domains[d].weight;
 
 			const double *p = pct;
-			double **kept = work && !moving[d] ? &work->pct[d * 4 + (size_t)norm] : NULL;
+			double **kept = work && !moving[d] ? &work->pct[d * NORMS + (size_t)norm] : NULL;
 
 			/* a domain whose values are the same every draw (for this
 			 * normalisation) has its percentiles worked out once, for
@@ -878,7 +879,7 @@ static int compute_own(const struct score_model *m, const struct config_scenario
 			if (!kept || !*kept) {
 				for (size_t i = 0; i < n; i++)
 					col[i] = dcount[d * n + i] ? dsum[d * n + i] / dcount[d * n + i] : NAN;
-				group_percentile(col, o->ref, n, pct, work);
+				group_percentile(col, o->ref, n, pct, room);
 				if (kept) {
 					*kept = xmalloc((n ? n : 1) * sizeof **kept);
 					for (size_t i = 0; i < n; i++)
@@ -934,7 +935,7 @@ static int compute_own(const struct score_model *m, const struct config_scenario
 				o->value[i] = NAN;
 		} else {
 			/* percentiles 1-100 within the reference area */
-			group_percentile(pc, o->ref, n, x, work);
+			group_percentile(pc, o->ref, n, x, room);
 			for (size_t i = 0; i < n; i++)
 				o->value[i] = isnan(x[i]) ? NAN : ceil(x[i] * 100);
 		}
@@ -954,6 +955,7 @@ out:
 	give(work, dcount);
 	give(work, pca_in);
 	give(work, moving);
+	free(own_room.p);
 	if (rc < 0)
 		outcome_free(o);
 	return rc;
@@ -1068,7 +1070,12 @@ static int score_rows(struct db *db, const struct score_model *m, const struct c
 		ranked[i] = isnan(rank[i]) ? NAN : o->value[i];
 		ref_for_pct[i] = o->ref[i];
 	}
-	group_percentile(ranked, ref_for_pct, o->n, pct, NULL);
+	{
+		struct stats_room room = {0};
+
+		group_percentile(ranked, ref_for_pct, o->n, pct, &room);
+		free(room.p);
+	}
 	for (size_t i = 0; i < o->n && rc == 0; i++) {
 		char reason[200];
 		const char *why = NULL;
