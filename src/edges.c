@@ -1,9 +1,11 @@
 #include "pc6risk/edges.h"
+#include "pc6risk/radix.h"
 #include "pc6risk/text.h"
 #include "pc6risk/wkb.h"
 #include "pc6risk/xalloc.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,66 +66,80 @@ int edges_add_hex(struct edges *e, int item, int block, const char *hex)
 	return rc;
 }
 
-static int cmp_seg(const void *pa, const void *pb)
+static bool same_seg(const struct edge_seg *a, const struct edge_seg *b)
 {
-	const struct edge_seg *a = pa, *b = pb;
-
-	if (a->ax != b->ax)
-		return a->ax < b->ax ? -1 : 1;
-	if (a->ay != b->ay)
-		return a->ay < b->ay ? -1 : 1;
-	if (a->bx != b->bx)
-		return a->bx < b->bx ? -1 : 1;
-	if (a->by != b->by)
-		return a->by < b->by ? -1 : 1;
-	return a->item - b->item;
+	return a->ax == b->ax && a->ay == b->ay && a->bx == b->bx && a->by == b->by;
 }
 
-static int cmp_pair(const void *pa, const void *pb)
+/* A segment's endpoints mixed into 64 bits (splitmix64's finaliser per
+ * coordinate): equal segments get equal hashes, and a sort by hash brings
+ * them together; unequal ones that share a hash are told apart after. */
+static uint64_t seg_hash(const struct edge_seg *s)
 {
-	const int *a = pa, *b = pb;
+	const int64_t v[4] = {s->ax, s->ay, s->bx, s->by};
+	uint64_t h = 0x9e3779b97f4a7c15u;
 
-	return a[0] != b[0] ? (a[0] < b[0] ? -1 : 1) : a[1] != b[1] ? (a[1] < b[1] ? -1 : 1) : 0;
+	for (int i = 0; i < 4; i++) {
+		uint64_t z = h ^ (uint64_t)v[i];
+
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+		h = (z ^ (z >> 31)) + 0x9e3779b97f4a7c15u;
+	}
+	return h;
+}
+
+static void add_pair(struct radix_item **p, size_t *n, size_t *cap, int a, int b)
+{
+	if (*n == *cap) {
+		*cap = *cap ? 2 * *cap : 1024;
+		*p = xrealloc(*p, *cap * sizeof **p);
+	}
+	(*p)[(*n)++] = (struct radix_item){(uint64_t)(uint32_t)(a < b ? a : b) << 32 | (uint32_t)(a < b ? b : a), 0};
 }
 
 void edges_pairs(struct edges *e, int **pairs, size_t *npairs)
 {
-	size_t n = 0, cap = 1024, out = 0;
-	int *p = xmalloc(2 * cap * sizeof *p);
+	struct radix_item *s = xmalloc((e->n + 1) * sizeof *s), *t = xmalloc((e->n + 1) * sizeof *t);
+	struct radix_item *p = NULL;
+	size_t n = 0, cap = 0, out = 0;
+	int *res;
 
-	qsort(e->seg, e->n, sizeof *e->seg, cmp_seg);
+	/* segments by hash (radix, not qsort: millions of them nationally) */
+	for (size_t i = 0; i < e->n; i++)
+		s[i] = (struct radix_item){seg_hash(&e->seg[i]), i};
+	radix_sort(&s, &t, e->n);
 	for (size_t i = 0; i < e->n;) {
 		size_t j = i + 1;
 
-		while (j < e->n && e->seg[j].ax == e->seg[i].ax && e->seg[j].ay == e->seg[i].ay &&
-		       e->seg[j].bx == e->seg[i].bx && e->seg[j].by == e->seg[i].by)
+		while (j < e->n && s[j].key == s[i].key)
 			j++;
 		for (size_t a = i; a < j; a++)
 			for (size_t b = a + 1; b < j; b++) {
-				const struct edge_seg *x = &e->seg[a], *y = &e->seg[b];
+				const struct edge_seg *x = &e->seg[s[a].val], *y = &e->seg[s[b].val];
 
-				if (x->item == y->item || x->block != y->block)
-					continue;
-				if (n == cap) {
-					cap *= 2;
-					p = xrealloc(p, 2 * cap * sizeof *p);
-				}
-				p[2 * n] = x->item < y->item ? x->item : y->item;
-				p[2 * n + 1] = x->item < y->item ? y->item : x->item;
-				n++;
+				if (x->item != y->item && x->block == y->block && same_seg(x, y))
+					add_pair(&p, &n, &cap, x->item, y->item);
 			}
 		i = j;
 	}
-	qsort(p, n, 2 * sizeof *p, cmp_pair);
+	free(s);
+	free(t);
+	edges_free(e);
+	/* pairs sorted, each once */
+	t = xmalloc((n + 1) * sizeof *t);
+	radix_sort(&p, &t, n);
+	free(t);
+	res = xmalloc((2 * n + 1) * sizeof *res);
 	for (size_t i = 0; i < n; i++)
-		if (out == 0 || p[2 * i] != p[2 * (out - 1)] || p[2 * i + 1] != p[2 * (out - 1) + 1]) {
-			p[2 * out] = p[2 * i];
-			p[2 * out + 1] = p[2 * i + 1];
+		if (out == 0 || p[i].key != p[i - 1].key) {
+			res[2 * out] = (int)(p[i].key >> 32);
+			res[2 * out + 1] = (int)(p[i].key & 0xffffffffu);
 			out++;
 		}
-	*pairs = p;
+	free(p);
+	*pairs = res;
 	*npairs = out;
-	edges_free(e);
 }
 
 void edges_free(struct edges *e)

@@ -1,4 +1,5 @@
 #include "pc6risk/stats.h"
+#include "pc6risk/radix.h"
 #include "pc6risk/xalloc.h"
 
 #include <math.h>
@@ -6,12 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* What the sorts move around: an unsigned key to order by and a payload (a
- * unit's index, or a second key) that travels with it. */
-struct item {
-	uint64_t key;
-	uint64_t val;
-};
+/* What the sorts move around (struct radix_item): an unsigned key to order by
+ * and a payload (a unit's index, or a second key) that travels with it. The
+ * sort is stable: that lets a second sort by a coarser key keep the first
+ * order within each key (Kendall's tau). */
 
 /* An unsigned integer that sorts like the double: a positive value gets its
  * sign bit set, a negative one all its bits flipped. -0 becomes +0 first so
@@ -26,59 +25,9 @@ static uint64_t order_key(double v)
 	return b >> 63 ? ~b : b | (uint64_t)1 << 63;
 }
 
-/* Sort (*a)[0..m) by key, ascending and stable, with (*tmp)[0..m) as room;
- * afterwards *a points at the sorted items and *tmp at the room. An LSD radix
- * sort a byte at a time, skipping the bytes all keys share: on 450,000 random
- * doubles it took 7 ms on the development machine where qsort took 73, and
- * Monte Carlo sorts thousands of times. A few items go by insertion, which
- * costs less than clearing the counts. Stability is what lets a second sort
- * by a coarser key keep the first order within each key (Kendall's tau). */
-static void sort_items(struct item **a, struct item **tmp, size_t m)
-{
-	size_t count[8][256];
-
-	if (m < 2)
-		return;
-	if (m <= 32) {
-		struct item *s = *a;
-
-		for (size_t k = 1; k < m; k++) {
-			struct item x = s[k];
-			size_t j = k;
-
-			for (; j > 0 && s[j - 1].key > x.key; j--)
-				s[j] = s[j - 1];
-			s[j] = x;
-		}
-		return;
-	}
-	memset(count, 0, sizeof count);
-	for (size_t k = 0; k < m; k++)
-		for (int d = 0; d < 8; d++)
-			count[d][((*a)[k].key >> (8 * d)) & 0xff]++;
-	for (int d = 0; d < 8; d++) {
-		size_t *c = count[d], pos = 0;
-		struct item *t;
-
-		if (c[((*a)[0].key >> (8 * d)) & 0xff] == m)
-			continue;
-		for (int b = 0; b < 256; b++) {
-			size_t here = c[b];
-
-			c[b] = pos;
-			pos += here;
-		}
-		for (size_t k = 0; k < m; k++)
-			(*tmp)[c[((*a)[k].key >> (8 * d)) & 0xff]++] = (*a)[k];
-		t = *a;
-		*a = *tmp;
-		*tmp = t;
-	}
-}
-
 /* Write the rank of each of the m items, sorted by x[item.val], divided by div
  * to out[item.val]: 1 for the first, ties the mean of the ranks they span. */
-static void put_ranks(const struct item *s, size_t m, const double *x, double div, double *out)
+static void put_ranks(const struct radix_item *s, size_t m, const double *x, double div, double *out)
 {
 	for (size_t k = 0, end; k < m; k = end) {
 		double r;
@@ -99,7 +48,7 @@ static double clamp(double v, double lo, double hi)
 /* The type-7 quantile q in [0, 1] of the m >= 1 values x[s[k].val], sorted
  * ascending and each first clamped to [lo, hi], computed the way R does it so
  * the last bit agrees: interpolate only between two different values. */
-static double quantile_sorted(const struct item *s, size_t m, const double *x, double q, double lo, double hi)
+static double quantile_sorted(const struct radix_item *s, size_t m, const double *x, double q, double lo, double hi)
 {
 	double index = 1 + (double)(m - 1) * q, below = floor(index), h = index - below, a, b;
 	size_t k = (size_t)below;
@@ -113,16 +62,16 @@ static double quantile_sorted(const struct item *s, size_t m, const double *x, d
 
 void stats_rank(const double *x, size_t n, double *rank)
 {
-	struct item *it = xmalloc(2 * n * sizeof *it), *s = it, *t;
+	struct radix_item *it = xmalloc(2 * n * sizeof *it), *s = it, *t;
 	size_t m = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		rank[i] = NAN;
 		if (!isnan(x[i]))
-			it[m++] = (struct item){order_key(x[i]), i};
+			it[m++] = (struct radix_item){order_key(x[i]), i};
 	}
 	t = it + m;
-	sort_items(&s, &t, m);
+	radix_sort(&s, &t, m);
 	put_ranks(s, m, x, 1, rank);
 	free(it);
 }
@@ -130,7 +79,7 @@ void stats_rank(const double *x, size_t n, double *rank)
 /* Normalise one group's m >= 1 units, given sorted by x[item.val]. A scale of
  * 0 (all values equal, or an IQR of 0 for ROBUST_Z) gives 0: the group says
  * nothing about how far a unit stands out. */
-static void normalise_group(enum stats_norm method, const struct item *s, size_t m, const double *x, double lo,
+static void normalise_group(enum stats_norm method, const struct radix_item *s, size_t m, const double *x, double lo,
 			    double hi, double *out)
 {
 	double wlo = -INFINITY, whi = INFINITY, centre = 0, scale = 0;
@@ -192,11 +141,11 @@ void stats_normalise(enum stats_norm method, const double *x, const int *group, 
  * together in index order (a counting sort), then each group is sorted on its
  * own: a group's few thousand items stay in cache, where one sort of all of
  * them by value and another by group went through memory twice per byte. */
-static size_t group_order(struct stats_room *room, const double *x, const int *group, size_t n, struct item **it,
+static size_t group_order(struct stats_room *room, const double *x, const int *group, size_t n, struct radix_item **it,
 			  size_t **start)
 {
 	size_t m, ngroups = 0, *next, need;
-	struct item *items;
+	struct radix_item *items;
 	size_t *st;
 
 	for (size_t i = 0; i < n; i++)
@@ -222,12 +171,12 @@ static size_t group_order(struct stats_room *room, const double *x, const int *g
 	memcpy(next, st, (ngroups + 1) * sizeof *next);
 	for (size_t i = 0; i < n; i++)
 		if (group[i] >= 0 && !isnan(x[i]))
-			items[next[group[i]]++] = (struct item){order_key(x[i]), i};
+			items[next[group[i]]++] = (struct radix_item){order_key(x[i]), i};
 	for (size_t g = 0; g < ngroups; g++) {
 		size_t b = st[g], len = st[g + 1] - b;
-		struct item *s = items + b, *t = items + m + b;
+		struct radix_item *s = items + b, *t = items + m + b;
 
-		sort_items(&s, &t, len);
+		radix_sort(&s, &t, len);
 		if (s != items + b)
 			memcpy(items + b, s, len * sizeof *s);
 	}
@@ -237,7 +186,7 @@ static size_t group_order(struct stats_room *room, const double *x, const int *g
 }
 
 /* stats_normalise over units already in group order. */
-static void normalise_ordered(enum stats_norm method, const struct item *it, const size_t *start, size_t ngroups,
+static void normalise_ordered(enum stats_norm method, const struct radix_item *it, const size_t *start, size_t ngroups,
 			      const double *x, size_t n, double lo, double hi, double *out)
 {
 	/* a level outside [0, 1] means no winsorising at that end */
@@ -255,14 +204,14 @@ static void normalise_ordered(enum stats_norm method, const struct item *it, con
 void stats_normalise_in(struct stats_room *room, enum stats_norm method, const double *x, const int *group, size_t n,
 			double lo, double hi, double *out)
 {
-	struct item *it;
+	struct radix_item *it;
 	size_t *start, ngroups = group_order(room, x, group, n, &it, &start);
 
 	normalise_ordered(method, it, start, ngroups, x, n, lo, hi, out);
 }
 
 struct stats_order {
-	struct item *it;
+	struct radix_item *it;
 	size_t *start;
 	size_t ngroups, n;
 };
@@ -271,7 +220,7 @@ struct stats_order *stats_order_new(const double *x, const int *group, size_t n)
 {
 	struct stats_room room = {0};
 	struct stats_order *o = xcalloc(1, sizeof *o);
-	struct item *it;
+	struct radix_item *it;
 	size_t *start;
 
 	o->n = n;
@@ -506,7 +455,7 @@ int stats_pca1(const double *X, size_t n, size_t p, size_t sign_col, double *loa
 
 double stats_spearman(const double *a, const double *b, size_t n)
 {
-	struct item *it, *s, *t;
+	struct radix_item *it, *s, *t;
 	double *ra, *rb, centre, sab = 0, saa = 0, sbb = 0;
 	size_t m = 0;
 
@@ -524,10 +473,10 @@ double stats_spearman(const double *a, const double *b, size_t n)
 		m = 0;
 		for (size_t i = 0; i < n; i++)
 			if (!isnan(a[i]) && !isnan(b[i]))
-				it[m++] = (struct item){order_key(x[i]), i};
+				it[m++] = (struct radix_item){order_key(x[i]), i};
 		s = it;
 		t = it + m;
-		sort_items(&s, &t, m);
+		radix_sort(&s, &t, m);
 		put_ranks(s, m, x, 1, pass ? rb : ra);
 	}
 	centre = (double)(m + 1) / 2; /* the mean of any m tie-averaged ranks */
@@ -543,7 +492,7 @@ double stats_spearman(const double *a, const double *b, size_t n)
 }
 
 /* Pairs among m sorted items with equal keys (when by_val, equal vals). */
-static uint64_t tied_pairs(const struct item *s, size_t m, bool by_val)
+static uint64_t tied_pairs(const struct radix_item *s, size_t m, bool by_val)
 {
 	uint64_t pairs = 0;
 
@@ -558,12 +507,12 @@ static uint64_t tied_pairs(const struct item *s, size_t m, bool by_val)
 /* Merge sort (*a)[0..m) by val, stably, with (*tmp)[0..m) as room (afterwards
  * *a holds the result); returns the number of swaps a bubble sort would make:
  * the pairs whose vals are in strictly the wrong order. */
-static uint64_t sort_counting_swaps(struct item **a, struct item **tmp, size_t m)
+static uint64_t sort_counting_swaps(struct radix_item **a, struct radix_item **tmp, size_t m)
 {
 	uint64_t swaps = 0;
 
 	for (size_t width = 1; width < m; width *= 2) {
-		struct item *src = *a, *dst = *tmp;
+		struct radix_item *src = *a, *dst = *tmp;
 
 		for (size_t lo = 0; lo < m; lo += 2 * width) {
 			size_t mid = lo + width < m ? lo + width : m, hi = lo + 2 * width < m ? lo + 2 * width : m;
@@ -590,26 +539,26 @@ static uint64_t sort_counting_swaps(struct item **a, struct item **tmp, size_t m
 
 double stats_kendall(const double *a, const double *b, size_t n)
 {
-	struct item *it = xmalloc(2 * n * sizeof *it), *s = it, *t;
+	struct radix_item *it = xmalloc(2 * n * sizeof *it), *s = it, *t;
 	uint64_t pairs, a_ties, b_ties, both_ties, swaps;
 	size_t m = 0;
 	double tau;
 
 	for (size_t i = 0; i < n; i++)
 		if (!isnan(a[i]) && !isnan(b[i]))
-			it[m++] = (struct item){order_key(b[i]), order_key(a[i])};
+			it[m++] = (struct radix_item){order_key(b[i]), order_key(a[i])};
 	/* Knight (1966): order by (a, b), count the ties, then count the swaps a
 	 * sort by b makes; those are the discordant pairs. Sorting by b and then
 	 * stably by a gives the (a, b) order. */
 	t = it + m;
-	sort_items(&s, &t, m);
+	radix_sort(&s, &t, m);
 	for (size_t k = 0; k < m; k++) {
 		uint64_t key = s[k].key;
 
 		s[k].key = s[k].val;
 		s[k].val = key;
 	}
-	sort_items(&s, &t, m);
+	radix_sort(&s, &t, m);
 	a_ties = tied_pairs(s, m, false);
 	both_ties = 0;
 	for (size_t k = 0, end; k < m; k = end) {
@@ -630,16 +579,16 @@ double stats_kendall(const double *a, const double *b, size_t n)
 
 size_t stats_top(const double *x, size_t n, size_t top, size_t *out)
 {
-	struct item *it = xmalloc(2 * n * sizeof *it), *s = it, *t;
+	struct radix_item *it = xmalloc(2 * n * sizeof *it), *s = it, *t;
 	size_t m = 0;
 
 	/* the inverted key sorts highest first; the stable sort keeps equal
 	 * values in index order */
 	for (size_t i = 0; i < n; i++)
 		if (!isnan(x[i]))
-			it[m++] = (struct item){~order_key(x[i]), i};
+			it[m++] = (struct radix_item){~order_key(x[i]), i};
 	t = it + m;
-	sort_items(&s, &t, m);
+	radix_sort(&s, &t, m);
 	if (top > m)
 		top = m;
 	for (size_t k = 0; k < top; k++)
@@ -733,7 +682,7 @@ void stats_dirichlet(struct gen_rng *r, const double *alpha, size_t k, double *o
 
 double stats_quantile(const double *x, size_t n, double q)
 {
-	struct item *it, *s, *t;
+	struct radix_item *it, *s, *t;
 	size_t m = 0;
 	double v = NAN;
 
@@ -742,10 +691,10 @@ double stats_quantile(const double *x, size_t n, double q)
 	it = xmalloc(2 * n * sizeof *it);
 	for (size_t i = 0; i < n; i++)
 		if (!isnan(x[i]))
-			it[m++] = (struct item){order_key(x[i]), i};
+			it[m++] = (struct radix_item){order_key(x[i]), i};
 	s = it;
 	t = it + m;
-	sort_items(&s, &t, m);
+	radix_sort(&s, &t, m);
 	if (m > 0)
 		v = quantile_sorted(s, m, x, q, -INFINITY, INFINITY);
 	free(it);

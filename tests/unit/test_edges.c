@@ -103,3 +103,60 @@ Test(edges, a_cut_short_wkb_is_refused)
 	cr_assert_eq(edges_add_wkb(&e, 0, 0, buf, len - 1), -1);
 	edges_free(&e);
 }
+
+/* A grid of squares in random blocks, numbered in a random order, every
+ * seventh square added twice to its item (its sides then meet themselves and
+ * each neighbour twice): each pair once, in order, and those of comparing
+ * every two squares' positions. */
+Test(edges, a_random_grid_gives_the_pairs_of_comparing_every_two)
+{
+	enum { W = 40, H = 30, N = W * H };
+	static int block[N], cell[N];
+	struct edges e = {0};
+	int *pairs;
+	size_t n, want = 0, got = 0;
+	static unsigned char adj[N][N];
+	unsigned seed = 7;
+
+	for (int i = 0; i < N; i++) {
+		seed = seed * 1103515245u + 12345u;
+		block[i] = (int)(seed >> 16) % 3;
+		cell[i] = i;
+	}
+	for (int i = N - 1; i > 0; i--) { /* items are numbered in a shuffled order */
+		int j, t;
+
+		seed = seed * 1103515245u + 12345u;
+		j = (int)((seed >> 16) % (unsigned)(i + 1));
+		t = cell[i];
+		cell[i] = cell[j];
+		cell[j] = t;
+	}
+	for (int i = 0; i < N; i++) {
+		square(&e, i, block[i], 10.0 * (cell[i] % W), 10.0 * (cell[i] / W), i % 2, 0);
+		if (i % 7 == 0)
+			square(&e, i, block[i], 10.0 * (cell[i] % W), 10.0 * (cell[i] / W), 0, 28992);
+	}
+	/* naive: squares at grid distance 1 share a side */
+	for (int a = 0; a < N; a++)
+		for (int b = a + 1; b < N; b++) {
+			int dx = abs(cell[a] % W - cell[b] % W), dy = abs(cell[a] / W - cell[b] / W);
+
+			if (dx + dy == 1 && block[a] == block[b]) {
+				adj[a][b] = 1;
+				want++;
+			}
+		}
+	edges_pairs(&e, &pairs, &n);
+	cr_assert_eq(n, want);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_lt(pairs[2 * i], pairs[2 * i + 1]);
+		if (i > 0)
+			cr_assert(pairs[2 * i - 2] < pairs[2 * i] ||
+				  (pairs[2 * i - 2] == pairs[2 * i] && pairs[2 * i - 1] < pairs[2 * i + 1]),
+				  "pair %zu out of order", i);
+		got += adj[pairs[2 * i]][pairs[2 * i + 1]];
+	}
+	cr_assert_eq(got, want);
+	free(pairs);
+}
