@@ -322,6 +322,78 @@ void db_result_free(struct db_result *r)
 	free(r);
 }
 
+struct db_keys {
+	struct db_result *keys; /* table, name, definition: unique keys first, foreign keys last */
+};
+
+struct db_keys *db_keys_drop(struct db *db, const char *const *tables, size_t ntables, struct err *e)
+{
+	struct sbuf list = {0};
+	const char *params[1];
+	struct db_keys *k = xcalloc(1, sizeof *k);
+	int rc = 0;
+
+	sbuf_putc(&list, '{');
+	for (size_t i = 0; i < ntables; i++) {
+		sbuf_puts(&list, i ? ",\"" : "\"");
+		sbuf_puts(&list, tables[i]);
+		sbuf_putc(&list, '"');
+	}
+	sbuf_putc(&list, '}');
+	params[0] = list.s;
+	k->keys = db_query(db,
+			   "WITH t AS (SELECT c.oid FROM pg_class c"
+			   " WHERE c.relnamespace = to_regnamespace(current_schema()) AND c.relname = ANY($1::text[]))"
+			   " SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid)"
+			   " FROM pg_constraint"
+			   " WHERE (conrelid IN (SELECT oid FROM t) AND contype IN ('p', 'u', 'f'))"
+			   "  OR (confrelid IN (SELECT oid FROM t) AND contype = 'f')"
+			   " ORDER BY contype = 'f', conrelid::regclass::text, conname",
+			   1, params, e);
+	sbuf_free(&list);
+	if (!k->keys) {
+		free(k);
+		return NULL;
+	}
+	for (int i = db_nrows(k->keys) - 1; i >= 0 && rc == 0; i--) {
+		char *sql = xasprintf("ALTER TABLE %s DROP CONSTRAINT %s", db_value(k->keys, i, 0),
+				      db_value(k->keys, i, 1));
+
+		rc = db_exec(db, sql, e);
+		free(sql);
+	}
+	if (rc < 0) {
+		db_keys_free(k);
+		return NULL;
+	}
+	return k;
+}
+
+int db_keys_restore(struct db *db, struct db_keys *k, struct err *e)
+{
+	int rc = 0;
+
+	for (int i = 0; i < db_nrows(k->keys) && rc == 0; i++) {
+		char *sql = xasprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", db_value(k->keys, i, 0),
+				      db_value(k->keys, i, 1), db_value(k->keys, i, 2));
+
+		rc = db_exec(db, sql, e);
+		if (rc < 0)
+			err_prefix(e, "rebuilding %s of %s", db_value(k->keys, i, 1), db_value(k->keys, i, 0));
+		free(sql);
+	}
+	db_keys_free(k);
+	return rc;
+}
+
+void db_keys_free(struct db_keys *k)
+{
+	if (!k)
+		return;
+	db_result_free(k->keys);
+	free(k);
+}
+
 int db_begin(struct db *db, struct err *e)
 {
 	return db_exec(db, "BEGIN", e);

@@ -13,10 +13,16 @@
 #include <string.h>
 #include <time.h>
 
-static const char areas_sql[] =
+static const char truncate_sql[] =
 	"TRUNCATE protected_domain, protected_compare, protected_agreement, protected_compare_run, protected_value,"
 	" protected_area,"
-	" protected_group, protected_group_value, protected_figure, protected_policy;"
+	" protected_group, protected_group_value, protected_figure, protected_policy";
+
+/* The tables that take many rows: their keys are built once, after the rows. */
+static const char *const keyed_tables[] = {"protected_area",        "protected_value",  "protected_group",
+					   "protected_group_value", "protected_domain", "protected_compare"};
+
+static const char areas_sql[] =
 	"INSERT INTO protected_area (level, code, name, buurt_code, wijk_code, gemeente_code, geom)"
 	" SELECT 'gemeente', code, name, NULL, NULL, code, geom FROM gemeente"
 	" UNION ALL SELECT 'wijk', code, name, NULL, code, gemeente_code, geom FROM wijk"
@@ -39,9 +45,10 @@ static const char pc6_areas_sql[] =
  * meets the size rules on its own (protect_buurt, filled from sdc) and has a
  * ranked score; one that does not shows its wijk's score, unranked. Published
  * scores are rounded to one decimal and ranked again among the published
- * units of the same reference area. */
+ * units of the same reference area. Returns how many were published and how
+ * many suppressed. */
 static const char values_sql[] =
-	"INSERT INTO protected_value (scenario, level, code, status, reason, score, rank, ranked, shown_from)"
+	"WITH ins AS (INSERT INTO protected_value (scenario, level, code, status, reason, score, rank, ranked, shown_from)"
 	" SELECT $1, $2, code, CASE WHEN why IS NULL OR wijk_score IS NOT NULL THEN 'published' ELSE 'suppressed' END,"
 	"  CASE WHEN wijk_score IS NULL THEN why END,"
 	"  CASE WHEN why IS NULL THEN shown ELSE wijk_score END,"
@@ -59,7 +66,9 @@ static const char values_sql[] =
 	"   (SELECT round(w.value::numeric, 1)::float8 FROM score w JOIN buurt b ON b.wijk_code = w.code"
 	"    WHERE w.scenario = $1 AND w.level = 'wijk' AND b.code = s.code) END AS wijk_score"
 	"  FROM score s LEFT JOIN protect_buurt pb ON $2 = 'buurt' AND pb.code = s.code"
-	"  WHERE s.scenario = $1 AND s.level = $2) j";
+	"  WHERE s.scenario = $1 AND s.level = $2) j"
+	" RETURNING status)"
+	" SELECT count(*) FILTER (WHERE status = 'published'), count(*) FILTER (WHERE status = 'suppressed') FROM ins";
 
 /* What compare found, for published areas only. The rank columns stay
  * NULL unless every area compare ranked in that reference area is published
@@ -158,12 +167,12 @@ static int read_codes(struct db *db, const char *sql, const struct codes *parent
 }
 
 /* Neighbours inside the same parent into CSR form over items: rows of
- * "code, parent code, geometry" (hex EWKB), ordered by code. Neighbours share
- * a border segment (edges.h). */
+ * "code, parent code, geometry", fetched in binary (the geometry as EWKB).
+ * Neighbours share a border segment (edges.h). */
 static int read_adjacency(struct db *db, const char *sql, const struct codes *items, size_t **start, int **adj,
 			  struct err *e)
 {
-	struct db_result *r = db_query(db, sql, 0, NULL, e);
+	struct db_result *r = db_query_binary(db, sql, 0, NULL, e); /* geometry as EWKB, not hex */
 	struct edges ed = {0};
 	size_t npairs, *at;
 	int *pairs;
@@ -172,10 +181,11 @@ static int read_adjacency(struct db *db, const char *sql, const struct codes *it
 		return -1;
 	for (int i = 0; i < db_nrows(r); i++) {
 		int item = lookup(items, db_value(r, i, 0));
+		const unsigned char *wkb = (const unsigned char *)db_value(r, i, 2);
 
-		if (item < 0 || !db_value(r, i, 2))
+		if (item < 0 || !wkb)
 			continue;
-		if (edges_add_hex(&ed, item, items->parent[item], db_value(r, i, 2)) < 0) {
+		if (edges_add_wkb(&ed, item, items->parent[item], wkb, db_length(r, i, 2)) < 0) {
 			err_set(e, ERR_INPUT, NULL, "%s: its geometry is not a polygon", db_value(r, i, 0));
 			edges_free(&ed);
 			db_result_free(r);
@@ -245,14 +255,62 @@ static size_t name_add(struct names *ns, const char *name)
 	return ns->n++;
 }
 
+/* Where the PC6 figure arrays hold the names: file (1..63) and position -> name. */
+struct value_load {
+	const struct codes *pc6;
+	double **value, **lo;
+	int *slot[64]; /* per file: position - 1 -> name index, -1 when not read */
+	size_t nslot[64];
+};
+
+/* One row (code, file, vals) of the binary COPY of figure. */
+static int value_row(const unsigned char *row, size_t len, void *arg, struct err *e)
+{
+	struct value_load *V = arg;
+	struct pgbin_reader r, vals;
+	const unsigned char *code_b, *file_b, *vals_b;
+	long code_n, vals_n, file;
+	size_t nv;
+	char code[64];
+	int at;
+
+	pgbin_read(&r, row, len);
+	code_n = pgbin_field(&r, &code_b);
+	if (pgbin_field(&r, &file_b) != 2 || code_n < 1 || (size_t)code_n >= sizeof code)
+		return err_set(e, ERR_INTERNAL, NULL, "unexpected figure row");
+	vals_n = pgbin_field(&r, &vals_b);
+	memcpy(code, code_b, (size_t)code_n);
+	code[code_n] = '\0';
+	file = pgbin_get_int2(file_b);
+	if ((at = lookup(V->pc6, code)) < 0 || file < 1 || file > 63 || !V->slot[file])
+		return 0;
+	pgbin_array_open(&vals, vals_b, vals_n, &nv);
+	for (size_t j = 0; j < nv && j < V->nslot[file]; j++) {
+		const unsigned char *v;
+		long vn = pgbin_array_next(&vals, &v);
+		int k = V->slot[file][j];
+
+		if (k >= 0 && vn == 8) {
+			double x = pgbin_get_float8(v);
+
+			V->value[k][at] = V->lo[k][at] = x > 0 ? x : 0;
+		}
+	}
+	if (r.bad || vals.bad)
+		return err_set(e, ERR_INTERNAL, NULL, "figure row of %s cut short", code);
+	return 0;
+}
+
 /* value[n][pc6] (a secret or unknown figure: 2, the middle of CBS's 0-4) and
- * lo[n][pc6] (then 0). */
+ * lo[n][pc6] (then 0), from the figure arrays as stored (binary COPY). */
 static int read_values(struct db *db, const struct names *ns, const struct codes *pc6, double **value, double **lo,
 		       struct err *e)
 {
+	struct value_load V = {.pc6 = pc6, .value = value, .lo = lo};
 	struct sbuf list = {0};
 	const char *params[1];
 	struct db_result *r;
+	int rc = 0;
 
 	sbuf_putc(&list, '{');
 	for (size_t i = 0; i < ns->n; i++) {
@@ -264,30 +322,36 @@ static int read_values(struct db *db, const struct names *ns, const struct codes
 	}
 	sbuf_putc(&list, '}');
 	params[0] = list.s;
-	r = db_query(db, "SELECT code, name, value FROM indicator WHERE level = 'pc6' AND name = ANY($1::text[])", 1, params,
-		     e);
+	r = db_query(db, "SELECT name, file, position FROM indicator_def WHERE level = 'pc6' AND name = ANY($1::text[])",
+		     1, params, e);
 	sbuf_free(&list);
 	if (!r)
 		return -1;
+	sbuf_puts(&list, "COPY (SELECT code, file, vals FROM figure WHERE level = 'pc6' AND file IN (0");
 	for (int i = 0; i < db_nrows(r); i++) {
-		int at = lookup(pc6, db_value(r, i, 0));
-		const char *name = db_value(r, i, 1), *v = db_value(r, i, 2);
+		long file = atol(db_value(r, i, 1)), pos = atol(db_value(r, i, 2));
+		size_t k = 0;
 
-		if (at < 0 || !v)
+		while (k < ns->n && strcmp(ns->name[k], db_value(r, i, 0)) != 0)
+			k++;
+		if (k == ns->n || file < 1 || file > 63 || pos < 1)
 			continue;
-		for (size_t k = 0; k < ns->n; k++)
-			if (strcmp(ns->name[k], name) == 0) {
-				value[k][at] = lo[k][at] = atof(v) > 0 ? atof(v) : 0;
-			}
+		if ((size_t)pos > V.nslot[file]) {
+			V.slot[file] = xrealloc(V.slot[file], (size_t)pos * sizeof *V.slot[file]);
+			for (size_t q = V.nslot[file]; q < (size_t)pos; q++)
+				V.slot[file][q] = -1;
+			V.nslot[file] = (size_t)pos;
+		}
+		V.slot[file][pos - 1] = (int)k;
+		sbuf_printf(&list, ", %ld", file);
 	}
 	db_result_free(r);
-	return 0;
-}
-
-static void field(struct sbuf *b, const char *s, bool last)
-{
-	db_copy_field(b, s);
-	sbuf_putc(b, last ? '\n' : '\t');
+	sbuf_puts(&list, ")) TO STDOUT WITH (FORMAT binary)");
+	rc = db_copy_out_binary(db, list.s, value_row, &V, e);
+	sbuf_free(&list);
+	for (int q = 0; q < 64; q++)
+		free(V.slot[q]);
+	return rc;
 }
 
 /* Every region's id as docs/disclosure.md names it: "G" + a group's first
@@ -433,7 +497,7 @@ static int by_group_id(const void *a, const void *b)
 
 static int write_group_values(struct db *db, const struct config *cfg, const struct codes *pc6,
 			      const struct sdc_result *res, char **ids, size_t ngroups, const size_t *member_start,
-			      const int *members, struct err *e)
+			      const int *members, long long *written, struct err *e)
 {
 	struct pc6_scores sc = {.pc6 = pc6, .scenario = strmap_new(), .refs = strmap_new()};
 	struct group_score *gs = xmalloc((ngroups + 1) * sizeof *gs);
@@ -531,6 +595,7 @@ static int write_group_values(struct db *db, const struct config *cfg, const str
 
 			if (!band[g])
 				continue;
+			(*written)++;
 			pgbin_row(&rows, 5);
 			pgbin_text(&rows, names[k]);
 			pgbin_text(&rows, ids[g]);
@@ -574,39 +639,6 @@ out:
 	return rc;
 }
 
-/* compare_sql with the foreign keys of protected_compare and protected_domain
- * dropped while their rows go in and added again after: one join checks
- * them all, where a key in place checks every row on its own (2 of the 6 s
- * this took nationally). Both tables were emptied in this transaction. */
-static int write_compare(struct db *db, struct err *e)
-{
-	struct db_result *keys = db_query(db,
-					  "SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid)"
-					  " FROM pg_constraint WHERE contype = 'f'"
-					  " AND conrelid IN ('protected_compare'::regclass, 'protected_domain'::regclass)"
-					  " ORDER BY 1, 2",
-					  0, NULL, e);
-	int rc = keys ? 0 : -1;
-
-	for (int i = 0; keys && i < db_nrows(keys) && rc == 0; i++) {
-		char *sql = xasprintf("ALTER TABLE %s DROP CONSTRAINT %s", db_value(keys, i, 0), db_value(keys, i, 1));
-
-		rc = db_exec(db, sql, e);
-		free(sql);
-	}
-	if (rc == 0)
-		rc = db_exec(db, compare_sql, e);
-	for (int i = 0; keys && i < db_nrows(keys) && rc == 0; i++) {
-		char *sql = xasprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", db_value(keys, i, 0), db_value(keys, i, 1),
-				      db_value(keys, i, 2));
-
-		rc = db_exec(db, sql, e);
-		free(sql);
-	}
-	db_result_free(keys);
-	return rc;
-}
-
 /* Groups, units and figures: read the tree and counts, decide with sdc, write. */
 static int protect_counts(struct db *db, const struct config *cfg, struct protect_stats *st, struct err *e)
 {
@@ -625,6 +657,7 @@ static int protect_counts(struct db *db, const struct config *cfg, struct protec
 	struct sdc_problem p = {0};
 	struct sdc_result res = {0};
 	struct sbuf rows = {0};
+	bool copying = false;
 	char **ids = NULL;
 	size_t ngroups = 0, *member_start = NULL;
 	int *members = NULL;
@@ -749,7 +782,7 @@ static int protect_counts(struct db *db, const struct config *cfg, struct protec
 	    db_exec(db, "ANALYZE protect_member", e) < 0)
 		goto out;
 	step("write groups");
-	if (write_group_values(db, cfg, &pc6, &res, ids, ngroups, member_start, members, e) < 0)
+	if (write_group_values(db, cfg, &pc6, &res, ids, ngroups, member_start, members, &st->group_values, e) < 0)
 		goto out;
 	step("group bands");
 	if (db_exec(db, pc6_areas_sql, e) < 0)
@@ -761,6 +794,10 @@ static int protect_counts(struct db *db, const struct config *cfg, struct protec
 
 	step("groups on the map");
 	/* every count of every region */
+	if (db_copy_begin(db, "COPY protected_figure FROM STDIN WITH (FORMAT binary)", e) < 0)
+		goto out;
+	copying = true;
+	pgbin_header(&rows);
 	for (size_t reg = 0; reg < res.nregion; reg++) {
 		const struct sdc_region *r = &res.region[reg];
 
@@ -768,32 +805,47 @@ static int protect_counts(struct db *db, const struct config *cfg, struct protec
 			st->merged_buurten += r->members;
 		for (size_t v = 0; v < p.nvar; v++) {
 			size_t at = reg * p.nvar + v;
-			int base = p.rule[kind[v]].base;
+			bool published = res.status[at] == SDC_PUBLISHED;
 
-			field(&rows, sdc_level_name(r->level), false);
-			field(&rows, ids[reg], false);
-			field(&rows, pv->figures[v].name, false);
-			field(&rows, disclosure_name(kind[v]), false);
-			if (res.status[at] == SDC_PUBLISHED) {
-				sbuf_printf(&rows, "published\t%.0f\t%d\t\\N\n", res.shown[at], base);
+			pgbin_row(&rows, 8);
+			pgbin_text(&rows, sdc_level_name(r->level));
+			pgbin_text(&rows, ids[reg]);
+			pgbin_text(&rows, pv->figures[v].name);
+			pgbin_text(&rows, disclosure_name(kind[v]));
+			pgbin_text(&rows, published ? "published" : "suppressed");
+			if (published)
+				pgbin_float8(&rows, nearbyint(res.shown[at]));
+			else
+				pgbin_null(&rows);
+			pgbin_int4(&rows, p.rule[kind[v]].base);
+			if (published)
+				pgbin_null(&rows);
+			else
+				pgbin_text(&rows, res.reason[at]);
+			if (published)
 				st->figures_published++;
-			} else {
-				sbuf_printf(&rows, "suppressed\t\\N\t%d\t", base);
-				field(&rows, res.reason[at], true);
-				if (res.status[at] == SDC_PRIMARY)
-					st->figures_primary++;
-				else
-					st->figures_secondary++;
-			}
+			else if (res.status[at] == SDC_PRIMARY)
+				st->figures_primary++;
+			else
+				st->figures_secondary++;
 		}
-		if (rows.len > (1 << 20) && copy_rows(db, "COPY protected_figure FROM STDIN", &rows, e) < 0)
+		if (db_copy_flush(db, &rows, DB_COPY_BATCH, e) < 0)
 			goto out;
 	}
-	if (copy_rows(db, "COPY protected_figure FROM STDIN", &rows, e) < 0)
+	pgbin_trailer(&rows);
+	if (db_copy_flush(db, &rows, 0, e) < 0)
+		goto out;
+	copying = false;
+	if (db_copy_end(db, e) < 0)
 		goto out;
 	step("write figures");
 	rc = 0;
 out:
+	if (copying) {
+		struct err ignored;
+
+		db_copy_end(db, &ignored);
+	}
 	for (size_t i = 0; ids && i < res.nregion; i++)
 		free(ids[i]);
 	free(ids);
@@ -849,13 +901,18 @@ int protect_run(struct db *db, const struct config *cfg, struct protect_stats *s
 	char k[16];
 	bool with_pc6;
 	struct db_result *r;
+	struct db_keys *keys = NULL;
 
 	memset(st, 0, sizeof *st);
 	snprintf(k, sizeof k, "%d", cfg->k);
 	if (db_begin(db, e) < 0)
 		return -1;
 	step(NULL);
-	if (db_lock(db, "protect", false, e) < 0 || db_exec(db, areas_sql, e) < 0 ||
+	/* the sorts of the window functions below fit in memory nationally */
+	if (db_lock(db, "protect", false, e) < 0 || db_exec(db, truncate_sql, e) < 0 ||
+	    db_exec(db, "SET LOCAL work_mem = '256MB'", e) < 0 ||
+	    !(keys = db_keys_drop(db, keyed_tables, sizeof keyed_tables / sizeof *keyed_tables, e)) ||
+	    db_exec(db, areas_sql, e) < 0 ||
 	    db_exec(db,
 		    "CREATE TEMP TABLE protect_buurt (code text PRIMARY KEY, meets boolean NOT NULL) ON COMMIT DROP;"
 		    "CREATE TEMP TABLE protect_member (pc6 text NOT NULL, group_code text NOT NULL, meets boolean NOT NULL)"
@@ -880,29 +937,20 @@ int protect_run(struct db *db, const struct config *cfg, struct protect_stats *s
 	for (size_t i = 0; i < cfg->nscenarios; i++) {
 		const struct config_scenario *s = &cfg->scenarios[i];
 		const char *params[4] = {s->name, NULL, cfg->k_indicator, k};
-		long long published, suppressed;
+		long long published = 0, suppressed = 0;
 
+		/* PC6 scores only as their group's band: written with the groups */
 		for (int l = LEVEL_GEMEENTE; l <= LEVEL_BUURT; l++) {
 			if (!s->outputs[l])
 				continue;
 			params[1] = level_name((enum level)l);
-			if (db_execp(db, values_sql, 4, params, e) < 0)
+			if (!(r = db_query(db, values_sql, 4, params, e)))
 				goto fail;
+			published += atoll(db_value(r, 0, 0));
+			suppressed += atoll(db_value(r, 0, 1));
+			db_result_free(r);
 		}
-		/* PC6 scores only as their group's band: written with the groups */
 		step(s->name);
-		r = db_query(db,
-			     "SELECT count(*) FILTER (WHERE status = 'published'),"
-			     " count(*) FILTER (WHERE status = 'suppressed'),"
-			     " (SELECT count(*) FROM protected_group_value WHERE scenario = $1)"
-			     " FROM protected_value WHERE scenario = $1",
-			     1, params, e);
-		if (!r)
-			goto fail;
-		published = atoll(db_value(r, 0, 0));
-		suppressed = atoll(db_value(r, 0, 1));
-		st->group_values += atoll(db_value(r, 0, 2));
-		db_result_free(r);
 		if (published + suppressed == 0) {
 			err_set(e, ERR_INPUT, NULL, "scenario %s has no scores to protect", s->name);
 			err_hint(e, "run `pc6risk score` first");
@@ -913,11 +961,21 @@ int protect_run(struct db *db, const struct config *cfg, struct protect_stats *s
 		log_msg(LOG_INFO, "protected scenario=%s policy=%s published=%lld suppressed=%lld", s->name,
 			cfg->privacy.policy == POLICY_PUBLIC ? "public" : "internal", published, suppressed);
 	}
-	if (write_compare(db, e) < 0 || db_commit(db, e) < 0)
+	if (db_exec(db, compare_sql, e) < 0)
 		goto fail;
-	step("compare and commit");
+	step("compare");
+	if (db_keys_restore(db, keys, e) < 0) {
+		keys = NULL;
+		goto fail;
+	}
+	keys = NULL;
+	step("keys");
+	if (db_commit(db, e) < 0)
+		goto fail;
+	step("commit");
 	return 0;
 fail:
+	db_keys_free(keys);
 	db_rollback(db);
 	return -1;
 }

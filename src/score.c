@@ -1346,7 +1346,9 @@ int score_run(struct db *db, const struct config *cfg, struct score_stats *st, s
 	struct scenario_job jobs[2];
 	struct scenario_job *pending = NULL; /* started, not yet written */
 	size_t ns = cfg->nscenarios;
-	int rc = -1;
+	static const char *const keyed[] = {"score", "rate"};
+	struct db_keys *keys = NULL;
+	int rc = -1, restored;
 
 	memset(st, 0, sizeof *st);
 	if (db_begin(db, e) < 0)
@@ -1362,7 +1364,7 @@ int score_run(struct db *db, const struct config *cfg, struct score_stats *st, s
 		err_hint(e, "run `pc6risk load` first");
 		goto out;
 	}
-	if (db_exec(db, "ALTER TABLE score DROP CONSTRAINT score_pkey; ALTER TABLE rate DROP CONSTRAINT rate_pkey", e) < 0)
+	if (!(keys = db_keys_drop(db, keyed, sizeof keyed / sizeof *keyed, e)))
 		goto out;
 	order = xcalloc(ns ? ns : 1, sizeof *order);
 	for (size_t i = 0; i < ns; i++)
@@ -1393,12 +1395,11 @@ int score_run(struct db *db, const struct config *cfg, struct score_stats *st, s
 		log_msg(LOG_INFO, "scored scenario=%s combine=%s level=%s areas=%lld", j->s->name,
 			combine_name(j->s->combine), level_name(j->s->level), st->scored - before);
 	}
-	if (write_rates(db, m, e) < 0 ||
-	    db_exec(db,
-		    "ALTER TABLE score ADD PRIMARY KEY (scenario, level, code);"
-		    " ALTER TABLE rate ADD PRIMARY KEY (level, code); ANALYZE score; ANALYZE rate",
-		    e) < 0 ||
-	    db_commit(db, e) < 0)
+	if (write_rates(db, m, e) < 0)
+		goto out;
+	restored = db_keys_restore(db, keys, e);
+	keys = NULL;
+	if (restored < 0 || db_exec(db, "ANALYZE score; ANALYZE rate", e) < 0 || db_commit(db, e) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -1408,6 +1409,7 @@ out:
 		scenario_finish(pending, &ignored);
 		scenario_free(pending);
 	}
+	db_keys_free(keys);
 	if (rc < 0)
 		db_rollback(db);
 	free(order);

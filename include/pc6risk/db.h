@@ -115,6 +115,17 @@ int db_copy_out_binary(struct db *db, const char *sql,
 struct sbuf;
 void db_copy_field(struct sbuf *row, const char *s);
 
+/* The primary, unique and foreign keys of some tables of the schema (and the
+ * foreign keys of other tables that point at them), dropped while many rows go
+ * in and added again at the end: one build is cheaper than keeping a key up
+ * row by row. Use inside a transaction, on tables emptied in it; rows that
+ * break a key fail db_keys_restore, naming the key. db_keys_drop returns what
+ * to give db_keys_restore (which frees it, also on failure), or NULL. */
+struct db_keys;
+struct db_keys *db_keys_drop(struct db *db, const char *const *tables, size_t ntables, struct err *e);
+int db_keys_restore(struct db *db, struct db_keys *k, struct err *e);
+void db_keys_free(struct db_keys *k);
+
 /* Apply the embedded migrations not yet recorded in schema_migration, each in
  * its own transaction, under a database-wide advisory lock. *applied counts
  * the ones applied now. A recorded migration whose text changed is an error. */
