@@ -33,8 +33,8 @@ static const char areas_sql[] =
  * no group and not on the map). */
 static const char pc6_areas_sql[] =
 	"INSERT INTO protected_area (level, code, name, buurt_code, wijk_code, gemeente_code, geom, group_code, unit_code)"
-	" SELECT 'pc6', p.code, NULL, g.buurt_code, g.wijk_code, g.gemeente_code, p.geom, g.code, g.unit_code"
-	" FROM protect_member m JOIN protected_group g ON g.code = m.group_code JOIN pc6 p ON p.code = m.pc6;"
+	" SELECT 'pc6', p.code, NULL, m.buurt_code, m.wijk_code, m.gemeente_code, p.geom, m.group_code, m.unit_code"
+	" FROM protect_member m JOIN pc6 p ON p.code = m.pc6;"
 	"UPDATE protected_area a SET unit_code = g.unit_code"
 	" FROM (SELECT DISTINCT buurt_code, unit_code FROM protected_group) g"
 	" WHERE a.level = 'buurt' AND a.code = g.buurt_code";
@@ -770,11 +770,12 @@ static int protect_counts(struct db *db, const struct config *cfg, struct protec
 	}
 	if (copy_rows(db, "COPY protected_group FROM STDIN", &rows, e) < 0)
 		goto out;
-	/* each PC6's group, slim, for the map and the bands */
+	/* each PC6 with its group's codes, for the map (no join with the groups there) */
 	for (size_t i = 0; i < pc6.n; i++) {
-		int g = res.pc6_group[i];
+		int g = res.pc6_group[i], b = pc6.parent[i], w = buurt.parent[b];
 
-		sbuf_printf(&rows, "%s\t%s\t%s\n", pc6.code[i], ids[g], res.region[g].meets ? "t" : "f");
+		sbuf_printf(&rows, "%s\t%s\t%s\t%s\t%s\t%s\n", pc6.code[i], ids[g], buurt.code[b], wijk.code[w],
+			    gem.code[wijk.parent[w]], ids[res.region[g].parent]);
 		if (rows.len > (1 << 20) && copy_rows(db, "COPY protect_member FROM STDIN", &rows, e) < 0)
 			goto out;
 	}
@@ -915,7 +916,8 @@ int protect_run(struct db *db, const struct config *cfg, struct protect_stats *s
 	    db_exec(db, areas_sql, e) < 0 ||
 	    db_exec(db,
 		    "CREATE TEMP TABLE protect_buurt (code text PRIMARY KEY, meets boolean NOT NULL) ON COMMIT DROP;"
-		    "CREATE TEMP TABLE protect_member (pc6 text NOT NULL, group_code text NOT NULL, meets boolean NOT NULL)"
+		    "CREATE TEMP TABLE protect_member (pc6 text NOT NULL, group_code text NOT NULL, buurt_code text NOT NULL,"
+		    " wijk_code text NOT NULL, gemeente_code text NOT NULL, unit_code text NOT NULL)"
 		    " ON COMMIT DROP",
 		    e) < 0 ||
 	    write_policy(db, cfg, e) < 0)
