@@ -333,13 +333,7 @@ struct db_keys *db_keys_drop(struct db *db, const char *const *tables, size_t nt
 	struct db_keys *k = xcalloc(1, sizeof *k);
 	int rc = 0;
 
-	sbuf_putc(&list, '{');
-	for (size_t i = 0; i < ntables; i++) {
-		sbuf_puts(&list, i ? ",\"" : "\"");
-		sbuf_puts(&list, tables[i]);
-		sbuf_putc(&list, '"');
-	}
-	sbuf_putc(&list, '}');
+	db_text_array(&list, tables, ntables);
 	params[0] = list.s;
 	k->keys = db_query(db,
 			   "WITH t AS (SELECT c.oid FROM pg_class c"
@@ -369,10 +363,12 @@ struct db_keys *db_keys_drop(struct db *db, const char *const *tables, size_t nt
 	return k;
 }
 
-int db_keys_restore(struct db *db, struct db_keys *k, struct err *e)
+int db_keys_restore(struct db *db, struct db_keys **kp, struct err *e)
 {
+	struct db_keys *k = *kp;
 	int rc = 0;
 
+	*kp = NULL;
 	for (int i = 0; i < db_nrows(k->keys) && rc == 0; i++) {
 		char *sql = xasprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", db_value(k->keys, i, 0),
 				      db_value(k->keys, i, 1), db_value(k->keys, i, 2));
@@ -724,6 +720,21 @@ int db_copy_out_binary(struct db *db, const char *sql, int (*fn)(const unsigned 
 	struct binary_out b = {fn, arg, false, false};
 
 	return copy_out(db, sql, binary_message, &b, e);
+}
+
+void db_text_array(struct sbuf *b, const char *const *v, size_t n)
+{
+	sbuf_putc(b, '{');
+	for (size_t i = 0; i < n; i++) {
+		sbuf_puts(b, i ? ",\"" : "\"");
+		for (const char *p = v[i]; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				sbuf_putc(b, '\\');
+			sbuf_putc(b, *p);
+		}
+		sbuf_putc(b, '"');
+	}
+	sbuf_putc(b, '}');
 }
 
 void db_copy_field(struct sbuf *row, const char *s)

@@ -155,23 +155,16 @@ static void fill_value(struct value *v, enum level level, const struct config_sc
 	}
 }
 
-/* A Postgres array literal of the scenario names (validated identifiers,
- * quoted all the same). */
+/* A Postgres array literal of the scenario names. */
 static char *name_array(const struct config_scenario *const *s, size_t n)
 {
 	struct sbuf b = {0};
+	const char **names = xcalloc(n + 1, sizeof *names);
 
-	sbuf_putc(&b, '{');
-	for (size_t i = 0; i < n; i++) {
-		sbuf_puts(&b, i ? ",\"" : "\"");
-		for (const char *p = s[i]->name; *p; p++) {
-			if (*p == '"' || *p == '\\')
-				sbuf_putc(&b, '\\');
-			sbuf_putc(&b, *p);
-		}
-		sbuf_putc(&b, '"');
-	}
-	sbuf_putc(&b, '}');
+	for (size_t i = 0; i < n; i++)
+		names[i] = s[i]->name;
+	db_text_array(&b, names, n);
+	free(names);
 	return sbuf_take(&b);
 }
 

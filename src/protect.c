@@ -312,15 +312,13 @@ static int read_values(struct db *db, const struct names *ns, const struct codes
 	struct db_result *r;
 	int rc = 0;
 
-	sbuf_putc(&list, '{');
 	for (size_t i = 0; i < ns->n; i++) {
 		value[i] = xcalloc(pc6->n + 1, sizeof **value);
 		lo[i] = xcalloc(pc6->n + 1, sizeof **lo);
 		for (size_t j = 0; j < pc6->n; j++)
 			value[i][j] = 2;
-		sbuf_printf(&list, "%s\"%s\"", i ? "," : "", ns->name[i]);
 	}
-	sbuf_putc(&list, '}');
+	db_text_array(&list, ns->name, ns->n);
 	params[0] = list.s;
 	r = db_query(db, "SELECT name, file, position FROM indicator_def WHERE level = 'pc6' AND name = ANY($1::text[])",
 		     1, params, e);
@@ -966,11 +964,8 @@ int protect_run(struct db *db, const struct config *cfg, struct protect_stats *s
 	if (db_exec(db, compare_sql, e) < 0)
 		goto fail;
 	step("compare");
-	if (db_keys_restore(db, keys, e) < 0) {
-		keys = NULL;
+	if (db_keys_restore(db, &keys, e) < 0)
 		goto fail;
-	}
-	keys = NULL;
 	step("keys");
 	if (db_commit(db, e) < 0)
 		goto fail;

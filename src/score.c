@@ -1348,7 +1348,7 @@ int score_run(struct db *db, const struct config *cfg, struct score_stats *st, s
 	size_t ns = cfg->nscenarios;
 	static const char *const keyed[] = {"score", "rate"};
 	struct db_keys *keys = NULL;
-	int rc = -1, restored;
+	int rc = -1;
 
 	memset(st, 0, sizeof *st);
 	if (db_begin(db, e) < 0)
@@ -1395,11 +1395,8 @@ int score_run(struct db *db, const struct config *cfg, struct score_stats *st, s
 		log_msg(LOG_INFO, "scored scenario=%s combine=%s level=%s areas=%lld", j->s->name,
 			combine_name(j->s->combine), level_name(j->s->level), st->scored - before);
 	}
-	if (write_rates(db, m, e) < 0)
-		goto out;
-	restored = db_keys_restore(db, keys, e);
-	keys = NULL;
-	if (restored < 0 || db_exec(db, "ANALYZE score; ANALYZE rate", e) < 0 || db_commit(db, e) < 0)
+	if (write_rates(db, m, e) < 0 || db_keys_restore(db, &keys, e) < 0 ||
+	    db_exec(db, "ANALYZE score; ANALYZE rate", e) < 0 || db_commit(db, e) < 0)
 		goto out;
 	rc = 0;
 out:

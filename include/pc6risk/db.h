@@ -115,15 +115,20 @@ int db_copy_out_binary(struct db *db, const char *sql,
 struct sbuf;
 void db_copy_field(struct sbuf *row, const char *s);
 
+/* Append an array literal of the n strings (each quoted, with '"' and backslash
+ * escaped), for a text[] parameter: "... = ANY($1::text[])". */
+void db_text_array(struct sbuf *b, const char *const *v, size_t n);
+
 /* The primary, unique and foreign keys of some tables of the schema (and the
  * foreign keys of other tables that point at them), dropped while many rows go
  * in and added again at the end: one build is cheaper than keeping a key up
  * row by row. Use inside a transaction, on tables emptied in it; rows that
  * break a key fail db_keys_restore, naming the key. db_keys_drop returns what
- * to give db_keys_restore (which frees it, also on failure), or NULL. */
+ * to give db_keys_restore, or NULL; db_keys_restore frees it (also on failure)
+ * and sets *k to NULL, so db_keys_free(*k) on a way out is always right. */
 struct db_keys;
 struct db_keys *db_keys_drop(struct db *db, const char *const *tables, size_t ntables, struct err *e);
-int db_keys_restore(struct db *db, struct db_keys *k, struct err *e);
+int db_keys_restore(struct db *db, struct db_keys **k, struct err *e);
 void db_keys_free(struct db_keys *k);
 
 /* Apply the embedded migrations not yet recorded in schema_migration, each in
